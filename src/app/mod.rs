@@ -1,0 +1,1 @@
+//! App wiring: configuration → router, state, startup and graceful shutdown.

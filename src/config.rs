@@ -1,0 +1,1 @@
+//! Configuration from environment variables (and `.env`), validated all at once.

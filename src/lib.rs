@@ -1,0 +1,14 @@
+//! slack-zoom: a Slack slash command that schedules Zoom meetings.
+//!
+//! Data flows one way through these modules:
+//! HTTP request → [`slack`] (verified [`slack::SlashCommand`]) → [`command`] (typed
+//! [`command::MeetingRequest`], using [`time`]) → [`zoom`] → [`slack`] reply.
+//! [`app`] wires them into a running service; [`config`] reads the environment.
+
+pub mod app;
+pub mod cache;
+pub mod command;
+pub mod config;
+pub mod slack;
+pub mod time;
+pub mod zoom;

@@ -1,0 +1,1 @@
+//! Inbound Slack: request signatures, the slash-command payload, and replies.

@@ -1,0 +1,1 @@
+//! Time: IANA zone names and local wall-clock → UTC resolution with the tz database.

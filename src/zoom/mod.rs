@@ -1,0 +1,1 @@
+//! Zoom client: Server-to-Server OAuth token cache and meeting creation (no Slack types here).
