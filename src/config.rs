@@ -1,1 +1,364 @@
 //! Configuration from environment variables (and `.env`), validated all at once.
+//!
+//! Every problem is collected before reporting, so an operator fixes the whole environment in
+//! one go instead of restarting once per missing variable.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::time::Zone;
+
+/// Where operators find the configuration table.
+const SEE_README: &str = "See the Configuration section of README.md.";
+
+/// The validated configuration of one running service.
+///
+/// Fields are public so tests can adjust a value after [`Config::from_lookup`]; secrets are
+/// [`SecretString`]s, so `Debug` never prints them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub slack_signing_secret: SecretString,
+    pub slack_bot_token: Option<SecretString>,
+    pub slack_api_url: String,
+    pub slack_response_url_prefixes: Vec<String>,
+    pub slack_allowed_team_ids: Option<BTreeSet<String>>,
+    /// `None` only in dry-run mode, where Zoom is never called.
+    pub zoom: Option<ZoomCredentials>,
+    pub zoom_host: String,
+    pub zoom_host_from_slack_email: bool,
+    pub zoom_oauth_url: String,
+    pub zoom_api_url: String,
+    pub zoom_request_timeout: Duration,
+    pub dry_run: bool,
+    pub default_timezone: Zone,
+    pub default_duration_minutes: u16,
+    pub bind: SocketAddr,
+}
+
+/// The Server-to-Server OAuth app's credentials.
+#[derive(Debug, Clone)]
+pub struct ZoomCredentials {
+    pub account_id: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// Every missing or invalid variable, reported together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    problems: Vec<String>,
+}
+
+impl ConfigError {
+    /// One line per problem, in the order the variables are read.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        write!(f, "{SEE_README}")
+    }
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env`, which `main` does).
+    pub fn from_env(dry_run_flag: bool) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok(), dry_run_flag)
+    }
+
+    /// Reads configuration through `lookup`, so tests can supply a map instead of the process
+    /// environment. `dry_run_flag` is the `--dry-run` command-line flag.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        dry_run_flag: bool,
+    ) -> Result<Config, ConfigError> {
+        let mut env = Reader {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
+
+        let slack_signing_secret = env.secret("SLACK_SIGNING_SECRET");
+        let slack_bot_token = env.optional("SLACK_BOT_TOKEN").map(SecretString::from);
+        let dry_run = dry_run_flag || env.flag("ZOOM_DRY_RUN");
+        let zoom = if dry_run {
+            None
+        } else {
+            let account_id = env.required("ZOOM_ACCOUNT_ID");
+            let client_id = env.required("ZOOM_CLIENT_ID");
+            let client_secret = env.secret("ZOOM_CLIENT_SECRET");
+            Some(ZoomCredentials {
+                account_id: account_id.unwrap_or_default(),
+                client_id: client_id.unwrap_or_default(),
+                client_secret: client_secret.unwrap_or_else(|| SecretString::from("")),
+            })
+        };
+        let zoom_host = env.optional("ZOOM_HOST").unwrap_or_else(|| "me".into());
+        let zoom_host_from_slack_email = env.flag("ZOOM_HOST_FROM_SLACK_EMAIL");
+        let default_timezone = env.parsed(
+            "DEFAULT_TIMEZONE",
+            "UTC",
+            "an IANA timezone name such as Europe/Berlin",
+            |v| Zone::parse(v).ok(),
+        );
+        let default_duration_minutes = env.parsed(
+            "DEFAULT_DURATION_MINUTES",
+            "30",
+            "a whole number of minutes from 1 to 1440",
+            |v| v.parse::<u16>().ok().filter(|m| (1..=1440).contains(m)),
+        );
+        let port = env.parsed("PORT", "3000", "a port number from 0 to 65535", |v| {
+            v.parse::<u16>().ok()
+        });
+        let zoom_request_timeout = env.parsed(
+            "ZOOM_TIMEOUT_SECONDS",
+            "20",
+            "a whole number of seconds from 1 to 120",
+            |v| v.parse::<u64>().ok().filter(|s| (1..=120).contains(s)),
+        );
+        let zoom_oauth_url = env.url("ZOOM_OAUTH_URL", "https://zoom.us/oauth/token");
+        let zoom_api_url = env.url("ZOOM_API_URL", "https://api.zoom.us/v2");
+        let slack_api_url = env.url("SLACK_API_URL", "https://slack.com/api");
+        let slack_response_url_prefixes = env.parsed(
+            "SLACK_RESPONSE_URL_PREFIXES",
+            "https://hooks.slack.com/,https://hooks.slack-gov.com/",
+            "comma-separated http(s) URL prefixes that each end with `/`, such as https://hooks.slack.com/",
+            parse_prefixes,
+        );
+        let slack_allowed_team_ids = env.optional("SLACK_ALLOWED_TEAM_IDS").map(|raw| {
+            let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
+            if ids.is_empty() {
+                env.problems.push(
+                    "SLACK_ALLOWED_TEAM_IDS is set but lists no team id (unset it to allow any workspace)"
+                        .into(),
+                );
+            }
+            ids
+        });
+
+        if !env.problems.is_empty() {
+            return Err(ConfigError {
+                problems: env.problems,
+            });
+        }
+        // Every `None` below was recorded as a problem above, so these never fall back.
+        Ok(Config {
+            slack_signing_secret: slack_signing_secret.unwrap_or_else(|| SecretString::from("")),
+            slack_bot_token,
+            slack_api_url: slack_api_url.unwrap_or_default(),
+            slack_response_url_prefixes: slack_response_url_prefixes.unwrap_or_default(),
+            slack_allowed_team_ids,
+            zoom,
+            zoom_host,
+            zoom_host_from_slack_email,
+            zoom_oauth_url: zoom_oauth_url.unwrap_or_default(),
+            zoom_api_url: zoom_api_url.unwrap_or_default(),
+            zoom_request_timeout: Duration::from_secs(zoom_request_timeout.unwrap_or(20)),
+            dry_run,
+            default_timezone: default_timezone.unwrap_or_else(Zone::utc),
+            default_duration_minutes: default_duration_minutes.unwrap_or(30),
+            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
+        })
+    }
+}
+
+/// Reads variables and records what is wrong with them.
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    /// A set, non-blank value (blank counts as unset: `FOO=` in `.env` is a common slip).
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&mut self, name: &str) -> Option<String> {
+        let value = self.optional(name);
+        if value.is_none() {
+            self.problems
+                .push(format!("{name} is required but not set"));
+        }
+        value
+    }
+
+    fn secret(&mut self, name: &str) -> Option<SecretString> {
+        self.required(name).map(SecretString::from)
+    }
+
+    fn flag(&mut self, name: &str) -> bool {
+        match self.optional(name).map(|v| v.to_ascii_lowercase()) {
+            None => false,
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => true,
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => false,
+            Some(v) => {
+                self.problems
+                    .push(format!("{name} is `{v}`, expected `true` or `false`"));
+                false
+            }
+        }
+    }
+
+    /// Parses a value (or its default); an invalid value is a problem that quotes it.
+    fn parsed<T>(
+        &mut self,
+        name: &str,
+        default: &str,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let raw = self.optional(name).unwrap_or_else(|| default.to_owned());
+        let value = parse(&raw);
+        if value.is_none() {
+            self.problems
+                .push(format!("{name} is `{raw}`, expected {expected}"));
+        }
+        value
+    }
+
+    fn url(&mut self, name: &str, default: &str) -> Option<String> {
+        self.parsed(name, default, "an http(s) URL", |v| {
+            let url = reqwest::Url::parse(v).ok()?;
+            let http = matches!(url.scheme(), "http" | "https") && url.host().is_some();
+            http.then(|| v.trim_end_matches('/').to_owned())
+        })
+    }
+}
+
+fn split_list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Each prefix must name a scheme, a host and end with `/`: without the slash,
+/// `https://hooks.slack.com` would also admit `https://hooks.slack.com.attacker.example/`.
+fn parse_prefixes(raw: &str) -> Option<Vec<String>> {
+    let prefixes: Vec<String> = split_list(raw).map(str::to_owned).collect();
+    let valid = |p: &String| {
+        p.ends_with('/')
+            && reqwest::Url::parse(p)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+    };
+    (!prefixes.is_empty() && prefixes.iter().all(valid)).then_some(prefixes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned(), false)
+    }
+
+    const MINIMAL: &[(&str, &str)] = &[
+        ("SLACK_SIGNING_SECRET", "s3cr3t-signing"),
+        ("ZOOM_ACCOUNT_ID", "acct"),
+        ("ZOOM_CLIENT_ID", "client"),
+        ("ZOOM_CLIENT_SECRET", "zoom-s3cr3t"),
+    ];
+
+    #[test]
+    fn the_minimal_environment_gives_the_documented_defaults() {
+        let c = config(MINIMAL).expect("valid");
+        assert_eq!(c.zoom_host, "me");
+        assert_eq!(c.default_timezone, Zone::utc());
+        assert_eq!(c.default_duration_minutes, 30);
+        assert_eq!(c.bind.port(), 3000);
+        assert_eq!(c.zoom_oauth_url, "https://zoom.us/oauth/token");
+        assert_eq!(c.zoom_api_url, "https://api.zoom.us/v2");
+        assert_eq!(c.slack_api_url, "https://slack.com/api");
+        assert_eq!(
+            c.slack_response_url_prefixes,
+            ["https://hooks.slack.com/", "https://hooks.slack-gov.com/"]
+        );
+        assert!(c.slack_allowed_team_ids.is_none());
+        assert!(!c.dry_run);
+        assert_eq!(c.zoom_request_timeout, Duration::from_secs(20));
+        assert_eq!(c.slack_signing_secret.expose_secret(), "s3cr3t-signing");
+    }
+
+    #[test]
+    fn every_missing_variable_is_listed_at_once() {
+        let err = config(&[]).unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "SLACK_SIGNING_SECRET",
+            "ZOOM_ACCOUNT_ID",
+            "ZOOM_CLIENT_ID",
+            "ZOOM_CLIENT_SECRET",
+        ] {
+            assert!(text.contains(name), "{name} missing from: {text}");
+        }
+        assert!(text.contains("README"), "{text}");
+    }
+
+    #[test]
+    fn invalid_values_are_listed_with_what_was_expected() {
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("DEFAULT_TIMEZONE", "Mars/Olympus"),
+            ("PORT", "eighty"),
+            ("DEFAULT_DURATION_MINUTES", "0"),
+            ("ZOOM_API_URL", "ftp://x"),
+            ("SLACK_RESPONSE_URL_PREFIXES", "https://hooks.slack.com"),
+            ("ZOOM_DRY_RUN", "maybe"),
+        ]);
+        let err = config(&vars).unwrap_err();
+        assert_eq!(err.problems().len(), 6, "{err}");
+        let text = err.to_string();
+        for needle in [
+            "DEFAULT_TIMEZONE is `Mars/Olympus`",
+            "PORT is `eighty`",
+            "DEFAULT_DURATION_MINUTES is `0`",
+            "ZOOM_API_URL is `ftp://x`",
+            "SLACK_RESPONSE_URL_PREFIXES",
+            "ZOOM_DRY_RUN is `maybe`",
+        ] {
+            assert!(text.contains(needle), "`{needle}` missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn dry_run_does_not_require_zoom_credentials() {
+        let vars = [("SLACK_SIGNING_SECRET", "x"), ("ZOOM_DRY_RUN", "true")];
+        let c = config(&vars).expect("valid");
+        assert!(c.dry_run);
+        assert!(c.zoom.is_none());
+    }
+
+    #[test]
+    fn allowed_team_ids_are_a_trimmed_set() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SLACK_ALLOWED_TEAM_IDS", " T1, T2 ,,"));
+        let c = config(&vars).expect("valid");
+        let ids: Vec<_> = c.slack_allowed_team_ids.unwrap().into_iter().collect();
+        assert_eq!(ids, ["T1", "T2"]);
+    }
+
+    #[test]
+    fn debug_output_never_contains_secrets() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SLACK_BOT_TOKEN", "xoxb-bot-s3cr3t"));
+        let debug = format!("{:?}", config(&vars).unwrap());
+        for secret in ["s3cr3t-signing", "zoom-s3cr3t", "xoxb-bot-s3cr3t"] {
+            assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The HTTP surface: `POST /slack/commands`, `GET /healthz`, and the request pipeline's guards.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::field::Empty;
+
+use crate::app::handler;
+use crate::app::state::AppState;
+use crate::slack::command::is_ssl_check;
+use crate::slack::{PayloadError, Reply, SlashCommand};
+
+/// Slash-command bodies are well under 4 KiB; anything far larger is not from Slack.
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/slack/commands", post(slash_command))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!(
+                    "request",
+                    id = %request_id,
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    team = Empty,
+                    user = Empty,
+                    channel = Empty,
+                )
+            }),
+        )
+        // Outermost, so the id exists before the span is made and is echoed in the response.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Steps 1–8 of a slash command: everything before it is verified is refused cheaply.
+async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    // Slack's SSL check carries no signature and triggers nothing, so it is safe to answer first.
+    if is_ssl_check(&body) {
+        return StatusCode::OK.into_response();
+    }
+
+    let verified = state.verifier().verify(
+        header(&headers, "x-slack-request-timestamp"),
+        header(&headers, "x-slack-signature"),
+        &body,
+        unix_now(),
+    );
+    let signature = match verified {
+        Ok(signature) => signature,
+        Err(check) => {
+            tracing::warn!(%check, "rejected: request signature check failed");
+            return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
+        }
+    };
+
+    let command = match SlashCommand::parse(&body, state.response_url_prefixes()) {
+        Ok(command) => command,
+        Err(PayloadError::ResponseUrlNotAllowed) => {
+            // The URL itself is attacker-controlled: log that it was refused, not its text.
+            tracing::warn!("rejected: response_url is not on the allow-list");
+            let message = "response_url is not an allowed Slack URL";
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "rejected: malformed slash-command payload");
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+    };
+    let span = tracing::Span::current();
+    span.record("team", command.team_id().as_str());
+    span.record("user", command.user_id().as_str());
+    span.record("channel", command.channel_id().as_str());
+
+    if !state.replay().first_time(signature, Instant::now()) {
+        tracing::warn!("replayed request ignored");
+        return Json(Reply::ephemeral(
+            "This command was already handled, so it was not run again.",
+        ))
+        .into_response();
+    }
+
+    if !state.team_allowed(command.team_id().as_str()) {
+        tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
+        return Json(Reply::ephemeral(
+            "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.",
+        ))
+        .into_response();
+    }
+
+    Json(handler::handle(&state, command).await).into_response()
+}
+
+/// A header's value; a value that is not visible ASCII becomes `""` so it fails as malformed
+/// rather than as missing.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap_or(""))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

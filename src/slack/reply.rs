@@ -1,0 +1,99 @@
+//! Messages back to Slack: ephemeral notes for the invoker and in-channel cards, as JSON.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Who sees a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Only the person who typed the command.
+    Ephemeral,
+    /// Everyone in the channel.
+    InChannel,
+}
+
+/// A slash-command response body (the HTTP answer or a `response_url` POST).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    response_type: Visibility,
+    /// mrkdwn; also the notification and screen-reader fallback when `blocks` are present.
+    text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blocks: Vec<Value>,
+}
+
+impl Reply {
+    /// A message only the invoker sees. `text` is mrkdwn written by us: escape user input first.
+    pub fn ephemeral(text: impl Into<String>) -> Self {
+        Self {
+            response_type: Visibility::Ephemeral,
+            text: text.into(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// A message the whole channel sees, with Block Kit `blocks` and a plain `text` fallback.
+    pub fn in_channel(text: impl Into<String>, blocks: Vec<Value>) -> Self {
+        Self {
+            response_type: Visibility::InChannel,
+            text: text.into(),
+            blocks,
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        self.response_type
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn blocks(&self) -> &[Value] {
+        &self.blocks
+    }
+}
+
+/// Escapes user text for mrkdwn: exactly `&`, `<`, `>` (Slack's rule), so `<!channel>` or
+/// `<@U…>` typed into a topic is shown, not executed.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Quotes user text as inline code in an error message, escaped and with backticks removed so
+/// the code span cannot be broken out of.
+pub fn code(text: &str) -> String {
+    format!("`{}`", escape(&text.replace('`', "'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_neutralises_mentions_and_keeps_everything_else() {
+        assert_eq!(
+            escape("<!channel> R&D *bold* ü"),
+            "&lt;!channel&gt; R&amp;D *bold* ü"
+        );
+    }
+
+    #[test]
+    fn an_ephemeral_reply_serialises_as_slack_expects() {
+        let json = serde_json::to_value(Reply::ephemeral("hi")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"response_type": "ephemeral", "text": "hi"})
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! A fake Slack on loopback: `users.info` (timezone and email lookups) and `response_url` hooks.
+//!
+//! Self-contained so the load harness can include it with `#[path]`.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// The bot token the fake accepts.
+pub const BOT_TOKEN: &str = "xoxb-test-bot-token";
+
+/// A user as `users.info` describes them.
+#[derive(Clone, Debug, Default)]
+pub struct FakeUser {
+    pub tz: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What one `users.info` call answers instead of the user (scripted failures).
+#[derive(Clone, Debug)]
+pub enum UsersInfoFault {
+    /// HTTP 200 `{"ok": false, "error": …}` — how the Web API reports errors.
+    NotOk(&'static str),
+    /// HTTP 429 with `Retry-After`.
+    RateLimited,
+    /// HTTP 500.
+    ServerError,
+    /// Never answers within any sane timeout.
+    Hang,
+}
+
+/// One POST received at a `response_url`.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    users: Mutex<HashMap<String, FakeUser>>,
+    users_info_calls: Mutex<Vec<String>>,
+    users_info_faults: Mutex<VecDeque<UsersInfoFault>>,
+    /// Every POST to a hook, including ones answered with a scripted failure.
+    hook_attempts: Mutex<Vec<Delivery>>,
+    /// Successful deliveries only.
+    deliveries: Mutex<Vec<Delivery>>,
+    hook_failures: Mutex<VecDeque<StatusCode>>,
+    hook_latency: Mutex<Duration>,
+    delivered: Notify,
+}
+
+pub struct FakeSlack {
+    pub base_url: String,
+    inner: Arc<Inner>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let inner = Arc::new(Inner::default());
+        let router = Router::new()
+            .route("/api/users.info", get(users_info).post(users_info))
+            .route("/hooks/{*rest}", post(hook))
+            .with_state(inner.clone());
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Slack");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .await
+                .expect("fake Slack serves");
+        });
+        FakeSlack {
+            base_url,
+            inner,
+            _server: server,
+        }
+    }
+
+    /// Value for `SLACK_API_URL`.
+    pub fn api_url(&self) -> String {
+        format!("{}/api", self.base_url)
+    }
+
+    /// Value for `SLACK_RESPONSE_URL_PREFIXES`.
+    pub fn hooks_prefix(&self) -> String {
+        format!("{}/hooks/", self.base_url)
+    }
+
+    /// A fresh `response_url` under the allowed prefix.
+    pub fn response_url(&self, name: &str) -> String {
+        format!("{}/hooks/commands/T0001/{name}", self.base_url)
+    }
+
+    pub fn add_user(&self, id: &str, user: FakeUser) {
+        self.inner.users.lock().unwrap().insert(id.into(), user);
+    }
+
+    pub fn push_users_info_fault(&self, fault: UsersInfoFault) {
+        self.inner
+            .users_info_faults
+            .lock()
+            .unwrap()
+            .push_back(fault);
+    }
+
+    /// The `user` argument of every `users.info` call, in order.
+    pub fn users_info_calls(&self) -> Vec<String> {
+        self.inner.users_info_calls.lock().unwrap().clone()
+    }
+
+    /// The next hook POSTs answer these statuses, in order, before answering 200 again.
+    pub fn push_hook_failures(&self, statuses: &[u16]) {
+        let mut failures = self.inner.hook_failures.lock().unwrap();
+        failures.extend(statuses.iter().map(|s| StatusCode::from_u16(*s).unwrap()));
+    }
+
+    pub fn set_hook_latency(&self, latency: Duration) {
+        *self.inner.hook_latency.lock().unwrap() = latency;
+    }
+
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.inner.deliveries.lock().unwrap().clone()
+    }
+
+    pub fn hook_attempts(&self) -> Vec<Delivery> {
+        self.inner.hook_attempts.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` messages were delivered, or `deadline` passes; returns them.
+    pub async fn wait_for_deliveries(&self, n: usize, deadline: Duration) -> Vec<Delivery> {
+        let wait = async {
+            loop {
+                let notified = self.inner.delivered.notified();
+                let deliveries = self.deliveries();
+                if deliveries.len() >= n {
+                    return deliveries;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(deadline, wait)
+            .await
+            .unwrap_or_else(|_| self.deliveries())
+    }
+}
+
+async fn users_info(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let user_id = query.get("user").cloned().unwrap_or_default();
+    inner.users_info_calls.lock().unwrap().push(user_id.clone());
+    let fault = inner.users_info_faults.lock().unwrap().pop_front();
+    match fault {
+        Some(UsersInfoFault::NotOk(error)) => {
+            return Json(json!({"ok": false, "error": error})).into_response();
+        }
+        Some(UsersInfoFault::RateLimited) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "30")],
+                Json(json!({"ok": false, "error": "ratelimited"})),
+            )
+                .into_response();
+        }
+        Some(UsersInfoFault::ServerError) => {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Some(UsersInfoFault::Hang) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        None => {}
+    }
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {BOT_TOKEN}"));
+    if !authorized {
+        return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
+    }
+    let user = inner.users.lock().unwrap().get(&user_id).cloned();
+    let Some(user) = user else {
+        return Json(json!({"ok": false, "error": "user_not_found"})).into_response();
+    };
+    let mut body = json!({
+        "ok": true,
+        "user": {
+            "id": user_id,
+            "name": "someone",
+            "tz_label": "whatever",
+            "tz_offset": -28800,
+            "profile": {"real_name": "Some One"}
+        }
+    });
+    if let Some(tz) = user.tz {
+        body["user"]["tz"] = json!(tz);
+    }
+    if let Some(email) = user.email {
+        body["user"]["profile"]["email"] = json!(email);
+    }
+    Json(body).into_response()
+}
+
+async fn hook(
+    State(inner): State<Arc<Inner>>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let latency = *inner.hook_latency.lock().unwrap();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let json_content = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let Ok(body) = serde_json::from_str::<Value>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    if !json_content {
+        return StatusCode::BAD_REQUEST;
+    }
+    let delivery = Delivery {
+        path: format!("/hooks/{rest}"),
+        body,
+    };
+    inner.hook_attempts.lock().unwrap().push(delivery.clone());
+    if let Some(status) = inner.hook_failures.lock().unwrap().pop_front() {
+        return status;
+    }
+    inner.deliveries.lock().unwrap().push(delivery);
+    inner.delivered.notify_waiters();
+    StatusCode::OK
+}

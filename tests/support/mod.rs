@@ -1,0 +1,176 @@
+//! Test support: spawn the real service on 127.0.0.1:0 against loopback fakes, and sign requests like Slack.
+#![allow(dead_code)]
+
+pub mod fake_slack;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use fake_slack::FakeSlack;
+use secrecy::SecretString;
+use slack_zoom::config::Config;
+use slack_zoom::slack::SignatureVerifier;
+use tokio::sync::oneshot;
+
+pub const SIGNING_SECRET: &str = "test-signing-secret-8f742231b10e";
+pub const TEAM_ID: &str = "T0001";
+pub const USER_ID: &str = "U0001";
+pub const CHANNEL_ID: &str = "C0001";
+
+/// The service under test, with its fakes.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    pub slack: FakeSlack,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// The environment a test service starts from: valid, pointing at the fakes.
+pub fn test_env(slack: &FakeSlack) -> HashMap<String, String> {
+    [
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
+        ("ZOOM_DRY_RUN", "true".to_owned()),
+        ("SLACK_API_URL", slack.api_url()),
+        ("SLACK_RESPONSE_URL_PREFIXES", slack.hooks_prefix()),
+        ("PORT", "0".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_, _| {}).await
+}
+
+/// Spawns the service after `adjust` may change the environment and then the parsed config.
+pub async fn spawn_app_with(
+    adjust: impl FnOnce(&mut HashMap<String, String>, &FakeSlack),
+) -> TestApp {
+    let slack = FakeSlack::start().await;
+    let mut env = test_env(&slack);
+    adjust(&mut env, &slack);
+    let mut config =
+        Config::from_lookup(|name| env.get(name).cloned(), false).expect("test config is valid");
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let app = slack_zoom::app::build(config).await.expect("app builds");
+    let address = app.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            // Slack gives up after 3 s; a response slower than that is a failure.
+            .timeout(Duration::from_secs(3))
+            .build()
+            .unwrap(),
+        slack,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Signs `body` at `timestamp` exactly as Slack does.
+pub fn sign(body: &str, timestamp: i64) -> String {
+    SignatureVerifier::new(SecretString::from(SIGNING_SECRET)).sign(timestamp, body.as_bytes())
+}
+
+/// A form body like Slack's, for `text` typed after `/zoom`.
+pub fn command_body(text: &str, response_url: &str) -> String {
+    command_body_for(TEAM_ID, USER_ID, text, response_url)
+}
+
+pub fn command_body_for(team: &str, user: &str, text: &str, response_url: &str) -> String {
+    serde_urlencoded::to_string([
+        ("token", "deprecated-verification-token"),
+        ("team_id", team),
+        ("team_domain", "acme"),
+        ("channel_id", CHANNEL_ID),
+        ("channel_name", "general"),
+        ("user_id", user),
+        ("user_name", "ada"),
+        ("command", "/zoom"),
+        ("text", text),
+        ("api_app_id", "A0001"),
+        ("is_enterprise_install", "false"),
+        ("response_url", response_url),
+        ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+    ])
+    .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// POSTs `body` to the command endpoint with the given Slack headers (none when `None`).
+    pub async fn post_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/slack/commands"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(ts) = timestamp {
+            request = request.header("X-Slack-Request-Timestamp", ts);
+        }
+        if let Some(sig) = signature {
+            request = request.header("X-Slack-Signature", sig);
+        }
+        request.send().await.expect("request reaches the service")
+    }
+
+    /// POSTs `body` signed now, as Slack would.
+    pub async fn post_signed(&self, body: &str) -> reqwest::Response {
+        let ts = unix_now();
+        self.post_raw(
+            body.to_owned(),
+            Some(&ts.to_string()),
+            Some(&sign(body, ts)),
+        )
+        .await
+    }
+
+    /// Sends `/zoom {text}` from the default user with a fresh response_url; returns it and the answer.
+    pub async fn command(&self, text: &str) -> (String, reqwest::Response) {
+        let response_url = self.slack.response_url(&format!("{:x}", rand_suffix()));
+        let response = self.post_signed(&command_body(text, &response_url)).await;
+        (response_url, response)
+    }
+
+    /// Stops the service the way SIGTERM does and waits for it to drain.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.server.take().unwrap().await.expect("server task")
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The JSON body of a 200 reply.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    assert_eq!(response.status(), 200, "expected 200");
+    response.json().await.expect("JSON body")
+}
