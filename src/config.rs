@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::slack::respond::DeliveryPolicy;
 use crate::time::Zone;
 
 /// Where operators find the configuration table.
@@ -37,6 +38,8 @@ pub struct Config {
     pub default_timezone: Zone,
     pub default_duration_minutes: u16,
     pub bind: SocketAddr,
+    /// Retry schedule for `response_url` posts; not an environment variable (tests shorten it).
+    pub delivery: DeliveryPolicy,
 }
 
 /// The Server-to-Server OAuth app's credentials.
@@ -167,6 +170,7 @@ impl Config {
             default_timezone: default_timezone.unwrap_or_else(Zone::utc),
             default_duration_minutes: default_duration_minutes.unwrap_or(30),
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
+            delivery: DeliveryPolicy::default(),
         })
     }
 }

@@ -253,7 +253,7 @@ async fn every_response_carries_a_request_id() {
 
 #[tokio::test]
 async fn shutdown_completes_cleanly() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     app.command("help").await;
     app.shutdown().await.expect("clean shutdown");
 }

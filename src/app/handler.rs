@@ -1,14 +1,144 @@
-//! The command handler: what a verified slash command does. Answers fast; slow work goes to the background.
+//! The command handler: a verified command → parsed request → immediate answer, with creation in the background.
 
-use crate::app::state::AppState;
-use crate::slack::reply::code;
+use chrono::Utc;
+
+use crate::app::schedule::{self, Job};
+use crate::app::state::{AppState, USER_LOOKUP_BUDGET};
+use crate::command::{self, Context, Parsed};
+use crate::slack::card::minutes;
+use crate::slack::reply::escape;
+use crate::slack::users::UserInfo;
 use crate::slack::{Reply, SlashCommand};
+use crate::time::Zone;
 
-/// Decides the immediate answer to a verified command.
-pub async fn handle(_state: &AppState, command: SlashCommand) -> Reply {
-    Reply::ephemeral(format!(
-        "Understood {} {} — scheduling is not wired up yet.",
-        code(command.command()),
-        code(command.text()),
-    ))
+/// Decides the immediate answer to a verified command. Never waits on Zoom: meeting creation
+/// is handed to a tracked background task that reports through `response_url`.
+pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
+    let text = command.text();
+    // Help needs no lookup, so it is answered without touching Slack's API.
+    if is_help(text) {
+        return Reply::ephemeral(command::usage());
+    }
+    let user = lookup_user(state, &command).await;
+    let ctx = Context {
+        now: Utc::now(),
+        zone: user.zone,
+        default_duration: state.default_duration(),
+    };
+    let request = match command::parse(text, &ctx) {
+        Ok(Parsed::Help) => return Reply::ephemeral(command::usage()),
+        Ok(Parsed::Meeting(request)) => request,
+        Err(e) => {
+            tracing::info!(error = ?e, "command refused");
+            return Reply::ephemeral(e.user_message());
+        }
+    };
+
+    let mut notes: Vec<String> = request.notes().iter().map(ToString::to_string).collect();
+    if !request.explicit_zone()
+        && let Some(reason) = user.zone_note
+    {
+        notes.push(reason);
+    }
+    let when = if request.starts_now() {
+        "now".to_owned()
+    } else {
+        format!(
+            "{} ({})",
+            request.local_start().format("%A, %B %-d at %-I:%M %p"),
+            request.zone().name()
+        )
+    };
+    let mut ack = format!(
+        ":hourglass_flowing_sand: Scheduling *{}* for {}, {}…",
+        escape(request.topic().as_str()),
+        when,
+        minutes(request.duration().get())
+    );
+    for note in &notes {
+        ack.push_str("\n• ");
+        ack.push_str(&escape(note));
+    }
+    tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
+    let job = Job {
+        command,
+        request,
+        email: user.info.email,
+        notes,
+    };
+    schedule::spawn(state, job);
+    Reply::ephemeral(ack)
+}
+
+fn is_help(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "help" | "-h" | "--help" | "?"
+    )
+}
+
+/// The invoker's zone (and email) as far as Slack can tell us within the lookup budget.
+struct UserContext {
+    zone: Zone,
+    /// Why the default zone was assumed, for the reply; `None` when Slack told us the zone.
+    zone_note: Option<String>,
+    info: UserInfo,
+}
+
+async fn lookup_user(state: &AppState, command: &SlashCommand) -> UserContext {
+    let default = state.default_zone();
+    let assumed = |why: &str| {
+        Some(format!(
+            "Times are read in {} because {why}. Add a timezone such as `Europe/Berlin` to the command to use another.",
+            default.name()
+        ))
+    };
+    if !state.slack_api().has_token() {
+        return UserContext {
+            zone: default,
+            zone_note: assumed("this app cannot look up Slack timezones (no bot token)"),
+            info: UserInfo::default(),
+        };
+    }
+    let lookup = tokio::time::timeout(
+        USER_LOOKUP_BUDGET,
+        state.slack_api().user_info(command.user_id()),
+    )
+    .await;
+    let info = match lookup {
+        Ok(Ok(info)) => info,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "users.info failed; using the default timezone");
+            return UserContext {
+                zone: default,
+                zone_note: assumed("your Slack timezone could not be looked up"),
+                info: UserInfo::default(),
+            };
+        }
+        Err(_) => {
+            tracing::warn!("users.info took too long; using the default timezone");
+            return UserContext {
+                zone: default,
+                zone_note: assumed("your Slack timezone could not be looked up in time"),
+                info: UserInfo::default(),
+            };
+        }
+    };
+    match info.tz.as_deref().map(Zone::parse) {
+        Some(Ok(zone)) => UserContext {
+            zone,
+            zone_note: None,
+            info,
+        },
+        Some(Err(_)) => UserContext {
+            zone: default,
+            zone_note: assumed("your Slack timezone is not one this app knows"),
+            info,
+        },
+        None => UserContext {
+            zone: default,
+            zone_note: assumed("your Slack profile has no timezone"),
+            info,
+        },
+    }
 }

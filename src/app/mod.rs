@@ -1,6 +1,7 @@
 //! App wiring: configuration → router, state, startup and graceful shutdown.
 
 mod handler;
+mod schedule;
 mod routes;
 mod shutdown;
 mod state;

@@ -1,14 +1,23 @@
-//! Shared state of the running service: verifier, replay guard, policy and background tasks.
+//! Shared state of the running service: verifier, replay guard, clients, policy and background tasks.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::task::TaskTracker;
 
 use crate::app::StartupError;
+use crate::command::Minutes;
 use crate::config::Config;
 use crate::slack::SignatureVerifier;
 use crate::slack::replay::ReplayGuard;
+use crate::slack::respond::DeliveryPolicy;
+use crate::slack::users::SlackApi;
+use crate::time::Zone;
+use crate::zoom::{ZoomClient, ZoomConfig};
+
+/// The user lookup sits on the acknowledgement path, so it gets a small slice of Slack's 3 s.
+pub const USER_LOOKUP_BUDGET: Duration = Duration::from_millis(1200);
 
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
@@ -20,16 +29,67 @@ struct Inner {
     allowed_teams: Option<BTreeSet<String>>,
     response_url_prefixes: Vec<String>,
     background: TaskTracker,
+    slack_api: SlackApi,
+    /// For `response_url` deliveries.
+    http: reqwest::Client,
+    delivery: DeliveryPolicy,
+    /// `None` in dry-run mode.
+    zoom: Option<ZoomClient>,
+    zoom_host: String,
+    host_from_slack_email: bool,
+    default_zone: Zone,
+    default_duration: Minutes,
 }
 
 impl AppState {
     pub fn new(config: &Config) -> Result<Self, StartupError> {
+        let client_error = |e: reqwest::Error| StartupError::HttpClient(e.to_string());
+        let slack_http = reqwest::Client::builder()
+            .connect_timeout(USER_LOOKUP_BUDGET)
+            .timeout(USER_LOOKUP_BUDGET)
+            .build()
+            .map_err(client_error)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(client_error)?;
+        let zoom = match &config.zoom {
+            Some(credentials) if !config.dry_run => {
+                let zoom_config = ZoomConfig {
+                    oauth_url: config.zoom_oauth_url.clone(),
+                    api_url: config.zoom_api_url.clone(),
+                    account_id: credentials.account_id.clone(),
+                    client_id: credentials.client_id.clone(),
+                    client_secret: credentials.client_secret.clone(),
+                    connect_timeout: ZoomConfig::DEFAULT_CONNECT_TIMEOUT,
+                    request_timeout: config.zoom_request_timeout,
+                };
+                let client = ZoomClient::new(zoom_config)
+                    .map_err(|e| StartupError::HttpClient(e.to_string()))?;
+                Some(client)
+            }
+            _ => None,
+        };
+        let default_duration = Minutes::new(u32::from(config.default_duration_minutes))
+            .map_err(|_| StartupError::HttpClient("invalid default duration".into()))?;
         Ok(Self(Arc::new(Inner {
             verifier: SignatureVerifier::new(config.slack_signing_secret.clone()),
             replay: ReplayGuard::default(),
             allowed_teams: config.slack_allowed_team_ids.clone(),
             response_url_prefixes: config.slack_response_url_prefixes.clone(),
             background: TaskTracker::new(),
+            slack_api: SlackApi::new(
+                slack_http,
+                &config.slack_api_url,
+                config.slack_bot_token.clone(),
+            ),
+            http,
+            delivery: config.delivery,
+            zoom,
+            zoom_host: config.zoom_host.clone(),
+            host_from_slack_email: config.zoom_host_from_slack_email,
+            default_zone: config.default_timezone,
+            default_duration,
         })))
     }
 
@@ -56,5 +116,38 @@ impl AppState {
     /// Work that outlives the HTTP response; shutdown waits for it.
     pub fn background(&self) -> &TaskTracker {
         &self.0.background
+    }
+
+    pub fn slack_api(&self) -> &SlackApi {
+        &self.0.slack_api
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
+    pub fn delivery(&self) -> DeliveryPolicy {
+        self.0.delivery
+    }
+
+    /// The Zoom client, or `None` in dry-run mode.
+    pub fn zoom(&self) -> Option<&ZoomClient> {
+        self.0.zoom.as_ref()
+    }
+
+    pub fn zoom_host(&self) -> &str {
+        &self.0.zoom_host
+    }
+
+    pub fn host_from_slack_email(&self) -> bool {
+        self.0.host_from_slack_email
+    }
+
+    pub fn default_zone(&self) -> Zone {
+        self.0.default_zone
+    }
+
+    pub fn default_duration(&self) -> Minutes {
+        self.0.default_duration
     }
 }

@@ -42,6 +42,12 @@ impl Reply {
         }
     }
 
+    /// Adds Block Kit blocks; `text` stays as the notification fallback.
+    pub fn with_blocks(mut self, blocks: Vec<Value>) -> Self {
+        self.blocks = blocks;
+        self
+    }
+
     pub fn visibility(&self) -> Visibility {
         self.response_type
     }

@@ -2,12 +2,14 @@
 #![allow(dead_code)]
 
 pub mod fake_slack;
+pub mod fake_zoom;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fake_slack::FakeSlack;
+use fake_zoom::{FakeZoom, FakeZoomOptions};
 use secrecy::SecretString;
 use slack_zoom::config::Config;
 use slack_zoom::slack::SignatureVerifier;
@@ -23,17 +25,24 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub slack: FakeSlack,
+    pub zoom: FakeZoom,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// The environment a test service starts from: valid, pointing at the fakes.
-pub fn test_env(slack: &FakeSlack) -> HashMap<String, String> {
+pub fn test_env(slack: &FakeSlack, zoom: &FakeZoom) -> HashMap<String, String> {
+    let options = zoom.options();
     [
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
-        ("ZOOM_DRY_RUN", "true".to_owned()),
+        ("SLACK_BOT_TOKEN", fake_slack::BOT_TOKEN.to_owned()),
         ("SLACK_API_URL", slack.api_url()),
         ("SLACK_RESPONSE_URL_PREFIXES", slack.hooks_prefix()),
+        ("ZOOM_ACCOUNT_ID", options.account_id.clone()),
+        ("ZOOM_CLIENT_ID", options.client_id.clone()),
+        ("ZOOM_CLIENT_SECRET", options.client_secret.clone()),
+        ("ZOOM_OAUTH_URL", zoom.oauth_url()),
+        ("ZOOM_API_URL", zoom.api_url()),
         ("PORT", "0".to_owned()),
     ]
     .into_iter()
@@ -69,6 +78,7 @@ pub async fn spawn_app_with(
             .build()
             .unwrap(),
         slack,
+        zoom,
         shutdown: Some(tx),
         server: Some(server),
     }
@@ -154,12 +164,23 @@ impl TestApp {
         (response_url, response)
     }
 
-    /// Stops the service the way SIGTERM does and waits for it to drain.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
+    /// Stops the service the way SIGTERM does and waits for it to drain; the fakes stay up.
+    pub async fn shutdown(&mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.server.take().unwrap().await.expect("server task")
+        self.server.take().expect("not shut down yet").await.expect("server task")
+    }
+
+    /// A request carrying `body` signed now, ready to send (for concurrent senders).
+    pub fn signed_request(&self, body: &str) -> reqwest::RequestBuilder {
+        let ts = unix_now();
+        self.client
+            .post(self.url("/slack/commands"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Slack-Request-Timestamp", ts.to_string())
+            .header("X-Slack-Signature", sign(body, ts))
+            .body(body.to_owned())
     }
 }
 

@@ -1,0 +1,124 @@
+//! Background work for one command: create the meeting in Zoom, then post the card (or the error).
+
+use chrono::Utc;
+
+use crate::app::state::AppState;
+use crate::command::MeetingRequest;
+use crate::slack::card::MeetingCard;
+use crate::slack::respond::deliver;
+use crate::slack::{Reply, SlashCommand};
+use crate::zoom::{Meeting, NewMeeting, ZoomError};
+
+/// Everything the background task needs, moved out of the request.
+pub struct Job {
+    pub command: SlashCommand,
+    pub request: MeetingRequest,
+    /// The invoker's Slack email, when known (for `ZOOM_HOST_FROM_SLACK_EMAIL`).
+    pub email: Option<String>,
+    /// Sentences for the card's context line.
+    pub notes: Vec<String>,
+}
+
+/// Runs `job` on the state's task tracker, inside the request's span, so shutdown waits for it
+/// and its log lines keep the request id.
+pub fn spawn(state: &AppState, job: Job) {
+    let state_for_task = state.clone();
+    let span = tracing::Span::current();
+    state.background().spawn(tracing::Instrument::instrument(
+        async move { run(&state_for_task, job).await },
+        span,
+    ));
+}
+
+async fn run(state: &AppState, mut job: Job) {
+    let created = create(state, &mut job).await;
+    let reply = match &created {
+        Ok(Some(meeting)) => card(&job, meeting.join_url(), meeting.id().grouped(), meeting.password()).in_channel(),
+        Ok(None) => card(&job, "https://zoom.us/", "000 0000 0000".to_owned(), None).preview(),
+        Err(e) => {
+            tracing::warn!(error = %e, "meeting not created");
+            Reply::ephemeral(format!(
+                ":warning: {}",
+                e.user_message(job.request.zone().tz(), Utc::now())
+            ))
+        }
+    };
+    let delivered = deliver(state.http(), job.command.response_url(), &reply, state.delivery()).await;
+    match (delivered, created) {
+        (Ok(()), Ok(Some(meeting))) => {
+            tracing::info!(meeting_id = meeting.id().get(), "meeting created and posted");
+        }
+        (Ok(()), _) => {}
+        (Err(e), Ok(Some(meeting))) => {
+            // The meeting exists but nobody was told: leave what is needed to recover it.
+            tracing::error!(
+                error = %e,
+                meeting_id = meeting.id().get(),
+                join_url = meeting.join_url(),
+                channel = %job.command.channel_id(),
+                "meeting created but the card could not be posted to Slack"
+            );
+        }
+        (Err(e), _) => {
+            tracing::warn!(error = %e, channel = %job.command.channel_id(), "could not deliver the reply to Slack");
+        }
+    }
+}
+
+/// Creates the meeting; `Ok(None)` in dry-run mode.
+async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, ZoomError> {
+    let Some(zoom) = state.zoom() else {
+        return Ok(None);
+    };
+    let request = &job.request;
+    let meeting = NewMeeting {
+        topic: request.topic().as_str().to_owned(),
+        start_local: request.local_start(),
+        timezone: request.zone().name().to_owned(),
+        duration_minutes: request.duration().get(),
+        agenda: agenda(&job.command),
+    };
+    let email_host = job.email.as_deref().filter(|_| state.host_from_slack_email());
+    let Some(email) = email_host else {
+        return zoom.create_meeting(state.zoom_host(), &meeting).await.map(Some);
+    };
+    match zoom.create_meeting(email, &meeting).await {
+        Err(e) if e.host_not_found() => {
+            tracing::info!("no Zoom user for the Slack email; falling back to ZOOM_HOST");
+            job.notes.push(
+                "Hosted by the team's Zoom account, because your Slack email has no Zoom user in this account"
+                    .to_owned(),
+            );
+            zoom.create_meeting(state.zoom_host(), &meeting).await.map(Some)
+        }
+        other => other.map(Some),
+    }
+}
+
+/// What Zoom's agenda says about where the meeting came from.
+fn agenda(command: &SlashCommand) -> String {
+    let channel = command
+        .channel_name()
+        .filter(|name| !name.is_empty() && *name != "privategroup" && *name != "directmessage")
+        .map_or_else(|| format!("channel {}", command.channel_id()), |name| format!("#{name}"));
+    format!(
+        "Scheduled from Slack by user {} in {channel}.",
+        command.user_id()
+    )
+}
+
+fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -> MeetingCard {
+    let request = &job.request;
+    MeetingCard {
+        topic: request.topic().as_str().to_owned(),
+        start: request.start(),
+        zone: request.zone().name().to_owned(),
+        local_start: request.local_start(),
+        duration_minutes: request.duration().get(),
+        join_url: join_url.to_owned(),
+        meeting_id,
+        passcode: passcode.map(str::to_owned),
+        scheduled_by: job.command.user_id().clone(),
+        notes: job.notes.clone(),
+    }
+}

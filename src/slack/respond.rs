@@ -1,0 +1,78 @@
+//! Delivery to a command's `response_url`: JSON POST with a timeout, retried on network errors and 5xx.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::slack::{Reply, ResponseUrl};
+
+/// How deliveries are retried. Slack accepts up to five posts per `response_url` within 30 minutes.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryPolicy {
+    pub attempts: u32,
+    /// Delay before the first retry; doubled for each later one, with ±25 % jitter.
+    pub first_backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for DeliveryPolicy {
+    /// Attempts at about 0, 1, 3, 7 and 15 s: at least three inside Slack's first 30 seconds.
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_backoff: Duration::from_secs(1),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a message could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// 4xx: retrying cannot help (`used_url`, `expired_url`, invalid payload).
+    #[error("Slack refused the message with HTTP {0}")]
+    Refused(u16),
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp { attempts: u32, last: String },
+}
+
+/// POSTs `reply` to `url`, retrying only failures that may be transient.
+pub async fn deliver(
+    http: &reqwest::Client,
+    url: &ResponseUrl,
+    reply: &Reply,
+    policy: DeliveryPolicy,
+) -> Result<(), DeliveryError> {
+    let mut backoff = policy.first_backoff;
+    let mut last = String::new();
+    for attempt in 1..=policy.attempts {
+        let result = http
+            .post(url.url().clone())
+            .timeout(policy.timeout)
+            .json(reply)
+            .send()
+            .await;
+        match result {
+            Ok(response) if response.status().is_success() => return Ok(()),
+            Ok(response) if response.status().is_client_error() => {
+                return Err(DeliveryError::Refused(response.status().as_u16()));
+            }
+            Ok(response) => last = format!("HTTP {}", response.status().as_u16()),
+            Err(e) => last = crate::slack::users::without_url(e),
+        }
+        if attempt < policy.attempts {
+            tracing::warn!(attempt, error = %last, "response_url delivery failed; retrying");
+            tokio::time::sleep(jitter(backoff)).await;
+            backoff = backoff.saturating_mul(2);
+        }
+    }
+    Err(DeliveryError::GaveUp {
+        attempts: policy.attempts,
+        last,
+    })
+}
+
+/// ±25 %, so many deliveries failing together do not retry in lockstep.
+pub fn jitter(delay: Duration) -> Duration {
+    delay.mul_f64(rand::rng().random_range(0.75..=1.25))
+}

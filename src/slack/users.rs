@@ -1,0 +1,136 @@
+//! Slack Web API `users.info`: the invoking user's timezone and email, cached per user.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::cache::ExpiringCache;
+use crate::slack::UserId;
+
+/// A profile changes rarely; an hour keeps `users.info` (tier 4) calls to one per user per hour.
+pub const CACHE_TTL: Duration = Duration::from_secs(3600);
+pub const CACHE_CAPACITY: usize = 10_000;
+
+/// What the service needs to know about a user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserInfo {
+    /// IANA name (`America/Los_Angeles`); absent for some users. Never use `tz_offset`: it
+    /// silently goes stale across DST.
+    pub tz: Option<String>,
+    /// Needs the `users:read.email` scope.
+    pub email: Option<String>,
+}
+
+/// Why a lookup failed; every case falls back to the configured defaults.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("SLACK_BOT_TOKEN is not set")]
+    NoToken,
+    #[error("Slack answered `{0}`")]
+    NotOk(String),
+    #[error("Slack answered HTTP {0}")]
+    Status(u16),
+    #[error("Slack could not be reached: {0}")]
+    Network(String),
+    #[error("Slack's answer could not be read")]
+    Decode,
+}
+
+/// A small Slack Web API client.
+pub struct SlackApi {
+    http: reqwest::Client,
+    base_url: String,
+    token: Option<SecretString>,
+    cache: ExpiringCache<UserId, UserInfo>,
+}
+
+impl std::fmt::Debug for SlackApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApi")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct UsersInfoResponse {
+    ok: bool,
+    error: Option<String>,
+    user: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    tz: Option<String>,
+    profile: Option<Profile>,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    email: Option<String>,
+}
+
+impl SlackApi {
+    /// `http` should carry a short timeout: the lookup sits on the acknowledgement path.
+    pub fn new(http: reqwest::Client, base_url: &str, token: Option<SecretString>) -> Self {
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token,
+            cache: ExpiringCache::new(CACHE_TTL, CACHE_CAPACITY),
+        }
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The user's timezone and email, from the cache or `users.info`. Failures are not cached,
+    /// so a passing outage does not pin a user to the default zone for an hour.
+    pub async fn user_info(&self, user: &UserId) -> Result<UserInfo, LookupError> {
+        if let Some(info) = self.cache.get(user, Instant::now()) {
+            return Ok(info);
+        }
+        let token = self.token.as_ref().ok_or(LookupError::NoToken)?;
+        let response = self
+            .http
+            .get(format!("{}/users.info", self.base_url))
+            .query(&[("user", user.as_str())])
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| LookupError::Network(without_url(e)))?;
+        if !response.status().is_success() {
+            return Err(LookupError::Status(response.status().as_u16()));
+        }
+        let body: UsersInfoResponse = response.json().await.map_err(|_| LookupError::Decode)?;
+        if !body.ok {
+            return Err(LookupError::NotOk(body.error.unwrap_or_default()));
+        }
+        let user_data = body.user.ok_or(LookupError::Decode)?;
+        let info = UserInfo {
+            tz: user_data.tz.filter(|tz| !tz.is_empty()),
+            email: user_data
+                .profile
+                .and_then(|p| p.email)
+                .filter(|e| !e.is_empty()),
+        };
+        self.cache
+            .insert(user.clone(), info.clone(), Instant::now());
+        Ok(info)
+    }
+}
+
+/// reqwest errors print the URL; ours hold no secrets, but keep log lines short and uniform.
+pub(crate) fn without_url(error: reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    kind.to_owned()
+}
