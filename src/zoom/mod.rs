@@ -64,7 +64,6 @@ struct Inner {
     config: ZoomConfig,
     http: reqwest::Client,
     tokens: TokenCache,
-    retry: RetryPolicy,
 }
 
 impl fmt::Debug for ZoomClient {
@@ -99,7 +98,6 @@ impl ZoomClient {
                 config,
                 http,
                 tokens: TokenCache::default(),
-                retry: RetryPolicy::default(),
             }),
         })
     }
@@ -120,7 +118,7 @@ impl ZoomClient {
             encode_path_segment(host)
         );
         let body = CreateMeetingBody::from(meeting);
-        let mut retries = Retries::new(inner.retry);
+        let mut retries = Retries::new(RetryPolicy::default());
         let mut token_renewed = false;
         loop {
             let token = inner
