@@ -1,8 +1,8 @@
 //! App wiring: configuration → router, state, startup and graceful shutdown.
 
 mod handler;
-mod schedule;
 mod routes;
+mod schedule;
 mod shutdown;
 mod state;
 

@@ -33,7 +33,13 @@ pub fn spawn(state: &AppState, job: Job) {
 async fn run(state: &AppState, mut job: Job) {
     let created = create(state, &mut job).await;
     let reply = match &created {
-        Ok(Some(meeting)) => card(&job, meeting.join_url(), meeting.id().grouped(), meeting.password()).in_channel(),
+        Ok(Some(meeting)) => card(
+            &job,
+            meeting.join_url(),
+            meeting.id().grouped(),
+            meeting.password(),
+        )
+        .in_channel(),
         Ok(None) => card(&job, "https://zoom.us/", "000 0000 0000".to_owned(), None).preview(),
         Err(e) => {
             tracing::warn!(error = %e, "meeting not created");
@@ -43,10 +49,19 @@ async fn run(state: &AppState, mut job: Job) {
             ))
         }
     };
-    let delivered = deliver(state.http(), job.command.response_url(), &reply, state.delivery()).await;
+    let delivered = deliver(
+        state.http(),
+        job.command.response_url(),
+        &reply,
+        state.delivery(),
+    )
+    .await;
     match (delivered, created) {
         (Ok(()), Ok(Some(meeting))) => {
-            tracing::info!(meeting_id = meeting.id().get(), "meeting created and posted");
+            tracing::info!(
+                meeting_id = meeting.id().get(),
+                "meeting created and posted"
+            );
         }
         (Ok(()), _) => {}
         (Err(e), Ok(Some(meeting))) => {
@@ -78,9 +93,15 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
         duration_minutes: request.duration().get(),
         agenda: agenda(&job.command),
     };
-    let email_host = job.email.as_deref().filter(|_| state.host_from_slack_email());
+    let email_host = job
+        .email
+        .as_deref()
+        .filter(|_| state.host_from_slack_email());
     let Some(email) = email_host else {
-        return zoom.create_meeting(state.zoom_host(), &meeting).await.map(Some);
+        return zoom
+            .create_meeting(state.zoom_host(), &meeting)
+            .await
+            .map(Some);
     };
     match zoom.create_meeting(email, &meeting).await {
         Err(e) if e.host_not_found() => {
@@ -89,7 +110,9 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
                 "Hosted by the team's Zoom account, because your Slack email has no Zoom user in this account"
                     .to_owned(),
             );
-            zoom.create_meeting(state.zoom_host(), &meeting).await.map(Some)
+            zoom.create_meeting(state.zoom_host(), &meeting)
+                .await
+                .map(Some)
         }
         other => other.map(Some),
     }
@@ -100,7 +123,10 @@ fn agenda(command: &SlashCommand) -> String {
     let channel = command
         .channel_name()
         .filter(|name| !name.is_empty() && *name != "privategroup" && *name != "directmessage")
-        .map_or_else(|| format!("channel {}", command.channel_id()), |name| format!("#{name}"));
+        .map_or_else(
+            || format!("channel {}", command.channel_id()),
+            |name| format!("#{name}"),
+        );
     format!(
         "Scheduled from Slack by user {} in {channel}.",
         command.user_id()

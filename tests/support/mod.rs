@@ -54,16 +54,27 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_, _| {}).await
 }
 
-/// Spawns the service after `adjust` may change the environment and then the parsed config.
+/// Spawns the service after `adjust` may change its environment.
 pub async fn spawn_app_with(
     adjust: impl FnOnce(&mut HashMap<String, String>, &FakeSlack),
 ) -> TestApp {
+    spawn_app_with_zoom(FakeZoomOptions::default(), adjust).await
+}
+
+/// Spawns the service against a fake Zoom started with `options`.
+pub async fn spawn_app_with_zoom(
+    options: FakeZoomOptions,
+    adjust: impl FnOnce(&mut HashMap<String, String>, &FakeSlack),
+) -> TestApp {
     let slack = FakeSlack::start().await;
-    let mut env = test_env(&slack);
+    let zoom = FakeZoom::start_with(options).await;
+    let mut env = test_env(&slack, &zoom);
     adjust(&mut env, &slack);
     let mut config =
         Config::from_lookup(|name| env.get(name).cloned(), false).expect("test config is valid");
     config.bind = "127.0.0.1:0".parse().unwrap();
+    // Retries of response_url posts in milliseconds, not seconds.
+    config.delivery.first_backoff = Duration::from_millis(20);
     let app = slack_zoom::app::build(config).await.expect("app builds");
     let address = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
@@ -169,7 +180,11 @@ impl TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.server.take().expect("not shut down yet").await.expect("server task")
+        self.server
+            .take()
+            .expect("not shut down yet")
+            .await
+            .expect("server task")
     }
 
     /// A request carrying `body` signed now, ready to send (for concurrent senders).
