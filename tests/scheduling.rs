@@ -498,3 +498,13 @@ async fn dry_run_shows_a_preview_and_never_calls_zoom() {
     assert_eq!(app.zoom.token_requests(), 0);
     assert!(app.zoom.create_requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_slack_api_that_hangs_does_not_delay_the_acknowledgement() {
+    let app = spawn_app().await;
+    app.slack.push_users_info_fault(UsersInfoFault::Hang);
+    // The client gives up after Slack's 3 s deadline.
+    let (ack, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
+    assert!(ack["text"].as_str().unwrap().contains("in time"), "{ack}");
+    assert_eq!(card["response_type"], "in_channel");
+}

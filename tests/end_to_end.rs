@@ -1,0 +1,146 @@
+//! End to end: the release binary, configured through its environment to use loopback fakes,
+//! turns a signed command into a meeting card at the `response_url`.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::fake_slack::{BOT_TOKEN, FakeSlack, FakeUser};
+use support::fake_zoom::FakeZoom;
+use support::{SIGNING_SECRET, USER_ID, command_body, sign, unix_now};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::Command;
+
+/// Builds the release binary (a no-op when it is up to date) and returns its path.
+fn release_binary() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--bin", "slack-zoom", "--quiet"])
+        .current_dir(&manifest_dir)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --release failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| manifest_dir.join("target"), PathBuf::from);
+    target.join("release").join("slack-zoom")
+}
+
+#[tokio::test]
+async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
+    let binary = tokio::task::spawn_blocking(release_binary).await.unwrap();
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start().await;
+    slack.add_user(
+        USER_ID,
+        FakeUser {
+            tz: Some("Europe/Berlin".into()),
+            email: None,
+        },
+    );
+    let options = zoom.options().clone();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .envs([
+            ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
+            ("SLACK_BOT_TOKEN", BOT_TOKEN.to_owned()),
+            ("SLACK_API_URL", slack.api_url()),
+            ("SLACK_RESPONSE_URL_PREFIXES", slack.hooks_prefix()),
+            ("ZOOM_ACCOUNT_ID", options.account_id.clone()),
+            ("ZOOM_CLIENT_ID", options.client_id.clone()),
+            ("ZOOM_CLIENT_SECRET", options.client_secret.clone()),
+            ("ZOOM_OAUTH_URL", zoom.oauth_url()),
+            ("ZOOM_API_URL", zoom.api_url()),
+            ("PORT", "0".to_owned()),
+            // Debug level, so the secrecy check below covers the chattiest logs.
+            ("RUST_LOG", "debug".to_owned()),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut log = String::new();
+    let port = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).await.unwrap() > 0,
+                "exited early:\n{log}"
+            );
+            log.push_str(&line);
+            if let Some(rest) = line.split("address=").nth(1) {
+                return rest.trim().rsplit(':').next().unwrap().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the service logs its address");
+
+    let response_url = slack.response_url("e2e");
+    let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
+    let ts = unix_now();
+    let ack = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Slack-Request-Timestamp", ts.to_string())
+        .header("X-Slack-Signature", sign(&body, ts))
+        .body(body)
+        .timeout(Duration::from_secs(3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), 200);
+
+    let deliveries = slack.wait_for_deliveries(1, Duration::from_secs(20)).await;
+    assert_eq!(deliveries.len(), 1, "one card posted");
+    let card = &deliveries[0].body;
+    assert_eq!(card["response_type"], "in_channel");
+    assert!(card.to_string().contains("Launch review"), "{card}");
+    assert!(card.to_string().contains("(Europe/Berlin)"), "{card}");
+    assert_eq!(zoom.create_requests()[0].body["timezone"], "Europe/Berlin");
+
+    // SIGTERM: drains and exits 0.
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    // Nothing secret in anything the service printed.
+    stdout.read_to_string(&mut log).await.unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .await
+        .unwrap();
+    let mut secrets = vec![
+        SIGNING_SECRET.to_owned(),
+        BOT_TOKEN.to_owned(),
+        options.client_secret.clone(),
+    ];
+    secrets.extend(zoom.issued_tokens());
+    secrets.extend(zoom.start_urls());
+    for secret in secrets {
+        assert!(
+            !log.contains(&secret),
+            "`{secret}` appears in the logs:\n{log}"
+        );
+    }
+    assert!(log.contains("meeting created and posted"), "{log}");
+}
