@@ -121,7 +121,7 @@ fn minutes_of(number: &str, unit: Unit) -> Result<u64, NumberError> {
         }
         let scale = 10u64.pow(u32::try_from(fraction.len()).map_err(|_| NumberError::Malformed)?);
         let numerator = fraction.parse::<u64>().unwrap_or(0) * per_unit;
-        if numerator % scale != 0 {
+        if !numerator.is_multiple_of(scale) {
             return Err(NumberError::Malformed);
         }
         minutes = minutes

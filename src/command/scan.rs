@@ -214,17 +214,16 @@ fn classify_zone(token: &Token<'_>, slot: ZoneSlot) -> Option<Result<Item, Comma
     None
 }
 
+/// A span claimed by a parser: the phrase, or why it is impossible.
+type Classified = Result<(Item, Strength), CommandError>;
+
 fn join_raw(tokens: &[Token<'_>]) -> String {
     tokens.iter().map(|t| t.raw).collect::<Vec<_>>().join(" ")
 }
 
 /// What a span of words is, if anything: `None` if no parser claims it, `Some(Err)` if one
 /// claims it and it is impossible (`25:00`, `45x`, `2026-02-30`).
-fn classify(
-    span: &[Token<'_>],
-    zone_slot: ZoneSlot,
-    example_year: i32,
-) -> Option<Result<(Item, Strength), CommandError>> {
+fn classify(span: &[Token<'_>], zone_slot: ZoneSlot, example_year: i32) -> Option<Classified> {
     let keys: Vec<&str> = span.iter().map(|t| t.key.as_str()).collect();
     let raw = join_raw(span);
     if let Some(found) = clock::parse(&keys, &raw) {
@@ -248,7 +247,7 @@ fn phrase_ending_at(
     end: usize,
     zone_slot: ZoneSlot,
     example_year: i32,
-) -> Option<(usize, Result<(Item, Strength), CommandError>)> {
+) -> Option<(usize, Classified)> {
     (1..=MAX_SPAN.min(end)).rev().find_map(|len| {
         let start = end - len;
         let span = tokens.get(start..end)?;
