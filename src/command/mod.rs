@@ -1,1 +1,139 @@
 //! The command language: text typed after `/zoom` → a typed meeting request (pure, no I/O).
+//!
+//! `/zoom <topic> <duration> <date> <time> [zone]`, every part optional. Schedule words are
+//! read from the end of the text (see [`scan`]); the words before them are the topic.
+//! [`usage`] is the user-facing description of the language and must match this code.
+
+mod clock;
+mod date;
+mod duration;
+mod error;
+mod request;
+mod resolve;
+mod scan;
+mod topic;
+
+use chrono::{DateTime, Datelike, Utc};
+
+pub use duration::Minutes;
+pub use error::{CommandError, WordKind};
+pub use request::{MeetingRequest, Note};
+pub use topic::Topic;
+
+use crate::time::Zone;
+
+/// Longest command we read. Slack allows about 4000 characters; a topic is capped at 200,
+/// so anything this long is a paste accident.
+pub const MAX_INPUT_CHARS: usize = 3000;
+
+/// What the parse needs from outside: the clock, the user's zone and the team default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub now: DateTime<Utc>,
+    pub zone: Zone,
+    pub default_duration: Minutes,
+}
+
+/// A successfully read command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// `help`, `-h`, `--help` or `?`: reply with [`usage`].
+    Help,
+    Meeting(MeetingRequest),
+}
+
+/// Reads the text after `/zoom`. Never panics; every refusal is a [`CommandError`] whose
+/// [`user_message`](CommandError::user_message) is ready for Slack.
+pub fn parse(text: &str, ctx: &Context) -> Result<Parsed, CommandError> {
+    let chars = text.chars().count();
+    if chars > MAX_INPUT_CHARS {
+        return Err(CommandError::TooLong {
+            chars,
+            max: MAX_INPUT_CHARS,
+        });
+    }
+    // Control characters (newlines from pasted text included) separate words like spaces.
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let text = cleaned.trim();
+    if ["help", "-h", "--help", "?"]
+        .iter()
+        .any(|h| text.eq_ignore_ascii_case(h))
+    {
+        return Ok(Parsed::Help);
+    }
+    let example_year = ctx.now.year();
+    let (quoted, rest) = topic::split_quoted(text)?;
+    let tokens = scan::tokenize(rest);
+    let found = scan::scan(&tokens, quoted.is_some(), example_year)?;
+    let topic_words = tokens.get(..found.topic_end).unwrap_or_default();
+    let topic = match quoted {
+        Some(quoted) => {
+            if let Some(stray) = topic_words.last() {
+                let after = match topic_words
+                    .len()
+                    .checked_sub(2)
+                    .and_then(|i| topic_words.get(i))
+                {
+                    Some(previous) => previous.raw().to_owned(),
+                    None => format!("\"{quoted}\""),
+                };
+                return Err(CommandError::UnexpectedWord {
+                    word: stray.raw().to_owned(),
+                    after,
+                });
+            }
+            Topic::parse(quoted)?
+        }
+        None => {
+            scan::check_topic(topic_words, example_year)?;
+            let words: Vec<&str> = topic_words.iter().map(|t| t.raw()).collect();
+            Topic::parse(&words.join(" "))?
+        }
+    };
+    resolve::resolve(topic, found.schedule, ctx).map(Parsed::Meeting)
+}
+
+/// The Slack mrkdwn help text shown for `/zoom help`.
+pub fn usage() -> String {
+    [
+        "*Schedule a Zoom meeting*",
+        "`/zoom <topic> <duration> <date> <time> [time zone]` (every part is optional)",
+        "",
+        "*Examples*",
+        "• `/zoom` (a meeting right now)",
+        "• `/zoom Design review 45m tomorrow 3pm`",
+        "• `/zoom Standup tomorrow 9:30 15m`",
+        "• `/zoom \"Q3 plan\" 1h30m 2026-12-01 15:00 Europe/Berlin`",
+        "• `/zoom Retro 1h next fri 14h`",
+        "",
+        "*Topic*: the words before the schedule, up to 200 characters. Quote it (`\"Review 2pm changes\" 30m`) when it contains times, dates or durations. Default: _Zoom meeting_.",
+        "*Duration*: `45`, `45m`, `45 minutes`, `1h`, `1h30m`, `1h 30m`, `1.5h`, `2 hours`; 1 minute to 24 hours. Default: the team's usual length.",
+        "*Date*: `today`, `tomorrow`, `2026-12-01`, `dec 1`, `1 dec`, `december 1st`. `fri` is the next Friday (today if the time is still ahead); `next fri` is Friday of next week (weeks start on Monday). A month and day without a year is the next one to come. Numeric day/month dates like `03/04` are ambiguous: write `2026-04-03` or `apr 3`. No date: today, or tomorrow if that time has passed.",
+        "*Time*: `15:00`, `3pm`, `3:30 PM`, `noon`, `midnight`, `now`. A two-digit hour with `h` is a time (`09h`, `15h`, `15h30`); `1h` to `9h`, `1h30m`, `1.5h` and `24h` are durations. No time: now.",
+        "*Time zone*: an IANA name such as `Europe/Istanbul` or `America/New_York`, or `UTC`. Abbreviations like `EST` or `IST` mean different places, so use the full name. Default: your time zone.",
+        "Meetings start at most a year ahead; a time up to 5 minutes ago means now.",
+    ]
+    .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_documents_the_h_rule_and_next_weekday() {
+        let text = usage();
+        for needle in [
+            "`15h30`",
+            "`1.5h`",
+            "`next fri`",
+            "weeks start on Monday",
+            "`2026-04-03`",
+        ] {
+            assert!(text.contains(needle), "usage is missing {needle}");
+        }
+    }
+}

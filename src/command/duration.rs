@@ -1,0 +1,342 @@
+//! Meeting length: `45`, `45m`, `90 mins`, `1h30m`, `1h 30m`, `1.5h`, `2 hours` → [`Minutes`].
+
+use std::fmt;
+
+use super::clock;
+use super::error::CommandError;
+use super::scan::Strength;
+
+/// A meeting length in whole minutes, 1 to 1440 (Zoom's scheduled meetings are capped
+/// well beyond that, but a day-long booking is already almost certainly a typo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Minutes(u16);
+
+impl Minutes {
+    /// The longest meeting we book: 24 hours.
+    pub const MAX: u16 = 1440;
+
+    /// A length of `n` minutes, refused outside 1..=1440.
+    pub fn new(n: u32) -> Result<Minutes, CommandError> {
+        match u16::try_from(n) {
+            Ok(n) if (1..=Minutes::MAX).contains(&n) => Ok(Minutes(n)),
+            _ => Err(CommandError::DurationOutOfRange {
+                word: format!("{n}m"),
+            }),
+        }
+    }
+
+    /// The length in minutes.
+    pub fn get(&self) -> u16 {
+        self.0
+    }
+}
+
+/// Human form for replies: `45 minutes`, `1 hour`, `1 hour 30 minutes`.
+impl fmt::Display for Minutes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (hours, minutes) = (self.0 / 60, self.0 % 60);
+        let plural = |n: u16| if n == 1 { "" } else { "s" };
+        match (hours, minutes) {
+            (0, m) => write!(f, "{m} minute{}", plural(m)),
+            (h, 0) => write!(f, "{h} hour{}", plural(h)),
+            (h, m) => write!(f, "{h} hour{} {m} minute{}", plural(h), plural(m)),
+        }
+    }
+}
+
+/// One piece of a duration: a number (possibly decimal) or a run of letters.
+#[derive(Debug, PartialEq, Eq)]
+enum Lexeme<'a> {
+    Number(&'a str),
+    Letters(&'a str),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Hours,
+    Minutes,
+}
+
+fn unit(letters: &str) -> Option<Unit> {
+    match letters {
+        "h" | "hr" | "hrs" | "hour" | "hours" => Some(Unit::Hours),
+        "m" | "min" | "mins" | "minute" | "minutes" => Some(Unit::Minutes),
+        _ => None,
+    }
+}
+
+/// Splits `1h30m` into number/letter runs; `None` if anything else appears.
+fn lex<'a>(keys: &[&'a str]) -> Option<Vec<Lexeme<'a>>> {
+    let mut out = Vec::new();
+    for key in keys {
+        let mut rest: &'a str = key;
+        while let Some(first) = rest.chars().next() {
+            let is_number = |c: char| c.is_ascii_digit() || c == '.';
+            let (lexeme, len) = if is_number(first) {
+                let len = rest.find(|c: char| !is_number(c)).unwrap_or(rest.len());
+                (Lexeme::Number(rest.get(..len)?), len)
+            } else if first.is_ascii_alphabetic() {
+                let len = rest
+                    .find(|c: char| !c.is_ascii_alphabetic())
+                    .unwrap_or(rest.len());
+                (Lexeme::Letters(rest.get(..len)?), len)
+            } else {
+                return None;
+            };
+            out.push(lexeme);
+            rest = rest.get(len..)?;
+        }
+    }
+    Some(out)
+}
+
+/// Why a number could not become minutes.
+enum NumberError {
+    /// Not a number at all, or not a whole number of minutes.
+    Malformed,
+    /// Too large to represent; reported as out of range.
+    Overflow,
+}
+
+/// Whole minutes in `number` units of `unit`; `1.5` hours is 90, `1.33` hours is refused.
+fn minutes_of(number: &str, unit: Unit) -> Result<u64, NumberError> {
+    let (whole, fraction) = match number.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (number, None),
+    };
+    let digits_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok(whole) || fraction.is_some_and(|f| !digits_ok(f)) {
+        return Err(NumberError::Malformed);
+    }
+    let whole: u64 = whole.parse().map_err(|_| NumberError::Overflow)?;
+    let per_unit: u64 = match unit {
+        Unit::Hours => 60,
+        Unit::Minutes => 1,
+    };
+    let mut minutes = whole.checked_mul(per_unit).ok_or(NumberError::Overflow)?;
+    if let Some(fraction) = fraction {
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.len() > 6 {
+            return Err(NumberError::Malformed);
+        }
+        let scale = 10u64.pow(u32::try_from(fraction.len()).map_err(|_| NumberError::Malformed)?);
+        let numerator = fraction.parse::<u64>().unwrap_or(0) * per_unit;
+        if !numerator.is_multiple_of(scale) {
+            return Err(NumberError::Malformed);
+        }
+        minutes = minutes
+            .checked_add(numerator / scale)
+            .ok_or(NumberError::Overflow)?;
+    }
+    Ok(minutes)
+}
+
+/// Parses a span of one to four lowercase words as a duration.
+///
+/// `None` means "not a duration" (so the words may be something else or topic words);
+/// `Some(Err)` means it clearly tried to be one (`45x`, `0m`, `1.33h`) and failed.
+/// A bare number is a weak duration (it might be a topic word like "Sprint 42"); bare
+/// numbers outside 1..=1440, like a year, are not durations at all.
+pub(crate) fn parse(keys: &[&str], raw: &str) -> Option<Result<(Minutes, Strength), CommandError>> {
+    // `15h`, `09h30` are times of day, never durations (see `clock::is_h_time`).
+    if keys.iter().any(|k| clock::is_h_time(k)) {
+        return None;
+    }
+    let lexemes = lex(keys)?;
+    let invalid = || CommandError::InvalidDuration {
+        word: raw.to_owned(),
+    };
+    let out_of_range = || CommandError::DurationOutOfRange {
+        word: raw.to_owned(),
+    };
+    let to_minutes = |total: u64| {
+        u32::try_from(total)
+            .ok()
+            .and_then(|n| Minutes::new(n).ok())
+            .ok_or_else(out_of_range)
+    };
+    let convert = |number: &str, unit: Unit| match minutes_of(number, unit) {
+        Ok(m) => Ok(m),
+        Err(NumberError::Malformed) => Err(invalid()),
+        Err(NumberError::Overflow) => Err(out_of_range()),
+    };
+    let result = match lexemes.as_slice() {
+        [Lexeme::Number(n)] => {
+            let bare = n.parse::<u32>().ok().and_then(|n| Minutes::new(n).ok())?;
+            return Some(Ok((bare, Strength::Weak)));
+        }
+        [Lexeme::Number(n), Lexeme::Letters(u)] => match unit(u) {
+            Some(Unit::Minutes) if n.contains('.') => Err(invalid()),
+            Some(u) => convert(n, u).and_then(to_minutes),
+            None => return single_word_error(keys, u, invalid()),
+        },
+        [
+            Lexeme::Number(h),
+            Lexeme::Letters(hu),
+            Lexeme::Number(m),
+            rest @ ..,
+        ] if unit(hu) == Some(Unit::Hours) => {
+            let minute_unit_ok = match rest {
+                [] => true,
+                [Lexeme::Letters(mu)] => unit(mu) == Some(Unit::Minutes),
+                _ => false,
+            };
+            if !minute_unit_ok || h.contains('.') || m.contains('.') {
+                return single_word_error(keys, "", invalid());
+            }
+            let hours = convert(h, Unit::Hours);
+            let minutes = convert(m, Unit::Minutes);
+            match (hours, minutes) {
+                (Ok(_), Ok(m)) if m >= 60 => Err(invalid()),
+                (Ok(h), Ok(m)) => h
+                    .checked_add(m)
+                    .ok_or_else(out_of_range)
+                    .and_then(to_minutes),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        [Lexeme::Number(_), Lexeme::Letters(u), ..] => {
+            return single_word_error(keys, u, invalid());
+        }
+        _ => return None,
+    };
+    Some(result.map(|m| (m, Strength::Strong)))
+}
+
+/// A single word like `45x` or `1h30x` is a failed duration; across several words, or
+/// with a suffix that belongs to dates and times (`1st`, `3pm`), it is just not one.
+fn single_word_error(
+    keys: &[&str],
+    letters: &str,
+    err: CommandError,
+) -> Option<Result<(Minutes, Strength), CommandError>> {
+    const OTHER_SUFFIXES: [&str; 8] = ["st", "nd", "rd", "th", "am", "pm", "a", "p"];
+    if keys.len() == 1 && !OTHER_SUFFIXES.contains(&letters) {
+        Some(Err(err))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minutes(text: &str) -> Option<Result<(u16, Strength), CommandError>> {
+        let keys: Vec<&str> = text.split_whitespace().collect();
+        parse(&keys, text).map(|r| r.map(|(m, s)| (m.get(), s)))
+    }
+
+    #[test]
+    fn every_documented_duration_form_parses() {
+        for (input, expected) in [
+            ("45", 45),
+            ("45m", 45),
+            ("45min", 45),
+            ("45 minutes", 45),
+            ("1h", 60),
+            ("1h30m", 90),
+            ("1h30", 90),
+            ("1h 30m", 90),
+            ("1.5h", 90),
+            ("0.25h", 15),
+            ("90 mins", 90),
+            ("2 hours", 120),
+            ("1 hour 30 minutes", 90),
+            ("1hr30min", 90),
+            ("24h", 1440),
+            ("1440", 1440),
+        ] {
+            let got = minutes(input);
+            assert!(
+                matches!(got, Some(Ok((m, _))) if m == expected),
+                "input {input:?}: got {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_bare_numbers_are_weak() {
+        assert!(matches!(minutes("45"), Some(Ok((45, Strength::Weak)))));
+        assert!(matches!(minutes("45m"), Some(Ok((45, Strength::Strong)))));
+    }
+
+    #[test]
+    fn two_digit_hours_below_24_are_left_to_the_clock() {
+        for input in ["15h", "09h", "15h30", "00h"] {
+            assert!(minutes(input).is_none(), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn words_that_are_not_durations_are_ignored() {
+        for input in [
+            "2026", "0", "review", "1st", "3pm", "q3", "1:30", "1.5", "45 45",
+        ] {
+            assert!(minutes(input).is_none(), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_durations_are_errors() {
+        for input in ["45x", "1h30x", "1.33h", "1.5m", "1h75m", "45mins2"] {
+            assert!(
+                matches!(
+                    minutes(input),
+                    Some(Err(CommandError::InvalidDuration { .. }))
+                ),
+                "input {input:?}: got {:?}",
+                minutes(input)
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_durations_are_errors_without_overflow() {
+        for input in [
+            "0m",
+            "1441m",
+            "25h",
+            "99999999999999999999m",
+            "99999999999999999999h",
+            "1.5.5h",
+        ] {
+            let got = minutes(input);
+            assert!(
+                matches!(
+                    got,
+                    Some(Err(CommandError::DurationOutOfRange { .. }
+                        | CommandError::InvalidDuration { .. }))
+                ),
+                "input {input:?}: got {got:?}"
+            );
+        }
+        assert!(matches!(
+            minutes("99999999999999999999m"),
+            Some(Err(CommandError::DurationOutOfRange { .. }))
+        ));
+    }
+
+    #[test]
+    fn minutes_new_enforces_the_range() {
+        assert!(Minutes::new(0).is_err());
+        assert_eq!(Minutes::new(1).map(|m| m.get()), Ok(1));
+        assert_eq!(Minutes::new(1440).map(|m| m.get()), Ok(1440));
+        assert!(Minutes::new(1441).is_err());
+        assert!(Minutes::new(u32::MAX).is_err());
+    }
+
+    #[test]
+    fn minutes_display_reads_naturally() {
+        for (n, expected) in [
+            (1, "1 minute"),
+            (45, "45 minutes"),
+            (60, "1 hour"),
+            (90, "1 hour 30 minutes"),
+            (121, "2 hours 1 minute"),
+        ] {
+            let shown = Minutes::new(n).map(|m| m.to_string());
+            assert_eq!(shown.as_deref(), Ok(expected), "minutes {n}");
+        }
+    }
+}

@@ -1,0 +1,563 @@
+//! The `/zoom` command language, case by case: one table row per input form and edge case.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use slack_zoom::command::{self, Context, Minutes, Note, Parsed};
+use slack_zoom::time::Zone;
+
+// Fixed "now" instants (UTC) and the weekday/wall clock they are in the context zone.
+/// Monday 2026-06-01, 10:07:30 in New York (EDT, UTC-4).
+const MON: &str = "2026-06-01T14:07:30Z";
+/// Saturday before New York springs forward (2026-03-08 02:00 → 03:00).
+const NY_SPRING: &str = "2026-03-07T15:00:00Z";
+/// Saturday before New York falls back (2026-11-01 02:00 → 01:00).
+const NY_FALL: &str = "2026-10-31T15:00:00Z";
+/// 01:10 EST on 2026-11-01: inside the repeated hour, second time round.
+const NY_REPEAT: &str = "2026-11-01T06:10:00Z";
+/// Day before Berlin springs forward (2026-03-29 02:00 → 03:00).
+const BER_SPRING: &str = "2026-03-28T12:00:00Z";
+/// Day before Berlin falls back (2026-10-25 03:00 → 02:00).
+const BER_FALL: &str = "2026-10-24T12:00:00Z";
+/// Day before Sydney and Lord Howe fall back (2026-04-05; Lord Howe by 30 minutes).
+const AU_FALL: &str = "2026-04-04T00:00:00Z";
+/// Day before Sydney and Lord Howe spring forward (2026-10-04; Lord Howe by 30 minutes).
+const AU_SPRING: &str = "2026-10-03T00:00:00Z";
+/// 11:30 in Kolkata (UTC+5:30), 11:45 in Kathmandu (UTC+5:45).
+const SOUTH_ASIA: &str = "2026-06-01T06:00:00Z";
+/// Thursday 2026-12-31, 15:00 UTC.
+const NYE: &str = "2026-12-31T15:00:00Z";
+/// Two minutes before the year ends in UTC.
+const NYE_LATE: &str = "2026-12-31T23:58:00Z";
+/// Monday 2026-12-28, noon UTC.
+const LATE_DEC: &str = "2026-12-28T12:00:00Z";
+/// 19:30 on Monday 2026-06-01 in New York, already Tuesday 08:30 in Tokyo.
+const NY_EVENING: &str = "2026-06-01T23:30:00Z";
+/// Within a year of the 2028 leap day.
+const MID_2027: &str = "2027-06-01T12:00:00Z";
+/// The day before the 2028 leap day.
+const LEAP_EVE: &str = "2028-02-28T12:00:00Z";
+
+const NY: &str = "America/New_York";
+const BER: &str = "Europe/Berlin";
+const SYD: &str = "Australia/Sydney";
+const LHI: &str = "Australia/Lord_Howe";
+const KOL: &str = "Asia/Kolkata";
+const KTM: &str = "Asia/Kathmandu";
+const UTC: &str = "UTC";
+
+/// `(input, now, context zone, expected)`; the context's default duration is 30 minutes.
+///
+/// Expected is one of:
+/// - `"<UTC start> | <local start> <zone> | <minutes> | <topic>[ | flags]"`, flags being
+///   `now` (starts now), `explicit` (zone named in the command), `tomorrow` and
+///   `ambiguous` (the notes, in that order);
+/// - `"!<CommandError variant>[ <text the user message must contain>]"`;
+/// - `"help"`.
+#[rustfmt::skip]
+const CASES: &[(&str, &str, &str, &str)] = &[
+    // Empty input and help.
+    ("", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Zoom meeting | now"),
+    ("   \t ", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Zoom meeting | now"),
+    ("\u{0}\u{7}", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Zoom meeting | now"),
+    ("help", MON, NY, "help"),
+    ("HELP", MON, NY, "help"),
+    ("-h", MON, NY, "help"),
+    ("--help", MON, NY, "help"),
+    (" ? ", MON, NY, "help"),
+    ("Help me plan", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Help me plan | now"),
+    // The canonical form and topic-only forms.
+    ("Design review 45m tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 45 | Design review"),
+    ("Design review 45m 2026-06-02 15:00 America/New_York", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 45 | Design review | explicit"),
+    ("Design review", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Design review | now"),
+    // Durations.
+    ("Sync 45", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 45 | Sync | now"),
+    ("Sync 45m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 45 | Sync | now"),
+    ("Sync 45min", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 45 | Sync | now"),
+    ("Sync 45 minutes", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 45 | Sync | now"),
+    ("Sync 1h", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 60 | Sync | now"),
+    ("Sync 1h30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 90 | Sync | now"),
+    ("Sync 1h 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 90 | Sync | now"),
+    ("Sync 1.5h", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 90 | Sync | now"),
+    ("Sync 90 mins", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 90 | Sync | now"),
+    ("Sync 2 hours", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 120 | Sync | now"),
+    ("Sync 1 hour 30 minutes", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 90 | Sync | now"),
+    ("Sync 1m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 1 | Sync | now"),
+    ("Sync 1440m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 1440 | Sync | now"),
+    ("Sync for 20m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 20 | Sync | now"),
+    ("Sync 0m", MON, NY, "!DurationOutOfRange `0m`"),
+    ("Sync 1441m", MON, NY, "!DurationOutOfRange `1441m`"),
+    ("Sync 25h", MON, NY, "!DurationOutOfRange `25h`"),
+    ("Sync 99999999999999999999m", MON, NY, "!DurationOutOfRange `99999999999999999999m`"),
+    ("Sync 99999999999999999999.5h", MON, NY, "!DurationOutOfRange"),
+    ("Design review 45x tomorrow 3pm", MON, NY, "!InvalidDuration I couldn't read `45x` as a duration. Use minutes or hours, like `45m` or `1h30m`. Example: `/zoom Design review 45m tomorrow 3pm`"),
+    ("Sync 1.33h", MON, NY, "!InvalidDuration `1.33h`"),
+    ("Sync 1h75m", MON, NY, "!InvalidDuration `1h75m`"),
+    ("Sync 30m 45m", MON, NY, "!Duplicate `30m` and `45m`"),
+    ("Sync 1h tomorrow 3pm 45m", MON, NY, "!Duplicate `1h` and `45m`"),
+    // Numbers that stay in the topic, and the consequence of bare numbers being durations.
+    ("Roadmap 2026", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Roadmap 2026 | now"),
+    ("Sprint 42 review", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sprint 42 review | now"),
+    ("Sprint 42 review 30m tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Sprint 42 review"),
+    ("Top 10 45m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 45 | Top 10 | now"),
+    ("Sprint 42", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 42 | Sprint | now"),
+    ("Weekly 1:1 tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Weekly 1:1"),
+    // Dates.
+    ("Plan 2026-12-01 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan 2026/12/01 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan today 3pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Plan"),
+    ("Plan fri 3pm", MON, NY, "2026-06-05 19:00 | 2026-06-05 15:00 America/New_York | 30 | Plan"),
+    ("Plan friday 3pm", MON, NY, "2026-06-05 19:00 | 2026-06-05 15:00 America/New_York | 30 | Plan"),
+    ("Plan Friday 3pm", MON, NY, "2026-06-05 19:00 | 2026-06-05 15:00 America/New_York | 30 | Plan"),
+    ("Plan next friday 3pm", MON, NY, "2026-06-12 19:00 | 2026-06-12 15:00 America/New_York | 30 | Plan"),
+    ("Plan next fri 3pm", MON, NY, "2026-06-12 19:00 | 2026-06-12 15:00 America/New_York | 30 | Plan"),
+    ("Plan mon 3pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan mon 9am", MON, NY, "2026-06-08 13:00 | 2026-06-08 09:00 America/New_York | 30 | Plan"),
+    ("Plan next mon 9am", MON, NY, "2026-06-08 13:00 | 2026-06-08 09:00 America/New_York | 30 | Plan"),
+    ("Plan next mon 3pm", MON, NY, "2026-06-08 19:00 | 2026-06-08 15:00 America/New_York | 30 | Plan"),
+    ("Plan sun 9am", MON, NY, "2026-06-07 13:00 | 2026-06-07 09:00 America/New_York | 30 | Plan"),
+    ("Plan next sun 9am", MON, NY, "2026-06-14 13:00 | 2026-06-14 09:00 America/New_York | 30 | Plan"),
+    ("Plan thurs 9am", MON, NY, "2026-06-04 13:00 | 2026-06-04 09:00 America/New_York | 30 | Plan"),
+    ("Plan on fri at 3pm", MON, NY, "2026-06-05 19:00 | 2026-06-05 15:00 America/New_York | 30 | Plan"),
+    ("Plan dec 1 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan 1 dec 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan december 1st 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan Dec 1, 2026 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan 1st December 2026 3pm", MON, NY, "2026-12-01 20:00 | 2026-12-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan may 1 3pm", MON, NY, "2027-05-01 19:00 | 2027-05-01 15:00 America/New_York | 30 | Plan"),
+    ("Planning may 5 3pm", MON, NY, "2027-05-05 19:00 | 2027-05-05 15:00 America/New_York | 30 | Planning"),
+    ("Plan jun 1 3pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Plan"),
+    ("Plan jun 1 9am", MON, NY, "!InPast that was 1 hour ago"),
+    ("Plan today 9am", MON, NY, "!InPast that was 1 hour ago"),
+    ("Plan 2026-05-01 3pm", MON, NY, "!InPast that was 30 days ago"),
+    ("Plan 03/04 3pm", MON, NY, "!AmbiguousDate `03/04`"),
+    ("Plan 3/4/2026 3pm", MON, NY, "!AmbiguousDate `2026-04-03` or `apr 3`"),
+    ("Plan 12/25 3pm", MON, NY, "!AmbiguousDate `2026-12-25` or `dec 25`"),
+    ("Plan 3.4.2026 3pm", MON, NY, "!AmbiguousDate `3.4.2026`"),
+    ("Plan 2026-02-30 3pm", MON, NY, "!InvalidDate `2026-02-30`"),
+    ("Plan 2026-13-01 3pm", MON, NY, "!InvalidDate `2026-13-01`"),
+    ("Plan feb 30 3pm", MON, NY, "!InvalidDate `feb 30`"),
+    ("Plan apr 31 3pm", MON, NY, "!InvalidDate `apr 31`"),
+    ("Plan 2027-06-01 10:07", MON, NY, "2027-06-01 14:07 | 2027-06-01 10:07 America/New_York | 30 | Plan"),
+    ("Plan 2027-06-01 10:08", MON, NY, "!TooFarAhead `2027-06-01 10:08`"),
+    ("Plan 2027-06-02 3pm", MON, NY, "!TooFarAhead more than 365 days"),
+    ("Plan fri", MON, NY, "!MissingTime `fri 3pm`"),
+    ("Plan tomorrow", MON, NY, "!MissingTime `tomorrow`"),
+    ("Plan today", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Plan | now"),
+    ("Plan mon", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Plan | now"),
+    ("Plan today now", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Plan | now"),
+    ("Plan tomorrow now", MON, NY, "!NowWithDate `tomorrow`"),
+    ("Plan 2026-12-01 tomorrow 3pm", MON, NY, "!Duplicate `2026-12-01` and `tomorrow`"),
+    ("Plan tomorrow fri 3pm", MON, NY, "!Duplicate `tomorrow` and `fri`"),
+    // Weekday, month and "next" words that are topic words.
+    ("May planning", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | May planning | now"),
+    ("Sun team sync", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sun team sync | now"),
+    ("Next steps", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Next steps | now"),
+    ("Sun team sync 3pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sun team sync"),
+    // Times of day, no date: today, or tomorrow once passed (now is 10:07 local).
+    ("Sync 15:00", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync"),
+    ("Sync 3pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync"),
+    ("Sync 3PM", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync"),
+    ("Sync 3:30pm", MON, NY, "2026-06-01 19:30 | 2026-06-01 15:30 America/New_York | 30 | Sync"),
+    ("Sync 3:30 PM", MON, NY, "2026-06-01 19:30 | 2026-06-01 15:30 America/New_York | 30 | Sync"),
+    ("Sync 3 pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync"),
+    ("Sync 3p.m.", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync"),
+    ("Sync 15h", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync"),
+    ("Sync 15h30", MON, NY, "2026-06-01 19:30 | 2026-06-01 15:30 America/New_York | 30 | Sync"),
+    ("Sync noon", MON, NY, "2026-06-01 16:00 | 2026-06-01 12:00 America/New_York | 30 | Sync"),
+    ("Sync midnight", MON, NY, "2026-06-02 04:00 | 2026-06-02 00:00 America/New_York | 30 | Sync | tomorrow"),
+    ("Sync now", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sync | now"),
+    ("Sync 9am", MON, NY, "2026-06-02 13:00 | 2026-06-02 09:00 America/New_York | 30 | Sync | tomorrow"),
+    ("Sync 10:05", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sync | now"),
+    ("Sync 10:02", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sync | now"),
+    ("Sync 10:01", MON, NY, "2026-06-02 14:01 | 2026-06-02 10:01 America/New_York | 30 | Sync | tomorrow"),
+    ("Sync 10:07", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sync | now"),
+    ("Sync 10:08", MON, NY, "2026-06-01 14:08 | 2026-06-01 10:08 America/New_York | 30 | Sync"),
+    ("Sync 25:00", MON, NY, "!InvalidTime `25:00`"),
+    ("Sync 13pm", MON, NY, "!InvalidTime `13pm`"),
+    ("Sync 9:60", MON, NY, "!InvalidTime `9:60`"),
+    ("Sync 3pm 4pm", MON, NY, "!Duplicate `3pm` and `4pm`"),
+    ("Coffee at 3pm", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Coffee"),
+    ("Lunch at noon 1h", MON, NY, "2026-06-01 16:00 | 2026-06-01 12:00 America/New_York | 60 | Lunch"),
+    // The `Nh` rule: two-digit hours 00–23 are times, everything else is a duration.
+    ("Sync 15h", MON, UTC, "2026-06-01 15:00 | 2026-06-01 15:00 UTC | 30 | Sync"),
+    ("Sync 09h", MON, UTC, "2026-06-02 09:00 | 2026-06-02 09:00 UTC | 30 | Sync | tomorrow"),
+    ("Sync 23h59", MON, UTC, "2026-06-01 23:59 | 2026-06-01 23:59 UTC | 30 | Sync"),
+    ("Sync 1h", MON, UTC, "2026-06-01 14:07 | 2026-06-01 14:07 UTC | 60 | Sync | now"),
+    ("Sync 9h", MON, UTC, "2026-06-01 14:07 | 2026-06-01 14:07 UTC | 540 | Sync | now"),
+    ("Sync 24h", MON, UTC, "2026-06-01 14:07 | 2026-06-01 14:07 UTC | 1440 | Sync | now"),
+    ("Sync 16h 45m", MON, UTC, "2026-06-01 16:00 | 2026-06-01 16:00 UTC | 45 | Sync"),
+    ("Sync 16h 1.5h", MON, UTC, "2026-06-01 16:00 | 2026-06-01 16:00 UTC | 90 | Sync"),
+    // Order is forgiving; topic words after strong schedule words are not.
+    ("standup tomorrow 9:30 15m", MON, NY, "2026-06-02 13:30 | 2026-06-02 09:30 America/New_York | 15 | standup"),
+    ("standup 15m 9:30 tomorrow", MON, NY, "2026-06-02 13:30 | 2026-06-02 09:30 America/New_York | 15 | standup"),
+    ("standup 9:30 15m tomorrow", MON, NY, "2026-06-02 13:30 | 2026-06-02 09:30 America/New_York | 15 | standup"),
+    ("Review 2pm changes 30m", MON, NY, "!UnexpectedWord `changes` after `2pm`"),
+    ("Standup tomorrow foo 3pm", MON, NY, "!UnexpectedWord `foo` after `tomorrow`"),
+    ("Retro 30m Q3 planning", MON, NY, "!UnexpectedWord `Q3` after `30m`"),
+    ("Plan 2026-12-01 kickoff", MON, NY, "!UnexpectedWord `kickoff`"),
+    // Time zones.
+    ("Sync tomorrow 3pm Europe/Istanbul", MON, NY, "2026-06-02 12:00 | 2026-06-02 15:00 Europe/Istanbul | 30 | Sync | explicit"),
+    ("Sync tomorrow 3pm europe/istanbul", MON, NY, "2026-06-02 12:00 | 2026-06-02 15:00 Europe/Istanbul | 30 | Sync | explicit"),
+    ("Sync tomorrow 3pm UTC", MON, NY, "2026-06-02 15:00 | 2026-06-02 15:00 UTC | 30 | Sync | explicit"),
+    ("Sync tomorrow 3pm gmt", MON, NY, "2026-06-02 15:00 | 2026-06-02 15:00 GMT | 30 | Sync | explicit"),
+    ("Sync 3pm Europe/Berlin tomorrow", MON, NY, "2026-06-02 13:00 | 2026-06-02 15:00 Europe/Berlin | 30 | Sync | explicit"),
+    ("Sync 3pm Asia/Kolkata", MON, NY, "2026-06-02 09:30 | 2026-06-02 15:00 Asia/Kolkata | 30 | Sync | explicit | tomorrow"),
+    ("Sync Europe/Berlin", MON, NY, "2026-06-01 14:07 | 2026-06-01 16:07 Europe/Berlin | 30 | Sync | now | explicit"),
+    ("Sync 3pm EST", MON, NY, "!ZoneAbbreviation `EST` is an ambiguous time zone abbreviation. Use an IANA zone name instead, like `America/New_York`"),
+    ("Sync 3pm ist", MON, NY, "!ZoneAbbreviation `ist`"),
+    ("Sync tomorrow CST", MON, NY, "!ZoneAbbreviation `CST`"),
+    ("Sync 3pm Europe/Berln", MON, NY, "!UnknownZone `Europe/Berln`"),
+    ("Sync 3pm UTC+3", MON, NY, "!UnknownZone `UTC+3`"),
+    ("Talk about UTC", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Talk about UTC | now"),
+    ("Go west", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Go west | now"),
+    ("Discuss CI/CD", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Discuss CI/CD | now"),
+    ("Sync today 3pm Asia/Tokyo", NY_EVENING, NY, "2026-06-02 06:00 | 2026-06-02 15:00 Asia/Tokyo | 30 | Sync | explicit"),
+    ("Sync today 3pm", NY_EVENING, NY, "!InPast that was 4 hours ago"),
+    ("Sync tomorrow 9am Asia/Tokyo", NY_EVENING, NY, "2026-06-03 00:00 | 2026-06-03 09:00 Asia/Tokyo | 30 | Sync | explicit"),
+    ("Sync tomorrow 9am", NY_EVENING, NY, "2026-06-02 13:00 | 2026-06-02 09:00 America/New_York | 30 | Sync"),
+    // Quoted topics, mentions, escapes, whitespace, unusual text.
+    ("\"Q3 plan\" 30m tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Q3 plan"),
+    ("\u{201C}Q3 plan\u{201D} 45m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 45 | Q3 plan | now"),
+    ("\"Review 2pm changes\" 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Review 2pm changes | now"),
+    ("\"Q3\" plan 30m", MON, NY, "!UnexpectedWord `plan` after `\"Q3\"`"),
+    ("\"Q3\" 30m plan", MON, NY, "!UnexpectedWord `plan` after `30m`"),
+    ("\"Q3 plan 30m", MON, NY, "!UnclosedQuote"),
+    ("\"", MON, NY, "!UnclosedQuote"),
+    ("\"\" 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Zoom meeting | now"),
+    ("\"Top 10\" 10 45m", MON, NY, "!Duplicate `10` and `45m`"),
+    ("Sync with <@U123> and <#C1|eng> 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Sync with <@U123> and <#C1|eng> | now"),
+    ("Read <https://x.io|the doc> now", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Read <https://x.io|the doc> | now"),
+    ("Q&amp;A &lt;draft&gt; 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Q&A <draft> | now"),
+    ("  lots   of\tspace  ", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | lots of space | now"),
+    ("Line one\nline two 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Line one line two | now"),
+    ("\u{1F389} Launch party 1h tomorrow 6pm", MON, NY, "2026-06-02 22:00 | 2026-06-02 18:00 America/New_York | 60 | \u{1F389} Launch party"),
+    ("\u{627}\u{62C}\u{62A}\u{645}\u{627}\u{639} 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | \u{627}\u{62C}\u{62A}\u{645}\u{627}\u{639} | now"),
+    ("R\u{e9}union d\u{2019}\u{e9}quipe 15h", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | R\u{e9}union d\u{2019}\u{e9}quipe"),
+    // New York: spring forward (gap) and fall back (overlap).
+    ("Sync tomorrow 2:30am", NY_SPRING, NY, "!NonexistentTime next valid time is `03:00`"),
+    ("Sync 2026-03-08 2am", NY_SPRING, NY, "!NonexistentTime `2026-03-08 02:00`"),
+    ("Sync tomorrow 3am", NY_SPRING, NY, "2026-03-08 07:00 | 2026-03-08 03:00 America/New_York | 30 | Sync"),
+    ("Sync tomorrow 1:59am", NY_SPRING, NY, "2026-03-08 06:59 | 2026-03-08 01:59 America/New_York | 30 | Sync"),
+    ("Sync tomorrow 3pm", NY_SPRING, NY, "2026-03-08 19:00 | 2026-03-08 15:00 America/New_York | 30 | Sync"),
+    ("Sync tomorrow 1:30am", NY_FALL, NY, "2026-11-01 05:30 | 2026-11-01 01:30 America/New_York | 30 | Sync | ambiguous"),
+    ("Sync tomorrow 1am", NY_FALL, NY, "2026-11-01 05:00 | 2026-11-01 01:00 America/New_York | 30 | Sync | ambiguous"),
+    ("Sync tomorrow 2:30am", NY_FALL, NY, "2026-11-01 07:30 | 2026-11-01 02:30 America/New_York | 30 | Sync"),
+    ("Sync tomorrow 12:30am", NY_FALL, NY, "2026-11-01 04:30 | 2026-11-01 00:30 America/New_York | 30 | Sync"),
+    ("Sync 1:30am", NY_REPEAT, NY, "2026-11-01 06:30 | 2026-11-01 01:30 America/New_York | 30 | Sync | ambiguous"),
+    ("", NY_REPEAT, NY, "2026-11-01 06:10 | 2026-11-01 01:10 America/New_York | 30 | Zoom meeting | now"),
+    ("Sync 1:08am", NY_REPEAT, NY, "2026-11-01 06:10 | 2026-11-01 01:10 America/New_York | 30 | Sync | now"),
+    ("Sync 12:30am", NY_REPEAT, NY, "2026-11-02 05:30 | 2026-11-02 00:30 America/New_York | 30 | Sync | tomorrow"),
+    // Berlin.
+    ("Sync tomorrow 2:30", BER_SPRING, BER, "!NonexistentTime next valid time is `03:00`"),
+    ("Sync tomorrow 3:00", BER_SPRING, BER, "2026-03-29 01:00 | 2026-03-29 03:00 Europe/Berlin | 30 | Sync"),
+    ("Sync tomorrow 1:59", BER_SPRING, BER, "2026-03-29 00:59 | 2026-03-29 01:59 Europe/Berlin | 30 | Sync"),
+    ("Sync tomorrow 2:30", BER_FALL, BER, "2026-10-25 00:30 | 2026-10-25 02:30 Europe/Berlin | 30 | Sync | ambiguous"),
+    ("Sync 2026-10-25 02:00", BER_FALL, BER, "2026-10-25 00:00 | 2026-10-25 02:00 Europe/Berlin | 30 | Sync | ambiguous"),
+    ("Sync tomorrow 3:30", BER_FALL, BER, "2026-10-25 02:30 | 2026-10-25 03:30 Europe/Berlin | 30 | Sync"),
+    ("Sync tomorrow 1:30", BER_FALL, BER, "2026-10-24 23:30 | 2026-10-25 01:30 Europe/Berlin | 30 | Sync"),
+    // Sydney (southern hemisphere: falls back in April, springs forward in October).
+    ("Sync tomorrow 2:30am", AU_FALL, SYD, "2026-04-04 15:30 | 2026-04-05 02:30 Australia/Sydney | 30 | Sync | ambiguous"),
+    ("Sync tomorrow 3:30am", AU_FALL, SYD, "2026-04-04 17:30 | 2026-04-05 03:30 Australia/Sydney | 30 | Sync"),
+    ("Sync tomorrow 1:30am", AU_FALL, SYD, "2026-04-04 14:30 | 2026-04-05 01:30 Australia/Sydney | 30 | Sync"),
+    ("Sync tomorrow 2:30am", AU_SPRING, SYD, "!NonexistentTime next valid time is `03:00`"),
+    ("Sync tomorrow 3am", AU_SPRING, SYD, "2026-10-03 16:00 | 2026-10-04 03:00 Australia/Sydney | 30 | Sync"),
+    ("Sync tomorrow 1:30am", AU_SPRING, SYD, "2026-10-03 15:30 | 2026-10-04 01:30 Australia/Sydney | 30 | Sync"),
+    // Lord Howe: UTC+10:30, with a 30-minute DST shift.
+    ("Sync tomorrow 2:10am", AU_SPRING, LHI, "!NonexistentTime next valid time is `02:30`"),
+    ("Sync tomorrow 2:30am", AU_SPRING, LHI, "2026-10-03 15:30 | 2026-10-04 02:30 Australia/Lord_Howe | 30 | Sync"),
+    ("Sync tomorrow 1:59am", AU_SPRING, LHI, "2026-10-03 15:29 | 2026-10-04 01:59 Australia/Lord_Howe | 30 | Sync"),
+    ("Sync tomorrow 1:45am", AU_FALL, LHI, "2026-04-04 14:45 | 2026-04-05 01:45 Australia/Lord_Howe | 30 | Sync | ambiguous"),
+    ("Sync tomorrow 1:29am", AU_FALL, LHI, "2026-04-04 14:29 | 2026-04-05 01:29 Australia/Lord_Howe | 30 | Sync"),
+    ("Sync tomorrow 2am", AU_FALL, LHI, "2026-04-04 15:30 | 2026-04-05 02:00 Australia/Lord_Howe | 30 | Sync"),
+    // Kolkata (UTC+5:30) and Kathmandu (UTC+5:45).
+    ("Sync 3pm", SOUTH_ASIA, KOL, "2026-06-01 09:30 | 2026-06-01 15:00 Asia/Kolkata | 30 | Sync"),
+    ("Sync tomorrow 9am", SOUTH_ASIA, KOL, "2026-06-02 03:30 | 2026-06-02 09:00 Asia/Kolkata | 30 | Sync"),
+    ("Sync 11:27", SOUTH_ASIA, KOL, "2026-06-01 06:00 | 2026-06-01 11:30 Asia/Kolkata | 30 | Sync | now"),
+    ("Sync 11am", SOUTH_ASIA, KOL, "2026-06-02 05:30 | 2026-06-02 11:00 Asia/Kolkata | 30 | Sync | tomorrow"),
+    ("Sync 3pm Asia/Kathmandu", SOUTH_ASIA, KOL, "2026-06-01 09:15 | 2026-06-01 15:00 Asia/Kathmandu | 30 | Sync | explicit"),
+    ("Sync noon", SOUTH_ASIA, KTM, "2026-06-01 06:15 | 2026-06-01 12:00 Asia/Kathmandu | 30 | Sync"),
+    ("Sync midnight", SOUTH_ASIA, KTM, "2026-06-01 18:15 | 2026-06-02 00:00 Asia/Kathmandu | 30 | Sync | tomorrow"),
+    ("", SOUTH_ASIA, KTM, "2026-06-01 06:00 | 2026-06-01 11:45 Asia/Kathmandu | 30 | Zoom meeting | now"),
+    // Year end.
+    ("Sync tomorrow 10am", NYE, UTC, "2027-01-01 10:00 | 2027-01-01 10:00 UTC | 30 | Sync"),
+    ("Sync jan 2 10am", NYE, UTC, "2027-01-02 10:00 | 2027-01-02 10:00 UTC | 30 | Sync"),
+    ("Sync 1 jan 9am", NYE, UTC, "2027-01-01 09:00 | 2027-01-01 09:00 UTC | 30 | Sync"),
+    ("Sync dec 31 4pm", NYE, UTC, "2026-12-31 16:00 | 2026-12-31 16:00 UTC | 30 | Sync"),
+    ("Sync dec 30 4pm", NYE, UTC, "2027-12-30 16:00 | 2027-12-30 16:00 UTC | 30 | Sync"),
+    ("Sync fri 10am", NYE, UTC, "2027-01-01 10:00 | 2027-01-01 10:00 UTC | 30 | Sync"),
+    ("Sync next mon 10am", NYE, UTC, "2027-01-04 10:00 | 2027-01-04 10:00 UTC | 30 | Sync"),
+    ("Sync thu 2pm", NYE, UTC, "2027-01-07 14:00 | 2027-01-07 14:00 UTC | 30 | Sync"),
+    ("Sync 2pm", NYE, UTC, "2027-01-01 14:00 | 2027-01-01 14:00 UTC | 30 | Sync | tomorrow"),
+    ("Sync today 9am", NYE, SYD, "2026-12-31 22:00 | 2027-01-01 09:00 Australia/Sydney | 30 | Sync"),
+    ("Sync 11:55pm", NYE_LATE, UTC, "2026-12-31 23:58 | 2026-12-31 23:58 UTC | 30 | Sync | now"),
+    ("Sync 11:50pm", NYE_LATE, UTC, "2027-01-01 23:50 | 2027-01-01 23:50 UTC | 30 | Sync | tomorrow"),
+    ("Sync jan 2 3pm", LATE_DEC, UTC, "2027-01-02 15:00 | 2027-01-02 15:00 UTC | 30 | Sync"),
+    ("Sync 2 jan 3pm", LATE_DEC, UTC, "2027-01-02 15:00 | 2027-01-02 15:00 UTC | 30 | Sync"),
+    // Leap days.
+    ("Sync 2028-02-29 10am", MID_2027, UTC, "2028-02-29 10:00 | 2028-02-29 10:00 UTC | 30 | Sync"),
+    ("Sync 29 feb 2028 10am", MID_2027, UTC, "2028-02-29 10:00 | 2028-02-29 10:00 UTC | 30 | Sync"),
+    ("Sync feb 29 10am", MID_2027, UTC, "2028-02-29 10:00 | 2028-02-29 10:00 UTC | 30 | Sync"),
+    ("Sync 2027-02-29 10am", MID_2027, UTC, "!InvalidDate `2027-02-29`"),
+    ("Sync feb 29 2027 10am", MID_2027, UTC, "!InvalidDate `feb 29 2027`"),
+    ("Sync feb 29 10am", MON, NY, "!TooFarAhead `2028-02-29 10:00`"),
+    ("Sync tomorrow 10am", LEAP_EVE, UTC, "2028-02-29 10:00 | 2028-02-29 10:00 UTC | 30 | Sync"),
+];
+
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("bad instant {text:?} in the table: {e}"))
+        .with_timezone(&Utc)
+}
+
+fn wall_clock(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .unwrap_or_else(|e| panic!("bad wall clock {text:?} in the table: {e}"))
+}
+
+fn context(now: &str, zone: &str) -> Context {
+    Context {
+        now: instant(now),
+        zone: Zone::parse(zone).unwrap_or_else(|e| panic!("bad zone {zone:?} in the table: {e}")),
+        default_duration: Minutes::new(30).expect("30 minutes is valid"),
+    }
+}
+
+/// Compares one row; `Err` describes the mismatch.
+fn check(input: &str, ctx: &Context, expected: &str) -> Result<(), String> {
+    let got = command::parse(input, ctx);
+    if expected == "help" {
+        return match got {
+            Ok(Parsed::Help) => Ok(()),
+            other => Err(format!("expected help, got {other:?}")),
+        };
+    }
+    if let Some(error) = expected.strip_prefix('!') {
+        let (variant, must_contain) = error.split_once(' ').unwrap_or((error, ""));
+        let err = match got {
+            Err(err) => err,
+            Ok(ok) => return Err(format!("expected error {variant}, got {ok:?}")),
+        };
+        let debug = format!("{err:?}");
+        let message = err.user_message();
+        if !debug.starts_with(variant) {
+            return Err(format!("expected error {variant}, got {debug}"));
+        }
+        if !message.contains(must_contain) {
+            return Err(format!("message {message:?} lacks {must_contain:?}"));
+        }
+        if !message.contains("`/zoom ") {
+            return Err(format!("message {message:?} shows no example"));
+        }
+        return Ok(());
+    }
+    let fields: Vec<&str> = expected.split(" | ").collect();
+    let [utc, local, minutes, topic, flags @ ..] = fields.as_slice() else {
+        return Err(format!("malformed expectation {expected:?}"));
+    };
+    let (local, zone) = local.rsplit_once(' ').ok_or("local start has no zone")?;
+    let request = match got {
+        Ok(Parsed::Meeting(request)) => request,
+        other => return Err(format!("expected a meeting, got {other:?}")),
+    };
+    let mut expected_notes = Vec::new();
+    if flags.contains(&"tomorrow") {
+        expected_notes.push("MovedToTomorrow");
+    }
+    if flags.contains(&"ambiguous") {
+        expected_notes.push("AmbiguousLocalTime");
+    }
+    let notes: Vec<String> = request
+        .notes()
+        .iter()
+        .map(|n| match n {
+            Note::MovedToTomorrow => "MovedToTomorrow".to_owned(),
+            Note::AmbiguousLocalTime { .. } => "AmbiguousLocalTime".to_owned(),
+        })
+        .collect();
+    let checks = [
+        (
+            "start",
+            request.start().format("%Y-%m-%d %H:%M").to_string(),
+            utc.to_string(),
+        ),
+        (
+            "local start",
+            request.local_start().format("%Y-%m-%d %H:%M").to_string(),
+            wall_clock(local).format("%Y-%m-%d %H:%M").to_string(),
+        ),
+        ("zone", request.zone().name().to_owned(), zone.to_string()),
+        (
+            "minutes",
+            request.duration().get().to_string(),
+            minutes.to_string(),
+        ),
+        (
+            "topic",
+            request.topic().as_str().to_owned(),
+            topic.to_string(),
+        ),
+        (
+            "starts now",
+            request.starts_now().to_string(),
+            flags.contains(&"now").to_string(),
+        ),
+        (
+            "explicit zone",
+            request.explicit_zone().to_string(),
+            flags.contains(&"explicit").to_string(),
+        ),
+        ("notes", notes.join(","), expected_notes.join(",")),
+    ];
+    for (what, got, want) in checks {
+        if got != want {
+            return Err(format!("{what}: got {got:?}, want {want:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_row_of_the_language_table_parses_as_expected() {
+    assert!(
+        CASES.len() >= 150,
+        "the table has only {} cases",
+        CASES.len()
+    );
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|(input, now, zone, expected)| {
+            check(input, &context(now, zone), expected)
+                .err()
+                .map(|why| format!("{input:?} (now {now}, zone {zone}): {why}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_accepted_row_round_trips_through_its_canonical_form() {
+    for (input, now, zone, _) in CASES {
+        let ctx = context(now, zone);
+        let Ok(Parsed::Meeting(request)) = command::parse(input, &ctx) else {
+            continue;
+        };
+        let canonical = request.to_canonical();
+        match command::parse(&canonical, &ctx) {
+            Ok(Parsed::Meeting(again)) => {
+                assert_eq!(
+                    again.topic(),
+                    request.topic(),
+                    "input {input:?} → {canonical:?}"
+                );
+                assert_eq!(
+                    again.duration(),
+                    request.duration(),
+                    "input {input:?} → {canonical:?}"
+                );
+                assert_eq!(
+                    again.start(),
+                    request.start(),
+                    "input {input:?} → {canonical:?}"
+                );
+                assert_eq!(
+                    again.zone(),
+                    request.zone(),
+                    "input {input:?} → {canonical:?}"
+                );
+                assert_eq!(
+                    again.local_start(),
+                    request.local_start(),
+                    "input {input:?} → {canonical:?}"
+                );
+            }
+            other => panic!("input {input:?} → {canonical:?} → {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_topic_of_exactly_200_characters_is_accepted() {
+    let topic = "\u{e9}".repeat(200);
+    let got = command::parse(&format!("{topic} 30m"), &context(MON, NY));
+    assert!(
+        matches!(&got, Ok(Parsed::Meeting(r)) if r.topic().as_str() == topic),
+        "got {got:?}"
+    );
+}
+
+#[test]
+fn a_topic_over_200_characters_is_refused_naming_the_limit() {
+    let err = command::parse(&format!("{} 30m", "a".repeat(201)), &context(MON, NY))
+        .expect_err("201 characters is over the limit");
+    assert!(
+        err.user_message().contains("200"),
+        "message {:?}",
+        err.user_message()
+    );
+}
+
+#[test]
+fn overlong_input_is_refused_up_front() {
+    let err = command::parse(&"x".repeat(4000), &context(MON, NY)).expect_err("too long");
+    assert!(
+        matches!(err, command::CommandError::TooLong { chars: 4000, .. }),
+        "got {err:?}"
+    );
+}
+
+#[test]
+fn ambiguous_time_notes_say_which_occurrence_was_used() {
+    let ctx = context(NY_FALL, NY);
+    let Ok(Parsed::Meeting(request)) = command::parse("Sync tomorrow 1:30am", &ctx) else {
+        panic!("fall-back time should parse");
+    };
+    let notes: Vec<String> = request.notes().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        [
+            "01:30 on Sun Nov 1 happens twice in America/New_York because the clocks go back; I used the first one (UTC-04:00)."
+        ]
+    );
+}
+
+#[test]
+fn moved_to_tomorrow_notes_explain_themselves() {
+    assert_eq!(
+        Note::MovedToTomorrow.to_string(),
+        "That time has already passed today, so I scheduled it for tomorrow."
+    );
+}
+
+#[test]
+fn the_canonical_form_quotes_the_topic_and_names_the_zone() {
+    let Ok(Parsed::Meeting(request)) =
+        command::parse("Q&amp;A <@U1> 45m tomorrow 3pm", &context(MON, NY))
+    else {
+        panic!("should parse");
+    };
+    assert_eq!(
+        request.to_canonical(),
+        "\"Q&amp;A <@U1>\" 45m 2026-06-02 15:00 America/New_York"
+    );
+}
+
+#[test]
+fn usage_lists_the_examples_it_promises() {
+    let help = command::usage();
+    for example in [
+        "/zoom Design review 45m tomorrow 3pm",
+        "next fri",
+        "`09h`",
+        "`1.5h`",
+        "`03/04`",
+        "`America/New_York`",
+    ] {
+        assert!(help.contains(example), "usage lacks {example:?}");
+    }
+}
