@@ -43,20 +43,9 @@ async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
     let mut child = Command::new(binary)
         .env_clear()
         .current_dir(std::env::temp_dir())
-        .envs([
-            ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
-            ("SLACK_BOT_TOKEN", BOT_TOKEN.to_owned()),
-            ("SLACK_API_URL", slack.api_url()),
-            ("SLACK_RESPONSE_URL_PREFIXES", slack.hooks_prefix()),
-            ("ZOOM_ACCOUNT_ID", options.account_id.clone()),
-            ("ZOOM_CLIENT_ID", options.client_id.clone()),
-            ("ZOOM_CLIENT_SECRET", options.client_secret.clone()),
-            ("ZOOM_OAUTH_URL", zoom.oauth_url()),
-            ("ZOOM_API_URL", zoom.api_url()),
-            ("PORT", "0".to_owned()),
-            // Debug level, so the secrecy check below covers the chattiest logs.
-            ("RUST_LOG", "debug".to_owned()),
-        ])
+        .envs(support::test_env(&slack, &zoom))
+        // Debug level, so the secrecy check below covers the chattiest logs.
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
