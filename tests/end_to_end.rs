@@ -11,7 +11,7 @@ use support::fake_slack::{BOT_TOKEN, FakeSlack, FakeUser};
 use support::fake_zoom::FakeZoom;
 use support::{SIGNING_SECRET, USER_ID, command_body, sign, unix_now};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, ChildStdout, Command};
 
 /// Builds the release binary (a no-op when it is up to date) and returns its path.
 fn release_binary() -> PathBuf {
@@ -27,9 +27,99 @@ fn release_binary() -> PathBuf {
     target.join("release").join("slack-zoom")
 }
 
+/// The release binary running against the fakes, with what it has logged so far.
+struct Service {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    log: String,
+    port: String,
+}
+
+impl Service {
+    async fn start(slack: &FakeSlack, zoom: &FakeZoom) -> Service {
+        let binary = tokio::task::spawn_blocking(release_binary).await.unwrap();
+        let mut child = Command::new(binary)
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .envs(support::test_env(slack, zoom))
+            // Debug level, so the secrecy check covers the chattiest logs.
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut log = String::new();
+        let port = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let mut line = String::new();
+                assert!(
+                    stdout.read_line(&mut line).await.unwrap() > 0,
+                    "exited early:\n{log}"
+                );
+                log.push_str(&line);
+                if let Some(rest) = line.split("address=").nth(1) {
+                    return rest.trim().rsplit(':').next().unwrap().to_owned();
+                }
+            }
+        })
+        .await
+        .expect("the service logs its address");
+        Service {
+            child,
+            stdout,
+            log,
+            port,
+        }
+    }
+
+    async fn send(&self, text: &str, response_url: &str) {
+        let body = command_body(text, response_url);
+        let ts = unix_now();
+        let ack = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/slack/commands", self.port))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Slack-Request-Timestamp", ts.to_string())
+            .header("X-Slack-Signature", sign(&body, ts))
+            .body(body)
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ack.status(), 200);
+    }
+
+    /// Sends SIGTERM, checks the exit status is 0 (after draining), and returns everything logged.
+    async fn stop(mut self) -> String {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .await
+                .unwrap()
+                .success()
+        );
+        let status = tokio::time::timeout(Duration::from_secs(40), self.child.wait())
+            .await
+            .expect("exits")
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+        self.stdout.read_to_string(&mut self.log).await.unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut self.log)
+            .await
+            .unwrap();
+        self.log
+    }
+}
+
 #[tokio::test]
 async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
-    let binary = tokio::task::spawn_blocking(release_binary).await.unwrap();
     let slack = FakeSlack::start().await;
     let zoom = FakeZoom::start().await;
     slack.add_user(
@@ -39,51 +129,11 @@ async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
             email: None,
         },
     );
-    let options = zoom.options().clone();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .current_dir(std::env::temp_dir())
-        .envs(support::test_env(&slack, &zoom))
-        // Debug level, so the secrecy check below covers the chattiest logs.
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
+    let service = Service::start(&slack, &zoom).await;
 
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut log = String::new();
-    let port = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).await.unwrap() > 0,
-                "exited early:\n{log}"
-            );
-            log.push_str(&line);
-            if let Some(rest) = line.split("address=").nth(1) {
-                return rest.trim().rsplit(':').next().unwrap().to_owned();
-            }
-        }
-    })
-    .await
-    .expect("the service logs its address");
-
-    let response_url = slack.response_url("e2e");
-    let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
-    let ts = unix_now();
-    let ack = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", ts.to_string())
-        .header("X-Slack-Signature", sign(&body, ts))
-        .body(body)
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ack.status(), 200);
+    service
+        .send("Launch review 45m tomorrow 3pm", &slack.response_url("e2e"))
+        .await;
 
     let deliveries = slack.wait_for_deliveries(1, Duration::from_secs(20)).await;
     assert_eq!(deliveries.len(), 1, "one card posted");
@@ -93,35 +143,13 @@ async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
     assert!(card.to_string().contains("(Europe/Berlin)"), "{card}");
     assert_eq!(zoom.create_requests()[0].body["timezone"], "Europe/Berlin");
 
-    // SIGTERM: drains and exits 0.
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
-        .await
-        .expect("exits")
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
-
+    let log = service.stop().await;
+    assert!(log.contains("meeting created and posted"), "{log}");
     // Nothing secret in anything the service printed.
-    stdout.read_to_string(&mut log).await.unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .await
-        .unwrap();
     let mut secrets = vec![
         SIGNING_SECRET.to_owned(),
         BOT_TOKEN.to_owned(),
-        options.client_secret.clone(),
+        zoom.options().client_secret.clone(),
     ];
     secrets.extend(zoom.issued_tokens());
     secrets.extend(zoom.start_urls());
@@ -131,5 +159,32 @@ async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
             "`{secret}` appears in the logs:\n{log}"
         );
     }
-    assert!(log.contains("meeting created and posted"), "{log}");
+}
+
+#[tokio::test]
+async fn a_meeting_whose_card_cannot_be_posted_is_logged_at_error_with_what_is_needed_to_recover_it()
+ {
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start().await;
+    slack.push_hook_failures(&[410]);
+    let service = Service::start(&slack, &zoom).await;
+
+    service
+        .send(
+            "Launch review 45m tomorrow 3pm",
+            &slack.response_url("expired"),
+        )
+        .await;
+    assert!(zoom.wait_for_creates(1, Duration::from_secs(20)).await);
+
+    // SIGTERM waits for the background task, so its log line is in by the time the process exits.
+    let log = service.stop().await;
+    let line = log
+        .lines()
+        .find(|l| l.contains("ERROR") && l.contains("could not be posted"))
+        .unwrap_or_else(|| panic!("no error line:\n{log}"));
+    let first_id = zoom.options().first_meeting_id;
+    assert!(line.contains(&format!("meeting_id={first_id}")), "{line}");
+    assert!(line.contains(&format!("/j/{first_id}")), "join URL: {line}");
+    assert!(line.contains("channel=C0001"), "{line}");
 }

@@ -505,6 +505,12 @@ async fn a_slack_api_that_hangs_does_not_delay_the_acknowledgement() {
     app.slack.push_users_info_fault(UsersInfoFault::Hang);
     // The client gives up after Slack's 3 s deadline.
     let (ack, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
-    assert!(ack["text"].as_str().unwrap().contains("could not be looked up"), "{ack}");
+    assert!(
+        ack["text"]
+            .as_str()
+            .unwrap()
+            .contains("could not be looked up"),
+        "{ack}"
+    );
     assert_eq!(card["response_type"], "in_channel");
 }

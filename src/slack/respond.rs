@@ -76,3 +76,32 @@ pub async fn deliver(
 pub fn jitter(delay: Duration) -> Duration {
     delay.mul_f64(rand::rng().random_range(0.75..=1.25))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_makes_at_least_three_attempts_in_the_first_30_seconds_even_with_jitter() {
+        let policy = DeliveryPolicy::default();
+        let (mut at, mut backoff, mut within_30s) = (Duration::ZERO, policy.first_backoff, 0);
+        for _ in 0..policy.attempts {
+            // Worst case: every attempt times out and every delay gets the full +25 %.
+            if at < Duration::from_secs(30) {
+                within_30s += 1;
+            }
+            at += policy.timeout + backoff.mul_f64(1.25);
+            backoff *= 2;
+        }
+        assert!(within_30s >= 3, "{within_30s} attempts within 30 s");
+        assert!(policy.attempts <= 5, "Slack accepts at most 5 posts per response_url");
+    }
+
+    #[test]
+    fn jitter_stays_within_a_quarter_of_the_delay() {
+        for _ in 0..1000 {
+            let d = jitter(Duration::from_millis(1000));
+            assert!((750..=1250).contains(&d.as_millis()), "{d:?}");
+        }
+    }
+}
