@@ -303,6 +303,19 @@ pub(crate) fn scan(
     while end > 0 {
         let zone_slot = zone_slot_at(tokens, end - 1, example_year);
         match phrase_ending_at(tokens, end, zone_slot, example_year) {
+            // "Discuss 5G" or "Intro to 3D": a number with a non-unit suffix as the very last
+            // word is a topic word; with schedule words after it (`45x tomorrow 3pm`) or a
+            // unit-like suffix (`45mn`) it is a mistyped duration.
+            Some((start, Err(CommandError::InvalidDuration { .. })))
+                if !quoted
+                    && end == tokens.len()
+                    && start + 1 == end
+                    && tokens
+                        .get(start)
+                        .is_some_and(|t| !duration::has_unit_like_suffix(&t.key)) =>
+            {
+                break;
+            }
             Some((_, Err(err))) => return Err(err),
             Some((start, Ok((item, strength)))) => {
                 let kind = item.kind();
