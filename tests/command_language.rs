@@ -212,6 +212,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Sync tomorrow CST", MON, NY, "!ZoneAbbreviation `CST`"),
     ("Sync 3pm Europe/Berln", MON, NY, "!UnknownZone `Europe/Berln`"),
     ("Sync 3pm UTC+3", MON, NY, "!UnknownZone `UTC+3`"),
+    ("Sync GMT-5 3pm", MON, NY, "!UnknownZone `GMT-5`"),
     ("Talk about UTC", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Talk about UTC | now"),
     ("Go west", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Go west | now"),
     ("Discuss CI/CD", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Discuss CI/CD | now"),

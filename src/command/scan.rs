@@ -190,12 +190,6 @@ fn classify_zone(token: &Token<'_>, slot: ZoneSlot) -> Option<Result<Item, Comma
             Err(_) => None,
         };
     }
-    if slot == ZoneSlot::SlashOnly {
-        return None;
-    }
-    if key == "utc" || key == "gmt" {
-        return Zone::parse(key).ok().map(|zone| Ok(Item::Zone(zone)));
-    }
     // `UTC+3`: a fixed offset is the wrong answer twice a year, so point to a real zone.
     let fixed_offset = ["utc", "gmt"].iter().any(|p| {
         key.strip_prefix(p)
@@ -205,6 +199,12 @@ fn classify_zone(token: &Token<'_>, slot: ZoneSlot) -> Option<Result<Item, Comma
         return Some(Err(CommandError::UnknownZone {
             word: token.raw.to_owned(),
         }));
+    }
+    if slot == ZoneSlot::SlashOnly {
+        return None;
+    }
+    if key == "utc" || key == "gmt" {
+        return Zone::parse(key).ok().map(|zone| Ok(Item::Zone(zone)));
     }
     if ABBREVIATIONS.contains(&key) {
         return Some(Err(CommandError::ZoneAbbreviation {
@@ -255,8 +255,8 @@ fn phrase_ending_at(
     })
 }
 
-/// Whether the words before `end` could all be schedule words (or there are none), so a
-/// `UTC`/abbreviation at `end` is in a schedule position.
+/// Whether the word at `index` is where a zone would go: last, or right after a time, and
+/// preceded by a schedule phrase (or nothing at all).
 fn zone_slot_at(tokens: &[Token<'_>], index: usize, example_year: i32) -> ZoneSlot {
     let is_last = index + 1 == tokens.len();
     let before = phrase_ending_at(tokens, index, ZoneSlot::SlashOnly, example_year);
