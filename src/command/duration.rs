@@ -203,6 +203,13 @@ pub(crate) fn parse(keys: &[&str], raw: &str) -> Option<Result<(Minutes, Strengt
     Some(result.map(|m| (m, Strength::Strong)))
 }
 
+/// Whether the letters after the leading number start like a unit (`45mn`, `2hrz`), as
+/// opposed to `5G` or `3D`, which are more likely topic words.
+pub(crate) fn has_unit_like_suffix(key: &str) -> bool {
+    key.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
+        .starts_with(['h', 'm'])
+}
+
 /// A single word like `45x` or `1h30x` is a failed duration; across several words, or
 /// with a suffix that belongs to dates and times (`1st`, `3pm`), it is just not one.
 fn single_word_error(
@@ -315,6 +322,20 @@ mod tests {
             minutes("99999999999999999999m"),
             Some(Err(CommandError::DurationOutOfRange { .. }))
         ));
+    }
+
+    #[test]
+    fn unit_like_suffixes_are_told_apart_from_other_letters() {
+        for (input, unit_like) in [
+            ("45mn", true),
+            ("2hrz", true),
+            ("1.5hx", true),
+            ("45x", false),
+            ("5g", false),
+            ("3d", false),
+        ] {
+            assert_eq!(has_unit_like_suffix(input), unit_like, "input {input:?}");
+        }
     }
 
     #[test]

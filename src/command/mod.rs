@@ -1,7 +1,7 @@
 //! The command language: text typed after `/zoom` → a typed meeting request (pure, no I/O).
 //!
 //! `/zoom <topic> <duration> <date> <time> [zone]`, every part optional. Schedule words are
-//! read from the end of the text (see [`scan`]); the words before them are the topic.
+//! read from the end of the text (see `scan.rs`); the words before them are the topic.
 //! [`usage`] is the user-facing description of the language and must match this code.
 
 mod clock;

@@ -190,12 +190,6 @@ fn classify_zone(token: &Token<'_>, slot: ZoneSlot) -> Option<Result<Item, Comma
             Err(_) => None,
         };
     }
-    if slot == ZoneSlot::SlashOnly {
-        return None;
-    }
-    if key == "utc" || key == "gmt" {
-        return Zone::parse(key).ok().map(|zone| Ok(Item::Zone(zone)));
-    }
     // `UTC+3`: a fixed offset is the wrong answer twice a year, so point to a real zone.
     let fixed_offset = ["utc", "gmt"].iter().any(|p| {
         key.strip_prefix(p)
@@ -205,6 +199,12 @@ fn classify_zone(token: &Token<'_>, slot: ZoneSlot) -> Option<Result<Item, Comma
         return Some(Err(CommandError::UnknownZone {
             word: token.raw.to_owned(),
         }));
+    }
+    if slot == ZoneSlot::SlashOnly {
+        return None;
+    }
+    if key == "utc" || key == "gmt" {
+        return Zone::parse(key).ok().map(|zone| Ok(Item::Zone(zone)));
     }
     if ABBREVIATIONS.contains(&key) {
         return Some(Err(CommandError::ZoneAbbreviation {
@@ -255,8 +255,8 @@ fn phrase_ending_at(
     })
 }
 
-/// Whether the words before `end` could all be schedule words (or there are none), so a
-/// `UTC`/abbreviation at `end` is in a schedule position.
+/// Whether the word at `index` is where a zone would go: last, or right after a time, and
+/// preceded by a schedule phrase (or nothing at all).
 fn zone_slot_at(tokens: &[Token<'_>], index: usize, example_year: i32) -> ZoneSlot {
     let is_last = index + 1 == tokens.len();
     let before = phrase_ending_at(tokens, index, ZoneSlot::SlashOnly, example_year);
@@ -303,6 +303,19 @@ pub(crate) fn scan(
     while end > 0 {
         let zone_slot = zone_slot_at(tokens, end - 1, example_year);
         match phrase_ending_at(tokens, end, zone_slot, example_year) {
+            // "Discuss 5G" or "Intro to 3D": a number with a non-unit suffix as the very last
+            // word is a topic word; with schedule words after it (`45x tomorrow 3pm`) or a
+            // unit-like suffix (`45mn`) it is a mistyped duration.
+            Some((start, Err(CommandError::InvalidDuration { .. })))
+                if !quoted
+                    && end == tokens.len()
+                    && start + 1 == end
+                    && tokens
+                        .get(start)
+                        .is_some_and(|t| !duration::has_unit_like_suffix(&t.key)) =>
+            {
+                break;
+            }
             Some((_, Err(err))) => return Err(err),
             Some((start, Ok((item, strength)))) => {
                 let kind = item.kind();
