@@ -197,6 +197,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("standup 9:30 15m tomorrow", MON, NY, "2026-06-02 13:30 | 2026-06-02 09:30 America/New_York | 15 | standup"),
     ("Review 2pm changes 30m", MON, NY, "!UnexpectedWord `changes` after `2pm`"),
     ("Standup tomorrow foo 3pm", MON, NY, "!UnexpectedWord `foo` after `tomorrow`"),
+    ("standup 30m tomorrow foo", MON, NY, "!UnexpectedWord `foo` after `tomorrow`"),
+    ("plan 30m tomorrow 3pm foo bar", MON, NY, "!UnexpectedWord `foo` after `3pm`"),
     ("Retro 30m Q3 planning", MON, NY, "!UnexpectedWord `Q3` after `30m`"),
     ("Plan 2026-12-01 kickoff", MON, NY, "!UnexpectedWord `kickoff`"),
     // Time zones.

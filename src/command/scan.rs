@@ -365,14 +365,33 @@ pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), 
             if let Some(Ok((_, Strength::Strong))) =
                 classify(span, ZoneSlot::SlashOnly, example_year)
             {
-                return Err(CommandError::UnexpectedWord {
-                    word: next.raw.to_owned(),
-                    after: join_raw(span),
-                });
+                let (word, after) = first_stray(topic, start + len, example_year)
+                    .unwrap_or_else(|| (next.raw.to_owned(), join_raw(span)));
+                return Err(CommandError::UnexpectedWord { word, after });
             }
         }
     }
     Ok(())
+}
+
+/// From `pos` on, skips schedule words and returns the first word that is not one, with the
+/// schedule word before it: in `standup 30m tomorrow foo` the stray word is `foo`, not `tomorrow`.
+fn first_stray(topic: &[Token<'_>], mut pos: usize, example_year: i32) -> Option<(String, String)> {
+    let mut after = None;
+    'words: while let Some(token) = topic.get(pos) {
+        for len in (1..=MAX_SPAN).rev() {
+            let Some(span) = topic.get(pos..pos + len) else {
+                continue;
+            };
+            if let Some(Ok(_)) = classify(span, ZoneSlot::SlashOnly, example_year) {
+                after = Some(join_raw(span));
+                pos += len;
+                continue 'words;
+            }
+        }
+        return after.map(|after| (token.raw.to_owned(), after));
+    }
+    None
 }
 
 #[cfg(test)]

@@ -94,7 +94,10 @@ mod tests {
             backoff *= 2;
         }
         assert!(within_30s >= 3, "{within_30s} attempts within 30 s");
-        assert!(policy.attempts <= 5, "Slack accepts at most 5 posts per response_url");
+        assert!(
+            policy.attempts <= 5,
+            "Slack accepts at most 5 posts per response_url"
+        );
     }
 
     #[test]
