@@ -75,7 +75,7 @@ async fn a_command_from_a_los_angeles_user_creates_the_meeting_at_their_wall_clo
             "start_time": format!("{date}T15:00:00"),
             "timezone": "America/Los_Angeles",
             "duration": 45,
-            "agenda": format!("Scheduled from Slack by user {USER_ID} in #general."),
+            "agenda": format!("Scheduled from Slack by Some One ({USER_ID}) in #general."),
         })
     );
     assert_eq!(card["response_type"], "in_channel");
@@ -100,6 +100,10 @@ async fn a_meeting_in_kolkata_is_sent_as_wall_clock_and_zone_without_z() {
     let body = &app.zoom.create_requests()[0].body;
     assert_eq!(body["start_time"], format!("{date}T09:30:00"));
     assert_eq!(body["timezone"], "Asia/Kolkata");
+    assert_eq!(
+        body["agenda"],
+        format!("Scheduled from Slack by Slack user {USER_ID} in #general.")
+    );
     assert!(!body["start_time"].as_str().unwrap().contains('Z'));
     assert!(
         text_of(&card).contains(&format!("<!date^{instant}^")),

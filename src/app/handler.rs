@@ -64,6 +64,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         command,
         request,
         email: user.info.email,
+        real_name: user.info.real_name,
         notes,
     };
     schedule::spawn(state, job);

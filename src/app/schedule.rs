@@ -15,6 +15,8 @@ pub struct Job {
     pub request: MeetingRequest,
     /// The invoker's Slack email, when known (for `ZOOM_HOST_FROM_SLACK_EMAIL`).
     pub email: Option<String>,
+    /// The invoker's name as Slack shows it, when known (for the agenda).
+    pub real_name: Option<String>,
     /// Sentences for the card's context line.
     pub notes: Vec<String>,
 }
@@ -91,7 +93,7 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
         start_local: request.local_start(),
         timezone: request.zone().name().to_owned(),
         duration_minutes: request.duration().get(),
-        agenda: agenda(&job.command),
+        agenda: agenda(&job.command, job.real_name.as_deref()),
     };
     let email_host = job
         .email
@@ -119,7 +121,7 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
 }
 
 /// What Zoom's agenda says about where the meeting came from.
-fn agenda(command: &SlashCommand) -> String {
+fn agenda(command: &SlashCommand, real_name: Option<&str>) -> String {
     let channel = command
         .channel_name()
         .filter(|name| !name.is_empty() && *name != "privategroup" && *name != "directmessage")
@@ -127,10 +129,11 @@ fn agenda(command: &SlashCommand) -> String {
             || format!("channel {}", command.channel_id()),
             |name| format!("#{name}"),
         );
-    format!(
-        "Scheduled from Slack by user {} in {channel}.",
-        command.user_id()
-    )
+    let who = match real_name {
+        Some(name) => format!("{name} ({})", command.user_id()),
+        None => format!("Slack user {}", command.user_id()),
+    };
+    format!("Scheduled from Slack by {who} in {channel}.")
 }
 
 fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -> MeetingCard {

@@ -20,6 +20,8 @@ pub struct UserInfo {
     pub tz: Option<String>,
     /// Needs the `users:read.email` scope.
     pub email: Option<String>,
+    /// For Zoom's agenda ("scheduled by …"); never used to identify anyone.
+    pub real_name: Option<String>,
 }
 
 /// Why a lookup failed; every case falls back to the configured defaults.
@@ -70,6 +72,7 @@ struct User {
 #[derive(Deserialize)]
 struct Profile {
     email: Option<String>,
+    real_name: Option<String>,
 }
 
 impl SlackApi {
@@ -110,12 +113,12 @@ impl SlackApi {
             return Err(LookupError::NotOk(body.error.unwrap_or_default()));
         }
         let user_data = body.user.ok_or(LookupError::Decode)?;
+        let profile = user_data.profile;
+        let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         let info = UserInfo {
-            tz: user_data.tz.filter(|tz| !tz.is_empty()),
-            email: user_data
-                .profile
-                .and_then(|p| p.email)
-                .filter(|e| !e.is_empty()),
+            tz: non_empty(user_data.tz),
+            email: non_empty(profile.as_ref().and_then(|p| p.email.clone())),
+            real_name: non_empty(profile.and_then(|p| p.real_name)),
         };
         self.cache
             .insert(user.clone(), info.clone(), Instant::now());
