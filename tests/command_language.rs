@@ -250,9 +250,13 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Sync tomorrow 1am", NY_FALL, NY, "2026-11-01 05:00 | 2026-11-01 01:00 America/New_York | 30 | Sync | ambiguous"),
     ("Sync tomorrow 2:30am", NY_FALL, NY, "2026-11-01 07:30 | 2026-11-01 02:30 America/New_York | 30 | Sync"),
     ("Sync tomorrow 12:30am", NY_FALL, NY, "2026-11-01 04:30 | 2026-11-01 00:30 America/New_York | 30 | Sync"),
-    ("Sync 1:30am", NY_REPEAT, NY, "2026-11-01 06:30 | 2026-11-01 01:30 America/New_York | 30 | Sync | ambiguous"),
+    // During the repeated hour the first occurrence of 1:30 has passed (Zoom would read the
+    // wall-clock time as that one), so with no date the time moves to tomorrow.
+    ("Sync 1:30am", NY_REPEAT, NY, "2026-11-02 06:30 | 2026-11-02 01:30 America/New_York | 30 | Sync | tomorrow"),
+    ("Sync 2026-11-01 1:30am", NY_REPEAT, NY, "!InPast"),
     ("", NY_REPEAT, NY, "2026-11-01 06:10 | 2026-11-01 01:10 America/New_York | 30 | Zoom meeting | now"),
-    ("Sync 1:08am", NY_REPEAT, NY, "2026-11-01 06:10 | 2026-11-01 01:10 America/New_York | 30 | Sync | now"),
+    ("Sync 1:08am", NY_REPEAT, NY, "2026-11-02 06:08 | 2026-11-02 01:08 America/New_York | 30 | Sync | tomorrow"),
+    ("Sync now", NY_REPEAT, NY, "2026-11-01 06:10 | 2026-11-01 01:10 America/New_York | 30 | Sync | now"),
     ("Sync 12:30am", NY_REPEAT, NY, "2026-11-02 05:30 | 2026-11-02 00:30 America/New_York | 30 | Sync | tomorrow"),
     // Berlin.
     ("Sync tomorrow 2:30", BER_SPRING, BER, "!NonexistentTime next valid time is `03:00`"),

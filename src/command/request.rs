@@ -132,11 +132,18 @@ impl MeetingRequest {
     /// Legacy single-word zones (`Japan`) that only arrive through `From<Tz>` are not
     /// accepted by [`Zone::parse`], so such a request does not round-trip.
     pub fn to_canonical(&self) -> String {
+        // A start of "now" is written as `now`: during a repeated (fall-back) hour its
+        // wall-clock time would name the first, already past, occurrence.
+        let when = if self.starts_now {
+            "now".to_owned()
+        } else {
+            self.local_start.format("%Y-%m-%d %H:%M").to_string()
+        };
         format!(
             "\"{}\" {}m {} {}",
             self.topic.as_slack(),
             self.duration.get(),
-            self.local_start.format("%Y-%m-%d %H:%M"),
+            when,
             self.zone.name(),
         )
     }

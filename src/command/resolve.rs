@@ -28,25 +28,21 @@ fn this_minute(now: DateTime<Utc>) -> DateTime<Utc> {
 /// A wall-clock time resolved to an instant, with a note if it was ambiguous.
 type Choice = (DateTime<Utc>, Option<Note>);
 
-/// Resolves `local` in `zone`. In a fall-back overlap the first occurrence wins, unless it
-/// is already past the grace period and the second is not: then the user can only mean
-/// the second (this also keeps `to_canonical` round-tripping during the repeated hour).
-fn choose(
-    zone: Zone,
-    local: NaiveDateTime,
-    earliest: DateTime<Utc>,
-) -> Result<Choice, CommandError> {
+/// Resolves `local` in `zone`. In a fall-back overlap the first occurrence wins, always:
+/// Zoom receives only the wall-clock time and the zone, so any other choice could leave the
+/// card and the real meeting an hour apart. A first occurrence already past is refused later
+/// like any past time.
+fn choose(zone: Zone, local: NaiveDateTime) -> Result<Choice, CommandError> {
     let resolved = time::resolve_local(zone, local)?;
-    let Some(later) = resolved.later() else {
+    if resolved.later().is_none() {
         return Ok((resolved.instant(), None));
-    };
-    let first = !(resolved.instant() < earliest && later >= earliest);
-    let start = if first { resolved.instant() } else { later };
+    }
+    let start = resolved.instant();
     let note = Note::AmbiguousLocalTime {
         local,
         zone,
         start,
-        first,
+        first: true,
     };
     Ok((start, Some(note)))
 }
@@ -63,7 +59,7 @@ fn today_or_later(
     raw: &str,
 ) -> Result<(Choice, bool), CommandError> {
     let local = date.and_time(time);
-    let attempt = choose(zone, local, earliest);
+    let attempt = choose(zone, local);
     let passed = match &attempt {
         Ok((instant, _)) => *instant < earliest,
         // A gap earlier today no longer matters if the time has passed anyway.
@@ -77,7 +73,7 @@ fn today_or_later(
         .ok_or_else(|| CommandError::InvalidDate {
             word: raw.to_owned(),
         })?;
-    choose(zone, later.and_time(time), earliest).map(|choice| (choice, true))
+    choose(zone, later.and_time(time)).map(|choice| (choice, true))
 }
 
 /// Builds the request from the parsed pieces and the context.
@@ -124,7 +120,7 @@ pub(crate) fn resolve(
         }
         (Some((spec, raw)), Some((Clock::At(time), _))) => {
             let date = spec.resolve(today, &raw)?;
-            Some(choose(zone, date.and_time(time), earliest)?)
+            Some(choose(zone, date.and_time(time))?)
         }
     };
 
