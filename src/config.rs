@@ -40,6 +40,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Retry schedule for `response_url` posts; not an environment variable (tests shorten it).
     pub delivery: DeliveryPolicy,
+    /// How long shutdown may take in all; not an environment variable (tests shorten it).
+    pub drain_timeout: Duration,
 }
 
 /// The Server-to-Server OAuth app's credentials.
@@ -171,6 +173,7 @@ impl Config {
             default_duration_minutes: default_duration_minutes.unwrap_or(30),
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
             delivery: DeliveryPolicy::default(),
+            drain_timeout: crate::app::DRAIN_TIMEOUT,
         })
     }
 }

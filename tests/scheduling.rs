@@ -518,3 +518,14 @@ async fn a_slack_api_that_hangs_does_not_delay_the_acknowledgement() {
     );
     assert_eq!(card["response_type"], "in_channel");
 }
+
+#[tokio::test]
+async fn shutdown_is_bounded_even_when_zoom_never_answers() {
+    let options = FakeZoomOptions { create_latency: Duration::from_secs(3600), ..Default::default() };
+    let mut app = spawn_app_with_zoom(options, |_, _| {}).await;
+    json(app.command("Sync 30m tomorrow 10am").await.1).await;
+    // The test service's shutdown budget is 3 s.
+    let stopped = tokio::time::timeout(Duration::from_secs(15), app.shutdown()).await;
+    assert!(matches!(stopped, Ok(Ok(()))), "shutdown did not finish: {stopped:?}");
+    assert!(app.slack.deliveries().is_empty(), "nothing was posted for a meeting that may not exist");
+}

@@ -257,3 +257,30 @@ async fn shutdown_completes_cleanly() {
     app.command("help").await;
     app.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn clients_holding_connections_open_cannot_stall_shutdown() {
+    use tokio::io::AsyncWriteExt;
+    let mut app = spawn_app().await;
+    // One connection stops halfway through its headers, one halfway through its body.
+    let mut partial_headers = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    partial_headers
+        .write_all(b"POST /slack/commands HTTP/1.1\r\nHost: x\r\nX-Sla")
+        .await
+        .unwrap();
+    let mut partial_body = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    partial_body
+        .write_all(b"POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+        .await
+        .unwrap();
+    // Make sure both connections were accepted before asking the service to stop.
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    // The test service's shutdown budget is 3 s; 15 s means it ignored the budget.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(15), app.shutdown()).await;
+    assert!(
+        matches!(stopped, Ok(Ok(()))),
+        "shutdown did not finish: {stopped:?}"
+    );
+    drop((partial_headers, partial_body));
+}

@@ -6,9 +6,9 @@ mod schedule;
 mod shutdown;
 mod state;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
@@ -16,8 +16,13 @@ use crate::config::Config;
 pub use shutdown::shutdown_signal;
 pub use state::AppState;
 
-/// How long shutdown waits for in-flight background work (meeting creation, replies) to finish.
+/// How long shutdown waits, in all, for open requests and background work to finish.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Before the deadline, background tasks are told to stop waiting on Zoom or Slack, so that
+/// what they leave unfinished is logged (a created meeting nobody was told about) rather than
+/// dropped silently.
+pub(crate) const CANCEL_MARGIN: Duration = Duration::from_secs(2);
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +41,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    drain_timeout: Duration,
 }
 
 /// Builds the whole service from its configuration and binds the listener, so callers (and
@@ -53,6 +59,7 @@ pub async fn build(config: Config) -> Result<App, StartupError> {
         listener,
         router,
         state,
+        drain_timeout: config.drain_timeout,
     })
 }
 
@@ -69,27 +76,47 @@ impl App {
     }
 
     /// Serves until `shutdown` completes: stops accepting, lets in-flight requests finish, then
-    /// waits (bounded by [`DRAIN_TIMEOUT`]) for background work such as meeting creation.
+    /// waits for background work such as meeting creation. Everything after the signal shares
+    /// one budget (`Config::drain_timeout`, 30 s by default), so a client that keeps a
+    /// connection open cannot hold the process up.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<Instant>();
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping_tx.send(Instant::now());
+        };
+        let drain = self.drain_timeout;
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let stopping = async {
+            match stopping_rx.await {
+                Ok(at) => at,
+                // The server ended without a signal (an I/O error); nothing to wait for.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::pin!(server, stopping);
+        let deadline = tokio::select! {
+            result = &mut server => {
+                result?;
+                // The signal fired before the server could finish.
+                (&mut stopping).await + drain
+            }
+            at = &mut stopping => {
+                let deadline = at + drain;
+                if tokio::time::timeout_at(deadline.into(), &mut server).await.is_err() {
+                    tracing::warn!("connections still open at the shutdown deadline; closing them");
+                }
+                deadline
+            }
+        };
         tracing::info!("stopped accepting requests; finishing background work");
-        let background = self.state.background();
-        background.close();
-        if tokio::time::timeout(DRAIN_TIMEOUT, background.wait())
-            .await
-            .is_err()
-        {
-            tracing::error!(
-                pending = background.len(),
-                "background work still running after {DRAIN_TIMEOUT:?}; exiting anyway"
-            );
-        }
+        self.state.drain(deadline).await;
         tracing::info!("shut down");
         Ok(())
     }

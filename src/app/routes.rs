@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::field::Empty;
 
@@ -20,6 +21,8 @@ use crate::slack::{PayloadError, Reply, SlashCommand};
 /// Slash-command bodies are well under 4 KiB; anything far larger is not from Slack.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
 
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
@@ -27,6 +30,12 @@ pub fn router(state: AppState) -> Router {
         .route("/slack/commands", post(slash_command))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // Slack gives up after 3 s; a request still being read or handled after 10 s is a
+        // slow or hostile client, and must not hold a connection (or shutdown) hostage.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let request_id = request

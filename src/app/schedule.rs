@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
-use crate::slack::respond::deliver;
+use crate::slack::respond::{DeliveryError, deliver};
 use crate::slack::{Reply, SlashCommand};
 use crate::zoom::{Meeting, NewMeeting, ZoomError};
 
@@ -33,7 +33,19 @@ pub fn spawn(state: &AppState, job: Job) {
 }
 
 async fn run(state: &AppState, mut job: Job) {
-    let created = create(state, &mut job).await;
+    let created = tokio::select! {
+        created = create(state, &mut job) => created,
+        () = state.stopping() => {
+            // Zoom may still create it: say what was asked, so someone can check.
+            tracing::error!(
+                topic = job.request.topic().as_str(),
+                start = %job.request.start(),
+                channel = %job.command.channel_id(),
+                "shutting down before Zoom answered; the meeting may exist and nobody was told"
+            );
+            return;
+        }
+    };
     let reply = match &created {
         Ok(Some(meeting)) => card(
             &job,
@@ -51,13 +63,10 @@ async fn run(state: &AppState, mut job: Job) {
             ))
         }
     };
-    let delivered = deliver(
-        state.http(),
-        job.command.response_url(),
-        &reply,
-        state.delivery(),
-    )
-    .await;
+    let delivered = tokio::select! {
+        delivered = deliver(state.http(), job.command.response_url(), &reply, state.delivery()) => delivered,
+        () = state.stopping() => Err(DeliveryError::Interrupted),
+    };
     match (delivered, created) {
         (Ok(()), Ok(Some(meeting))) => {
             tracing::info!(

@@ -4,6 +4,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::StartupError;
@@ -29,6 +32,8 @@ struct Inner {
     allowed_teams: Option<BTreeSet<String>>,
     response_url_prefixes: Vec<String>,
     background: TaskTracker,
+    /// Cancelled shortly before the shutdown deadline; background tasks then log and stop.
+    stopping: CancellationToken,
     slack_api: SlackApi,
     /// For `response_url` deliveries.
     http: reqwest::Client,
@@ -78,6 +83,7 @@ impl AppState {
             allowed_teams: config.slack_allowed_team_ids.clone(),
             response_url_prefixes: config.slack_response_url_prefixes.clone(),
             background: TaskTracker::new(),
+            stopping: CancellationToken::new(),
             slack_api: SlackApi::new(
                 slack_http,
                 &config.slack_api_url,
@@ -116,6 +122,42 @@ impl AppState {
     /// Work that outlives the HTTP response; shutdown waits for it.
     pub fn background(&self) -> &TaskTracker {
         &self.0.background
+    }
+
+    /// Completes when shutdown wants background work to give up.
+    pub async fn stopping(&self) {
+        self.0.stopping.cancelled().await;
+    }
+
+    /// Waits for background work until `deadline`; shortly before it, asks the remaining tasks
+    /// to stop so they can log what they leave unfinished.
+    pub async fn drain(&self, deadline: Instant) {
+        let background = &self.0.background;
+        background.close();
+        let soft = deadline
+            .checked_sub(super::CANCEL_MARGIN)
+            .unwrap_or(deadline)
+            .max(Instant::now());
+        if tokio::time::timeout_at(soft.into(), background.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tracing::warn!(
+            pending = background.len(),
+            "shutdown deadline near; interrupting background work"
+        );
+        self.0.stopping.cancel();
+        if tokio::time::timeout_at(deadline.into(), background.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                pending = background.len(),
+                "background work still running at the shutdown deadline; exiting anyway"
+            );
+        }
     }
 
     pub fn slack_api(&self) -> &SlackApi {

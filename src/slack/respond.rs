@@ -32,6 +32,8 @@ pub enum DeliveryError {
     /// 4xx: retrying cannot help (`used_url`, `expired_url`, invalid payload).
     #[error("Slack refused the message with HTTP {0}")]
     Refused(u16),
+    #[error("the service shut down before the message was delivered")]
+    Interrupted,
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp { attempts: u32, last: String },
 }

@@ -75,6 +75,8 @@ pub async fn spawn_app_with_zoom(
     config.bind = "127.0.0.1:0".parse().unwrap();
     // Retries of response_url posts in milliseconds, not seconds.
     config.delivery.first_backoff = Duration::from_millis(20);
+    // A stuck shutdown fails a test in seconds rather than half a minute.
+    config.drain_timeout = Duration::from_secs(3);
     let app = slack_zoom::app::build(config).await.expect("app builds");
     let address = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
