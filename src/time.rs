@@ -40,6 +40,12 @@ impl Zone {
         if name.eq_ignore_ascii_case("GMT") {
             return Ok(Zone(Tz::GMT));
         }
+        // `Etc/GMT+5` is a fixed offset with an inverted sign (it means UTC−5): exactly the
+        // mistake IANA place names avoid, and it never follows DST.
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("etc/") && !matches!(lower.as_str(), "etc/utc" | "etc/gmt") {
+            return Err(ZoneError::Unknown(name.to_owned()));
+        }
         if name.contains('/') {
             return Tz::from_str_insensitive(name)
                 .map(Zone)
@@ -184,11 +190,22 @@ mod tests {
             (" Asia/Kolkata ", "Asia/Kolkata"),
             ("utc", "UTC"),
             ("GMT", "GMT"),
-            ("Etc/GMT+5", "Etc/GMT+5"),
+            ("Etc/UTC", "Etc/UTC"),
         ] {
             assert_eq!(
                 Zone::parse(input).map(|z| z.name()),
                 Ok(expected),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fixed_offset_etc_zones_are_refused() {
+        for input in ["Etc/GMT+5", "etc/gmt-14", "Etc/GMT0"] {
+            assert_eq!(
+                Zone::parse(input),
+                Err(ZoneError::Unknown(input.to_owned())),
                 "input {input:?}"
             );
         }

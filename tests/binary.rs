@@ -47,10 +47,7 @@ async fn invalid_values_are_reported_before_binding() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("PORT is `http`"), "{stderr}");
-    assert!(
-        stderr.contains("DEFAULT_TIMEZONE is `EST5`") || stderr.contains("DEFAULT_TIMEZONE"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("DEFAULT_TIMEZONE is `EST5`"), "{stderr}");
 }
 
 #[tokio::test]

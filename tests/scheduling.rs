@@ -382,7 +382,7 @@ async fn zoom_failures_reach_the_invoker_as_one_ephemeral_message() {
             "host",
             1,
         ),
-        ("garbage", ScriptedResponse::Garbage, "Zoom", 1),
+        ("garbage", ScriptedResponse::Garbage, "could not be read", 1),
     ];
     for (name, scripted, needle, creates) in cases {
         let app = spawn_app().await;
@@ -521,11 +521,57 @@ async fn a_slack_api_that_hangs_does_not_delay_the_acknowledgement() {
 
 #[tokio::test]
 async fn shutdown_is_bounded_even_when_zoom_never_answers() {
-    let options = FakeZoomOptions { create_latency: Duration::from_secs(3600), ..Default::default() };
+    let options = FakeZoomOptions {
+        create_latency: Duration::from_secs(3600),
+        ..Default::default()
+    };
     let mut app = spawn_app_with_zoom(options, |_, _| {}).await;
     json(app.command("Sync 30m tomorrow 10am").await.1).await;
     // The test service's shutdown budget is 3 s.
     let stopped = tokio::time::timeout(Duration::from_secs(15), app.shutdown()).await;
-    assert!(matches!(stopped, Ok(Ok(()))), "shutdown did not finish: {stopped:?}");
-    assert!(app.slack.deliveries().is_empty(), "nothing was posted for a meeting that may not exist");
+    assert!(
+        matches!(stopped, Ok(Ok(()))),
+        "shutdown did not finish: {stopped:?}"
+    );
+    assert!(
+        app.slack.deliveries().is_empty(),
+        "nothing was posted for a meeting that may not exist"
+    );
+}
+
+#[tokio::test]
+async fn hosting_by_slack_email_without_an_email_uses_zoom_host_and_says_so() {
+    let app = spawn_app_with(|env, _| {
+        env.insert("ZOOM_HOST_FROM_SLACK_EMAIL".into(), "true".into());
+    })
+    .await;
+    app.slack.add_user(
+        USER_ID,
+        FakeUser {
+            tz: Some("UTC".into()),
+            email: None,
+        },
+    );
+    let (_, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
+    let hosts: Vec<String> = app
+        .zoom
+        .create_requests()
+        .into_iter()
+        .map(|c| c.host)
+        .collect();
+    assert_eq!(hosts, ["me"]);
+    assert!(
+        text_of(&card).contains("email could not be looked up"),
+        "{card}"
+    );
+}
+
+#[tokio::test]
+async fn refusals_quote_what_was_typed_without_letting_it_ping_anyone() {
+    let app = spawn_app().await;
+    let (_, response) = app.command("Sync 30m tomorrow 3pm <!here>").await;
+    let body = json(response).await;
+    let text = body["text"].as_str().unwrap();
+    assert!(!text.contains("<!here>"), "{text}");
+    assert!(text.contains("&lt;!here&gt;"), "{text}");
 }

@@ -195,30 +195,45 @@ async fn a_response_url_outside_the_allowed_prefixes_is_refused_with_400() {
 async fn signed_bodies_that_are_not_slash_commands_get_400_with_a_clear_message() {
     let app = spawn_app().await;
     let url = app.slack.response_url("x");
-    let missing_user = command_body("help", &url).replace(&format!("user_id={USER_ID}&"), "");
+    let complete = command_body("Sync 30m tomorrow 10am", &url);
     let cases = [
-        ("missing user_id", missing_user, "user_id"),
-        ("not a form", "{\"text\": \"hi\"}".to_owned(), "form"),
+        (
+            "missing user_id",
+            complete.replace(&format!("user_id={USER_ID}&"), ""),
+            "the form has no `user_id` field",
+        ),
+        (
+            "missing command",
+            complete.replace("command=%2Fzoom&", ""),
+            "the form has no `command` field",
+        ),
         (
             "bad channel id",
-            command_body("help", &url).replace(CHANNEL_ID, "C%20%3Cx%3E"),
-            "channel_id",
+            complete.replace(CHANNEL_ID, "C%20%3Cx%3E"),
+            "the `channel_id` field is not a valid Slack id",
         ),
     ];
-    for (name, body, needle) in cases {
+    for (name, body, message) in cases {
         let response = app.post_signed(&body).await;
         assert_eq!(response.status(), 400, "case `{name}`");
-        let text = response.text().await.unwrap();
-        assert!(text.contains(needle), "case `{name}`: {text}");
+        assert_eq!(response.text().await.unwrap(), message, "case `{name}`");
     }
+    // A complete command whose text holds bytes that are not UTF-8.
+    let mut not_utf8 = complete.into_bytes();
+    let text_at = not_utf8.windows(5).position(|w| w == b"text=").unwrap() + 5;
+    not_utf8.splice(text_at..text_at, [0xff, 0xfe]);
     let ts = unix_now();
-    let not_utf8: &[u8] = b"text=\xff\xfe&user_id=U1";
     let sig = slack_zoom::slack::SignatureVerifier::new(support::SIGNING_SECRET.to_owned().into())
-        .sign(ts, not_utf8);
+        .sign(ts, &not_utf8);
     let response = app
-        .post_raw(not_utf8.to_vec(), Some(&ts.to_string()), Some(&sig))
+        .post_raw(not_utf8, Some(&ts.to_string()), Some(&sig))
         .await;
     assert_eq!(response.status(), 400, "non-UTF-8 body");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "the body is not a URL-encoded form"
+    );
+    assert!(app.zoom.create_requests().is_empty());
 }
 
 #[tokio::test]

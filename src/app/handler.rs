@@ -30,7 +30,8 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         Ok(Parsed::Meeting(request)) => request,
         Err(e) => {
             tracing::info!(error = ?e, "command refused");
-            return Reply::ephemeral(e.user_message());
+            // The message quotes what the user typed: escape it like any user text.
+            return Reply::ephemeral(escape(&e.user_message()));
         }
     };
 

@@ -5,6 +5,7 @@ use chrono::Utc;
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
+use crate::slack::reply::escape;
 use crate::slack::respond::{DeliveryError, deliver};
 use crate::slack::{Reply, SlashCommand};
 use crate::zoom::{Meeting, NewMeeting, ZoomError};
@@ -57,9 +58,10 @@ async fn run(state: &AppState, mut job: Job) {
         Ok(None) => card(&job, "https://zoom.us/", "000 0000 0000".to_owned(), None).preview(),
         Err(e) => {
             tracing::warn!(error = %e, "meeting not created");
+            // Zoom's validation text may echo the topic: escape it like user text.
             Reply::ephemeral(format!(
                 ":warning: {}",
-                e.user_message(job.request.zone().tz(), Utc::now())
+                escape(&e.user_message(job.request.zone().tz(), Utc::now()))
             ))
         }
     };
@@ -104,11 +106,17 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
         duration_minutes: request.duration().get(),
         agenda: agenda(&job.command, job.real_name.as_deref()),
     };
-    let email_host = job
-        .email
-        .as_deref()
-        .filter(|_| state.host_from_slack_email());
-    let Some(email) = email_host else {
+    if !state.host_from_slack_email() {
+        return zoom
+            .create_meeting(state.zoom_host(), &meeting)
+            .await
+            .map(Some);
+    }
+    let Some(email) = job.email.as_deref() else {
+        job.notes.push(
+            "Hosted by the team's Zoom account, because your Slack email could not be looked up"
+                .to_owned(),
+        );
         return zoom
             .create_meeting(state.zoom_host(), &meeting)
             .await

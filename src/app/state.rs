@@ -50,12 +50,15 @@ impl AppState {
     pub fn new(config: &Config) -> Result<Self, StartupError> {
         let client_error = |e: reqwest::Error| StartupError::HttpClient(e.to_string());
         let slack_http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(USER_LOOKUP_BUDGET)
             .timeout(USER_LOOKUP_BUDGET)
             .build()
             .map_err(client_error)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            // The allow-list vouches for the first hop only: never follow a redirect elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(client_error)?;
         let zoom = match &config.zoom {

@@ -66,8 +66,11 @@ impl ResponseUrl {
     /// so tricks such as `https://hooks.slack.com@attacker.example/` or a backslash cannot pass.
     pub fn parse(raw: &str, prefixes: &[String]) -> Option<Self> {
         let url = reqwest::Url::parse(raw).ok()?;
+        // Both the text as sent and the URL as it will be requested must match: the parser
+        // resolves `..` and `%2e%2e`, which could otherwise climb out of a path prefix.
         let allowed = prefixes.iter().any(|prefix| {
             raw.starts_with(prefix.as_str())
+                && url.as_str().starts_with(prefix.as_str())
                 && reqwest::Url::parse(prefix).is_ok_and(|p| p.origin() == url.origin())
         });
         let clean = url.username().is_empty() && url.password().is_none();
@@ -192,7 +195,7 @@ mod tests {
 
     fn prefixes() -> Vec<String> {
         vec![
-            "https://hooks.slack.com/".into(),
+            "https://hooks.slack.com/commands/".into(),
             "http://127.0.0.1:9/hooks/".into(),
         ]
     }
@@ -260,6 +263,16 @@ mod tests {
             ("https://attacker.example/https://hooks.slack.com/", false),
             ("http://127.0.0.1:10/hooks/x", false),
             ("http://127.0.0.1:9/other", false),
+            ("https://hooks.slack.com/commands/../services/T/B/X", false),
+            (
+                "https://hooks.slack.com/commands/%2e%2e/services/T/B/X",
+                false,
+            ),
+            (
+                "https://hooks.slack.com/commands/%2E%2E/services/T/B/X",
+                false,
+            ),
+            ("https://hooks.slack.com/commands/./T1/2/3", true),
             ("not a url", false),
             ("", false),
         ];
