@@ -148,10 +148,21 @@ async fn the_card_has_everything_people_need_and_never_the_start_url() {
 }
 
 #[tokio::test]
-async fn the_topic_reaches_zoom_with_slacks_escaping_undone() {
+async fn the_topic_reaches_zoom_as_plain_text_and_the_card_keeps_mentions() {
     let app = spawn_app().await;
-    schedule(&app, "R&amp;D &lt;weekly&gt; 30m tomorrow 10am").await;
-    assert_eq!(app.zoom.create_requests()[0].body["topic"], "R&D <weekly>");
+    let (_, card) = schedule(
+        &app,
+        "R&amp;D &lt;weekly&gt; with <@U123> 30m tomorrow 10am",
+    )
+    .await;
+    assert_eq!(
+        app.zoom.create_requests()[0].body["topic"],
+        "R&D <weekly> with @U123"
+    );
+    assert!(
+        text_of(&card).contains("*R&amp;D &lt;weekly&gt; with <@U123>*"),
+        "{card}"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::app::schedule::{self, Job};
 use crate::app::state::{AppState, USER_LOOKUP_BUDGET};
 use crate::command::{self, Context, Parsed};
 use crate::slack::card::minutes;
-use crate::slack::reply::escape;
+use crate::slack::reply::{escape, neutralise};
 use crate::slack::users::UserInfo;
 use crate::slack::{Reply, SlashCommand};
 use crate::time::Zone;
@@ -52,7 +52,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
     };
     let mut ack = format!(
         ":hourglass_flowing_sand: Scheduling *{}* for {}, {}…",
-        escape(request.topic().as_str()),
+        neutralise(request.topic().as_slack()),
         when,
         minutes(request.duration().get())
     );

@@ -100,7 +100,7 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
     };
     let request = &job.request;
     let meeting = NewMeeting {
-        topic: request.topic().as_str().to_owned(),
+        topic: request.topic().plain(),
         start_local: request.local_start(),
         timezone: request.zone().name().to_owned(),
         duration_minutes: request.duration().get(),
@@ -156,7 +156,7 @@ fn agenda(command: &SlashCommand, real_name: Option<&str>) -> String {
 fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -> MeetingCard {
     let request = &job.request;
     MeetingCard {
-        topic: request.topic().as_str().to_owned(),
+        topic: request.topic().as_slack().to_owned(),
         start: request.start(),
         zone: request.zone().name().to_owned(),
         local_start: request.local_start(),

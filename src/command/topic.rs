@@ -53,10 +53,57 @@ impl Topic {
         &self.text
     }
 
-    /// The topic as Slack-formatted text (entities escaped, markup intact), safe to put
-    /// back into a Slack message.
+    /// The topic as Slack-formatted text (entities escaped, markup intact), to put back into
+    /// a Slack message (after neutralising `<!channel>`-style specials).
     pub fn as_slack(&self) -> &str {
         &self.slack
+    }
+
+    /// The topic as plain text for Zoom, where Slack markup means nothing: `<@U1>` → `@U1`,
+    /// `<#C1|general>` → `#general`, `<https://x.io|the doc>` → `the doc`, `<!here>` → `@here`.
+    pub fn plain(&self) -> String {
+        let mut out = String::with_capacity(self.slack.len());
+        let mut rest = self.slack.as_str();
+        while let Some(open) = rest.find('<') {
+            out.push_str(&decode_entities(rest.get(..open).unwrap_or_default()));
+            let after = rest.get(open + 1..).unwrap_or_default();
+            match after.find('>') {
+                Some(close) => {
+                    out.push_str(&render_markup(after.get(..close).unwrap_or_default()));
+                    rest = after.get(close + 1..).unwrap_or_default();
+                }
+                None => {
+                    out.push('<');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(&decode_entities(rest));
+        out
+    }
+}
+
+/// One piece of Slack markup (the text between `<` and `>`) as a person would read it.
+fn render_markup(inner: &str) -> String {
+    let (target, label) = match inner.split_once('|') {
+        Some((target, label)) if !label.is_empty() => (target, Some(decode_entities(label))),
+        Some((target, _)) => (target, None),
+        None => (inner, None),
+    };
+    let sigil = |prefix: char, label: String| {
+        if label.starts_with(prefix) {
+            label
+        } else {
+            format!("{prefix}{label}")
+        }
+    };
+    match (target.chars().next(), label) {
+        (Some('@'), Some(label)) => sigil('@', label),
+        (Some('#'), Some(label)) => sigil('#', label),
+        (Some('!'), Some(label)) => label,
+        (Some('!'), None) => format!("@{}", target.get(1..).unwrap_or_default()),
+        (_, Some(label)) => label,
+        (_, None) => decode_entities(target),
     }
 }
 
@@ -136,6 +183,23 @@ pub(crate) fn split_quoted(text: &str) -> Result<(Option<&str>, &str), CommandEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plain_form_reads_slack_markup_as_a_person_would() {
+        let cases = [
+            ("Sync with <@U123>", "Sync with @U123"),
+            ("Sync with <@U123|ada>", "Sync with @ada"),
+            ("In <#C1|general>", "In #general"),
+            ("Read <https://x.io|the doc> first", "Read the doc first"),
+            ("See <https://x.io?a=1&amp;b=2>", "See https://x.io?a=1&b=2"),
+            ("<!here> R&amp;D &lt;x&gt;", "@here R&D <x>"),
+            ("<!subteam^S1|@design> crit", "@design crit"),
+            ("unclosed <@U1", "unclosed <@U1"),
+        ];
+        for (slack, plain) in cases {
+            assert_eq!(Topic::parse(slack).unwrap().plain(), plain, "{slack}");
+        }
+    }
 
     #[test]
     fn topics_are_normalised_and_decoded() {

@@ -5,13 +5,14 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::slack::reply::escape;
+use crate::slack::reply::{escape, neutralise};
 use crate::slack::{Reply, UserId};
 
 /// Everything a meeting card shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeetingCard {
-    /// Plain text (already decoded from Slack's escaping); escaped here.
+    /// Slack-formatted, as typed (Slack's `&amp;` escaping, mentions as `<@U…>`); broadcasts
+    /// such as `<!channel>` are neutralised here.
     pub topic: String,
     pub start: DateTime<Utc>,
     /// The organiser's zone and wall-clock time, for the fallback text.
@@ -64,7 +65,7 @@ impl MeetingCard {
     fn fallback_text(&self) -> String {
         let mut text = format!(
             "Zoom meeting: {} — {}, {}. Join: {} · Meeting ID {}",
-            escape(&self.topic),
+            neutralise(&self.topic),
             escape(&self.organiser_time()),
             minutes(self.duration_minutes),
             self.join_url,
@@ -96,7 +97,7 @@ impl MeetingCard {
                     "type": "mrkdwn",
                     "text": format!(
                         ":video_camera: *{}*\n{} · {}",
-                        escape(&self.topic),
+                        neutralise(&self.topic),
                         self.date_token(),
                         minutes(self.duration_minutes)
                     ),
@@ -133,7 +134,7 @@ mod tests {
 
     fn card() -> MeetingCard {
         MeetingCard {
-            topic: "<!channel> R&D <@U999>".into(),
+            topic: "<!channel> R&amp;D <@U999>".into(),
             start: Utc.with_ymd_and_hms(2026, 12, 1, 23, 0, 0).unwrap(),
             zone: "America/Los_Angeles".into(),
             local_start: chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
@@ -150,14 +151,10 @@ mod tests {
     }
 
     #[test]
-    fn the_card_escapes_the_topic_so_nobody_is_pinged() {
+    fn the_card_neutralises_broadcasts_in_the_topic_and_keeps_mentions() {
         let json = serde_json::to_string(&card().in_channel()).unwrap();
         assert!(!json.contains("<!channel>"), "{json}");
-        assert!(!json.contains("<@U999>"), "{json}");
-        assert!(
-            json.contains("&lt;!channel&gt; R&amp;D &lt;@U999&gt;"),
-            "{json}"
-        );
+        assert!(json.contains("&lt;!channel&gt; R&amp;D <@U999>"), "{json}");
     }
 
     #[test]

@@ -76,6 +76,39 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Makes Slack-formatted user text (as Slack sent it: `&amp;`-escaped, with markup) safe to
+/// post: user mentions, channel links and web links stay as they are, while everything else
+/// in `<…>` (`<!channel>`, `<!here>`, `<!subteam^…>`, …) is shown as text instead of pinging.
+pub fn neutralise(slack_text: &str) -> String {
+    let mut out = String::with_capacity(slack_text.len());
+    let mut rest = slack_text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(rest.get(..open).unwrap_or_default());
+        let after = rest.get(open + 1..).unwrap_or_default();
+        let Some(close) = after.find('>') else {
+            out.push_str("&lt;");
+            rest = after;
+            continue;
+        };
+        let inner = after.get(..close).unwrap_or_default();
+        let harmless = ["@U", "@W", "#C", "#G", "http://", "https://", "mailto:"]
+            .iter()
+            .any(|p| inner.starts_with(p));
+        if harmless {
+            out.push('<');
+            out.push_str(inner);
+            out.push('>');
+        } else {
+            out.push_str("&lt;");
+            out.push_str(inner);
+            out.push_str("&gt;");
+        }
+        rest = after.get(close + 1..).unwrap_or_default();
+    }
+    out.push_str(&rest.replace('>', "&gt;"));
+    out
+}
+
 /// Quotes user text as inline code in an error message, escaped and with backticks removed so
 /// the code span cannot be broken out of.
 pub fn code(text: &str) -> String {
@@ -92,6 +125,31 @@ mod tests {
             escape("<!channel> R&D *bold* ü"),
             "&lt;!channel&gt; R&amp;D *bold* ü"
         );
+    }
+
+    #[test]
+    fn neutralising_keeps_mentions_and_links_but_not_broadcasts() {
+        let cases = [
+            ("<!channel> sync", "&lt;!channel&gt; sync"),
+            (
+                "<!here|here> <!everyone>",
+                "&lt;!here|here&gt; &lt;!everyone&gt;",
+            ),
+            (
+                "<!subteam^S1|@design> crit",
+                "&lt;!subteam^S1|@design&gt; crit",
+            ),
+            (
+                "with <@U123> in <#C1|general>",
+                "with <@U123> in <#C1|general>",
+            ),
+            ("read <https://x.io|the doc>", "read <https://x.io|the doc>"),
+            ("R&amp;D &lt;x&gt;", "R&amp;D &lt;x&gt;"),
+            ("stray < and >", "stray &lt; and &gt;"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(neutralise(input), expected, "{input}");
+        }
     }
 
     #[test]
