@@ -16,7 +16,7 @@ use tracing::field::Empty;
 use crate::app::handler;
 use crate::app::state::AppState;
 use crate::slack::command::is_ssl_check;
-use crate::slack::{PayloadError, Reply, SlashCommand};
+use crate::slack::{PayloadError, Rejection, Reply, SlashCommand};
 
 /// Slash-command bodies are well under 4 KiB; anything far larger is not from Slack.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
@@ -60,62 +60,74 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Steps 1–8 of a slash command: everything before it is verified is refused cheaply.
+/// A slash command: verified, decoded and vetted before the handler sees it.
 async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     // Slack's SSL check carries no signature and triggers nothing, so it is safe to answer first.
     if is_ssl_check(&body) {
         return StatusCode::OK.into_response();
     }
+    match accept(&state, &headers, &body) {
+        Ok(command) => Json(handler::handle(&state, command).await).into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
+}
 
-    let verified = state.verifier().verify(
-        header(&headers, "x-slack-request-timestamp"),
-        header(&headers, "x-slack-signature"),
-        &body,
+/// Everything that must hold before a command may run, cheapest and most general first.
+fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlashCommand, Rejection> {
+    let signature = state.verifier().verify(
+        header(headers, "x-slack-request-timestamp"),
+        header(headers, "x-slack-signature"),
+        body,
         unix_now(),
-    );
-    let signature = match verified {
-        Ok(signature) => signature,
-        Err(check) => {
-            tracing::warn!(%check, "rejected: request signature check failed");
-            return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
-        }
-    };
-
-    let command = match SlashCommand::parse(&body, state.response_url_prefixes()) {
-        Ok(command) => command,
-        Err(PayloadError::ResponseUrlNotAllowed) => {
-            // The URL itself is attacker-controlled: log that it was refused, not its text.
-            tracing::warn!("rejected: response_url is not on the allow-list");
-            let message = "response_url is not an allowed Slack URL";
-            return (StatusCode::BAD_REQUEST, message).into_response();
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "rejected: malformed slash-command payload");
-            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
-        }
-    };
+    )?;
+    let command = SlashCommand::parse(body, state.response_url_prefixes())?;
     let span = tracing::Span::current();
     span.record("team", command.team_id().as_str());
     span.record("user", command.user_id().as_str());
     span.record("channel", command.channel_id().as_str());
-
     if !state.replay().first_time(signature, Instant::now()) {
-        tracing::warn!("replayed request ignored");
-        return Json(Reply::ephemeral(
-            "This command was already handled, so it was not run again.",
-        ))
-        .into_response();
+        return Err(Rejection::Replayed);
     }
-
     if !state.team_allowed(command.team_id().as_str()) {
-        tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
-        return Json(Reply::ephemeral(
-            "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.",
-        ))
-        .into_response();
+        return Err(Rejection::TeamNotAllowed);
     }
+    Ok(command)
+}
 
-    Json(handler::handle(&state, command).await).into_response()
+/// The one place a refused request becomes a log line and an answer.
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match &self {
+            Rejection::Signature(check) => {
+                tracing::warn!(%check, "rejected: request signature check failed");
+                // Generic on purpose: the caller is not Slack, or not this app's Slack.
+                (StatusCode::UNAUTHORIZED, "invalid request signature").into_response()
+            }
+            Rejection::Payload(PayloadError::ResponseUrlNotAllowed) => {
+                // The URL itself is attacker-controlled: log that it was refused, not its text.
+                tracing::warn!("rejected: response_url is not on the allow-list");
+                (StatusCode::BAD_REQUEST, self.to_string()).into_response()
+            }
+            Rejection::Payload(e) => {
+                tracing::warn!(error = %e, "rejected: malformed slash-command payload");
+                (StatusCode::BAD_REQUEST, self.to_string()).into_response()
+            }
+            Rejection::Replayed => {
+                tracing::warn!("replayed request ignored");
+                Json(Reply::ephemeral(
+                    "This command was already handled, so it was not run again.",
+                ))
+                .into_response()
+            }
+            Rejection::TeamNotAllowed => {
+                tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
+                Json(Reply::ephemeral(
+                    "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.",
+                ))
+                .into_response()
+            }
+        }
+    }
 }
 
 /// A header's value; a value that is not visible ASCII becomes `""` so it fails as malformed

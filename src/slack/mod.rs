@@ -8,6 +8,19 @@ pub mod respond;
 pub mod signature;
 pub mod users;
 
+/// Why an inbound request was not run: the inbound boundary's one error type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error("this request was already handled")]
+    Replayed,
+    #[error("this workspace may not use the command")]
+    TeamNotAllowed,
+}
+
 pub use command::{ChannelId, PayloadError, ResponseUrl, SlashCommand, TeamId, UserId};
 pub use reply::Reply;
 pub use signature::{SignatureError, SignatureVerifier};
