@@ -5,7 +5,6 @@ use chrono::Utc;
 use crate::app::schedule::{self, Job};
 use crate::app::state::{AppState, USER_LOOKUP_BUDGET};
 use crate::command::{self, Context, Parsed};
-use crate::slack::card::minutes;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::users::UserInfo;
 use crate::slack::{Reply, SlashCommand};
@@ -54,7 +53,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         ":hourglass_flowing_sand: Scheduling *{}* for {}, {}…",
         neutralise(request.topic().as_slack()),
         when,
-        minutes(request.duration().get())
+        request.duration()
     );
     for note in &notes {
         ack.push_str("\n• ");

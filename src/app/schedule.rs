@@ -160,7 +160,7 @@ fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -
         start: request.start(),
         zone: request.zone().name().to_owned(),
         local_start: request.local_start(),
-        duration_minutes: request.duration().get(),
+        duration: request.duration().to_string(),
         join_url: join_url.to_owned(),
         meeting_id,
         passcode: passcode.map(str::to_owned),

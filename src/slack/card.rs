@@ -18,7 +18,8 @@ pub struct MeetingCard {
     /// The organiser's zone and wall-clock time, for the fallback text.
     pub zone: String,
     pub local_start: NaiveDateTime,
-    pub duration_minutes: u16,
+    /// Already written out (`1 hour 30 minutes`).
+    pub duration: String,
     pub join_url: String,
     /// Already grouped as Zoom shows it (`857 4606 5432`).
     pub meeting_id: String,
@@ -67,7 +68,7 @@ impl MeetingCard {
             "Zoom meeting: {} — {}, {}. Join: {} · Meeting ID {}",
             neutralise(&self.topic),
             escape(&self.organiser_time()),
-            minutes(self.duration_minutes),
+            self.duration,
             self.join_url,
             self.meeting_id,
         );
@@ -99,7 +100,7 @@ impl MeetingCard {
                         ":video_camera: *{}*\n{} · {}",
                         neutralise(&self.topic),
                         self.date_token(),
-                        minutes(self.duration_minutes)
+                        self.duration
                     ),
                 },
                 "accessory": {
@@ -113,17 +114,6 @@ impl MeetingCard {
             json!({"type": "section", "fields": fields}),
             json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}),
         ]
-    }
-}
-
-/// `45 minutes`, `1 hour`, `1 h 30 min`.
-pub fn minutes(total: u16) -> String {
-    match (total / 60, total % 60) {
-        (0, 1) => "1 minute".into(),
-        (0, m) => format!("{m} minutes"),
-        (1, 0) => "1 hour".into(),
-        (h, 0) => format!("{h} hours"),
-        (h, m) => format!("{h} h {m} min"),
     }
 }
 
@@ -141,7 +131,7 @@ mod tests {
                 .unwrap()
                 .and_hms_opt(15, 0, 0)
                 .unwrap(),
-            duration_minutes: 45,
+            duration: "45 minutes".into(),
             join_url: "https://us02web.zoom.us/j/85746065432?pwd=abc".into(),
             meeting_id: "857 4606 5432".into(),
             passcode: Some("a1<b>".into()),
@@ -166,18 +156,5 @@ mod tests {
             "{section}"
         );
         assert!(reply.text().contains("3:00 PM (America/Los_Angeles)"));
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        for (m, text) in [
-            (1, "1 minute"),
-            (45, "45 minutes"),
-            (60, "1 hour"),
-            (90, "1 h 30 min"),
-            (120, "2 hours"),
-        ] {
-            assert_eq!(minutes(m), text);
-        }
     }
 }
