@@ -74,6 +74,10 @@ struct Cli {
     /// Use this service binary instead of building target/release/slack-zoom.
     #[arg(long)]
     service_bin: Option<PathBuf>,
+    /// Record a `perf` CPU profile of the service during each scenario into this directory
+    /// (`perf-<scenario>.data`; read it with `perf report -i …`).
+    #[arg(long, value_name = "DIR")]
+    profile: Option<PathBuf>,
     /// Internal: serve the bare-axum baseline and print its address.
     #[arg(long, hide = true)]
     baseline_server: bool,
@@ -100,7 +104,9 @@ fn main() {
         return;
     }
     let service_bin = match &cli.service_bin {
-        Some(path) => path.clone(),
+        // Absolute, because the service runs in another directory (away from any `.env`).
+        Some(path) => std::fs::canonicalize(path)
+            .unwrap_or_else(|e| panic!("--service-bin {}: {e}", path.display())),
         None => build_service(),
     };
     let harness = std::env::current_exe().expect("the harness knows its own path");
@@ -109,9 +115,15 @@ fn main() {
         .build()
         .expect("a Tokio runtime starts");
 
+    let setup = Setup {
+        service_bin: &service_bin,
+        harness: &harness,
+        rust_log: &cli.rust_log,
+        profile_dir: cli.profile.as_deref(),
+    };
     println!("{}", machine());
     for scenario in scenarios(&cli) {
-        runtime.block_on(run(&scenario, &service_bin, &harness, &cli.rust_log));
+        runtime.block_on(run(&scenario, &setup));
     }
 }
 
@@ -203,9 +215,28 @@ struct Measured {
     sent: Sent,
     idle: Memory,
     peak_hwm_kib: u64,
+    /// CPU time (user + system) over the process's life.
+    cpu: Duration,
+    /// CPU time the harness itself (client, fakes, receiver) used while loading this target.
+    harness_cpu: Duration,
 }
 
-async fn run(scenario: &Scenario, service_bin: &Path, harness: &Path, rust_log: &str) {
+/// Where to run the service and how to observe it.
+struct Setup<'a> {
+    service_bin: &'a Path,
+    harness: &'a Path,
+    rust_log: &'a str,
+    /// Record a `perf` profile of the service into this directory.
+    profile_dir: Option<&'a Path>,
+}
+
+async fn run(scenario: &Scenario, setup: &Setup<'_>) {
+    let Setup {
+        service_bin,
+        harness,
+        rust_log,
+        profile_dir,
+    } = *setup;
     eprintln!(
         "load: scenario {} ({} commands, {})",
         scenario.name, scenario.requests, scenario.load
@@ -221,6 +252,7 @@ async fn run(scenario: &Scenario, service_bin: &Path, harness: &Path, rust_log: 
         tokio::time::sleep(SETTLE).await;
         let idle = server.memory();
         let url = format!("http://{}/slack/commands", server.addr());
+        let harness_cpu = HarnessCpu::start();
         let sent = traffic::send_all(
             &client,
             &url,
@@ -235,6 +267,8 @@ async fn run(scenario: &Scenario, service_bin: &Path, harness: &Path, rust_log: 
             sent,
             idle,
             peak_hwm_kib: stopped.peak_hwm_kib,
+            cpu: stopped.cpu_time,
+            harness_cpu: harness_cpu.elapsed(),
         })
     } else {
         None
@@ -274,7 +308,21 @@ async fn run(scenario: &Scenario, service_bin: &Path, harness: &Path, rust_log: 
         tokio::spawn(async move { zoom.wait_for_creates(1, wait).await.then(Instant::now) })
     };
 
+    // The fakes' delays are Tokio sleeps, which end on a later millisecond tick and only when a
+    // busy harness worker gets to them; this probe measures by how much, under the same load.
+    let overshoot = TimerProbe::start(scenario.create);
     let url = format!("http://{}/slack/commands", server.addr());
+    let harness_cpu = HarnessCpu::start();
+    let profiler = match profile_dir {
+        Some(dir) => Some(
+            Profiler::start(
+                server.pid(),
+                &dir.join(format!("perf-{}.data", scenario.name)),
+            )
+            .await,
+        ),
+        None => None,
+    };
     let sent = traffic::send_all(
         &client,
         &url,
@@ -297,20 +345,31 @@ async fn run(scenario: &Scenario, service_bin: &Path, harness: &Path, rust_log: 
     };
 
     let stopped = if scenario.terminate_after_send {
-        server.terminate().await
+        let stopped = server.terminate().await;
+        if let Some(profiler) = profiler {
+            profiler.stop().await;
+        }
+        stopped
     } else {
         let card_deadline =
             scenario.token + scenario.create + scenario.hook + Duration::from_secs(30);
         receiver.wait_for(acknowledged, card_deadline).await;
+        if let Some(profiler) = profiler {
+            profiler.stop().await;
+        }
         server.terminate().await
     };
+    let harness_cpu = harness_cpu.elapsed();
     let token_ready = first_create.await.ok().flatten();
     let service = Measured {
         sent,
         idle,
         peak_hwm_kib: stopped.peak_hwm_kib,
+        cpu: stopped.cpu_time,
+        harness_cpu,
     };
     let e2e = added_latency(&service.sent, &receiver, scenario, token_ready);
+    let overshoot = overshoot.stop().await;
 
     let report = Report {
         scenario,
@@ -325,6 +384,7 @@ async fn run(scenario: &Scenario, service_bin: &Path, harness: &Path, rust_log: 
         at_send_end,
         stopped: &stopped,
         rust_log,
+        overshoot,
     };
     println!("{}", report.render());
     if stopped.status.is_none_or(|s| !s.success()) && !stopped.stderr_tail.is_empty() {
@@ -386,6 +446,8 @@ struct Report<'a> {
     at_send_end: Pending,
     stopped: &'a process::Stopped,
     rust_log: &'a str,
+    /// How much longer than asked the harness's sleeps of the create delay took.
+    overshoot: Summary,
 }
 
 /// Throughput, latency and errors of one target.
@@ -496,10 +558,30 @@ impl Report<'_> {
             ),
         );
         row(
+            "of which the fakes' timers: a create-delay sleep overran by p50 / p99 (ms)",
+            "–".into(),
+            format!("{} / {}", ms(self.overshoot.p50), ms(self.overshoot.p99)),
+            String::new(),
+        );
+        row(
             "Zoom token / create requests",
             "–".into(),
             format!("{} / {}", self.token_requests, self.create_requests),
             format!("1 token: **{}**", met(self.token_requests == 1)),
+        );
+        let per_command =
+            |cpu: Duration| format!("{:.0}", cpu.as_secs_f64() * 1e6 / s.requests.max(1) as f64);
+        row(
+            "CPU per command, server process (µs)",
+            base(&|_, m| per_command(m.cpu)),
+            per_command(self.service.cpu),
+            String::new(),
+        );
+        row(
+            "CPU per command, harness: client + fakes (µs)",
+            base(&|_, m| per_command(m.harness_cpu)),
+            per_command(self.service.harness_cpu),
+            String::new(),
         );
         row(
             "idle RSS (MiB)",
@@ -560,6 +642,99 @@ impl Report<'_> {
 
 fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "missed" }
+}
+
+/// Sleeps of a fake's delay, side by side with the fakes, timing how late each one ends.
+struct TimerProbe {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>,
+}
+
+impl TimerProbe {
+    /// Probes in flight at once; staggered so samples spread over the run.
+    const PROBES: usize = 8;
+    /// Each probe stops after this many sleeps even if never told to.
+    const MAX_SLEEPS: usize = 2_000;
+
+    fn start(delay: Duration) -> TimerProbe {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = (0..Self::PROBES)
+            .map(|k| {
+                let stop = Arc::clone(&stop);
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(k as u64 * 7)).await;
+                    let mut late = Vec::new();
+                    while late.len() < Self::MAX_SLEEPS
+                        && !stop.load(std::sync::atomic::Ordering::Relaxed)
+                    {
+                        let asked = Instant::now();
+                        tokio::time::sleep(delay).await;
+                        late.push(asked.elapsed().saturating_sub(delay));
+                    }
+                    late
+                })
+            })
+            .collect();
+        TimerProbe { stop, tasks }
+    }
+
+    async fn stop(self) -> Summary {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut late = Vec::new();
+        for task in self.tasks {
+            late.extend(task.await.unwrap_or_default());
+        }
+        Summary::of(late)
+    }
+}
+
+/// CPU time this process (client, fakes, receiver) uses from `start` on.
+struct HarnessCpu(u64);
+
+impl HarnessCpu {
+    fn start() -> HarnessCpu {
+        HarnessCpu(process::cpu_time_ticks(std::process::id()).unwrap_or(0))
+    }
+
+    fn elapsed(&self) -> Duration {
+        let now = process::cpu_time_ticks(std::process::id()).unwrap_or(self.0);
+        Duration::from_millis(now.saturating_sub(self.0) * 10)
+    }
+}
+
+/// `perf record` attached to the service, stopped like Ctrl-C so it writes its file.
+struct Profiler {
+    child: tokio::process::Child,
+}
+
+impl Profiler {
+    async fn start(pid: u32, output: &Path) -> Profiler {
+        let child = tokio::process::Command::new("perf")
+            .args(["record", "-F", "499", "-g", "-p", &pid.to_string(), "-o"])
+            .arg(output)
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("perf runs (apt-get install linux-perf)");
+        // perf needs a moment to attach before the load starts.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Profiler { child }
+    }
+
+    async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+        }
+        if tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .is_err()
+        {
+            eprintln!("load: perf did not stop; killing it");
+            let _ = self.child.start_kill();
+        }
+    }
 }
 
 /// One line about the machine, so pasted results say where they come from.

@@ -37,6 +37,8 @@ pub struct Server {
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     /// The highest VmHWM seen by the sampler, which keeps reading while the child drains.
     peak_hwm_kib: Arc<AtomicU64>,
+    /// User + system CPU time so far, in clock ticks, as last sampled.
+    cpu_ticks: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -94,11 +96,15 @@ impl Server {
         });
 
         let peak_hwm_kib = Arc::new(AtomicU64::new(0));
-        let peak = Arc::clone(&peak_hwm_kib);
+        let cpu_ticks = Arc::new(AtomicU64::new(0));
+        let (peak, cpu) = (Arc::clone(&peak_hwm_kib), Arc::clone(&cpu_ticks));
         tokio::spawn(async move {
             // Ends by itself when the process is gone and /proc no longer has it.
             while let Some(memory) = read_memory(pid) {
                 peak.fetch_max(memory.hwm_kib, Ordering::Relaxed);
+                if let Some(ticks) = cpu_time_ticks(pid) {
+                    cpu.fetch_max(ticks, Ordering::Relaxed);
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         });
@@ -110,6 +116,7 @@ impl Server {
             stdout_lines,
             stderr_tail,
             peak_hwm_kib,
+            cpu_ticks,
         }
     }
 
@@ -119,6 +126,11 @@ impl Server {
 
     pub fn memory(&self) -> Memory {
         read_memory(self.pid).unwrap_or_default()
+    }
+
+    /// The process id, e.g. to attach a profiler (`perf record -p`).
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// Sends SIGTERM and waits for the exit; kills the child if it hangs past the deadline.
@@ -148,12 +160,16 @@ impl Server {
             }
         };
         let took = asked.elapsed();
+        // The exited child has left /proc, so the sampler's last figure (at most 50 ms old)
+        // stands for its whole life.
+        let cpu_time = ticks_to_duration(self.cpu_ticks.load(Ordering::Relaxed));
         // Let the log reader reach the end of the closed pipe before counting.
         tokio::time::sleep(Duration::from_millis(100)).await;
         Stopped {
             status,
             took,
             log_lines: self.stdout_lines.load(Ordering::Relaxed),
+            cpu_time,
             stderr_tail: tail_text(&self.stderr_tail),
             peak_hwm_kib: self.peak_hwm_kib.load(Ordering::Relaxed),
         }
@@ -167,6 +183,8 @@ pub struct Stopped {
     pub took: Duration,
     /// Lines the child logged on stdout after its address line.
     pub log_lines: u64,
+    /// CPU time over the whole life of the process (sampled every 50 ms).
+    pub cpu_time: Duration,
     pub stderr_tail: String,
     pub peak_hwm_kib: u64,
 }
@@ -202,6 +220,24 @@ fn read_memory(pid: u32) -> Option<Memory> {
         rss_kib: field("VmRSS:")?,
         hwm_kib: field("VmHWM:")?,
     })
+}
+
+/// User + system time of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+pub fn cpu_time_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; the fields after its `)` are fixed.
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Linux reports CPU time in USER_HZ ticks, which is 100 per second on every mainstream kernel.
+fn ticks_to_duration(ticks: u64) -> Duration {
+    Duration::from_millis(ticks * 10)
 }
 
 async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
