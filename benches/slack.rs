@@ -20,9 +20,9 @@ fn typical_body() -> String {
         ("channel_id", "C2147483705"),
         ("channel_name", "design-reviews"),
         ("user_id", "U2147483697"),
-        ("user_name", "ada.lovelace"),
+        ("user_name", "ada.lovelace.engineering"),
         ("command", "/zoom"),
-        ("text", "Design review 45m tomorrow 3pm America/Los_Angeles"),
+        ("text", "Design review of the Q3 roadmap 45m tomorrow 3pm America/Los_Angeles"),
         ("api_app_id", "A0KRD7HC3"),
         ("is_enterprise_install", "false"),
         (
@@ -34,7 +34,7 @@ fn typical_body() -> String {
             "13345224609.738474920.8088930838d88f008e0ab12cd34ef56a",
         ),
         ("enterprise_id", "E0001ABCDEF"),
-        ("enterprise_name", "Acme Corporation"),
+        ("enterprise_name", "Acme Corporation International"),
     ])
     .expect("a list of string pairs always encodes")
 }

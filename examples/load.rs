@@ -37,9 +37,10 @@ const SLOW_ZOOM_CREATE: Duration = Duration::from_secs(10);
 /// The baseline server stops by itself after this, even if the harness vanished.
 const BASELINE_MAX_LIFETIME: Duration = Duration::from_secs(600);
 
-/// Load harness for slack-zoom (loopback only).
+/// Load harness for slack-zoom: the release binary against loopback fakes, beside a bare-axum
+/// baseline. Sends traffic to 127.0.0.1 only.
 #[derive(Parser, Debug)]
-#[command(about)]
+#[command(name = "load")]
 struct Cli {
     /// Commands to send.
     #[arg(long, default_value_t = 5000)]
@@ -68,7 +69,9 @@ struct Cli {
     /// Skip the bare-axum baseline.
     #[arg(long)]
     no_baseline: bool,
-    /// RUST_LOG for the service (production default: info).
+    /// RUST_LOG for the service (production default: info). The harness finds the port in the
+    /// `listening` line, so keep `slack_zoom::app=info`; quiet per-command logs with
+    /// `warn,slack_zoom::app=info,slack_zoom::app::handler=warn,slack_zoom::app::schedule=warn`.
     #[arg(long, default_value = "info")]
     rust_log: String,
     /// Use this service binary instead of building target/release/slack-zoom.
