@@ -22,7 +22,10 @@ fn typical_body() -> String {
         ("user_id", "U2147483697"),
         ("user_name", "ada.lovelace.engineering"),
         ("command", "/zoom"),
-        ("text", "Design review of the Q3 roadmap 45m tomorrow 3pm America/Los_Angeles"),
+        (
+            "text",
+            "Design review of the Q3 roadmap 45m tomorrow 3pm America/Los_Angeles",
+        ),
         ("api_app_id", "A0KRD7HC3"),
         ("is_enterprise_install", "false"),
         (

@@ -341,8 +341,14 @@ async fn run(scenario: &Scenario, setup: &Setup<'_>) {
         .flatten()
         .filter(|s| s.outcome == Outcome::Ok)
         .count();
+    // Answered creates first: read the other way round, a create answered in between would be
+    // counted as answered but not as received.
+    let creates_answered = zoom.meetings_created();
     let at_send_end = Pending {
-        creates_at_zoom: zoom.create_requests().len() - zoom.meetings_created(),
+        creates_at_zoom: zoom
+            .create_requests()
+            .len()
+            .saturating_sub(creates_answered),
         cards_outstanding: acknowledged.saturating_sub(receiver.cards()),
         memory: server.memory(),
     };
@@ -363,7 +369,13 @@ async fn run(scenario: &Scenario, setup: &Setup<'_>) {
         server.terminate().await
     };
     let harness_cpu = harness_cpu.elapsed();
-    let token_ready = first_create.await.ok().flatten();
+    // No create at all (every command refused) would leave the watcher waiting for its deadline.
+    let token_ready = if first_create.is_finished() {
+        first_create.await.ok().flatten()
+    } else {
+        first_create.abort();
+        None
+    };
     let service = Measured {
         sent,
         idle,
@@ -372,7 +384,7 @@ async fn run(scenario: &Scenario, setup: &Setup<'_>) {
         harness_cpu,
     };
     let e2e = added_latency(&service.sent, &receiver, scenario, token_ready);
-    let overshoot = overshoot.stop().await;
+    let overshoot = overshoot.stop();
 
     let report = Report {
         scenario,
@@ -649,8 +661,8 @@ fn met(ok: bool) -> &'static str {
 
 /// Sleeps of a fake's delay, side by side with the fakes, timing how late each one ends.
 struct TimerProbe {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>,
+    late: Arc<std::sync::Mutex<Vec<Duration>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl TimerProbe {
@@ -660,33 +672,30 @@ impl TimerProbe {
     const MAX_SLEEPS: usize = 2_000;
 
     fn start(delay: Duration) -> TimerProbe {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let late = Arc::new(std::sync::Mutex::new(Vec::new()));
         let tasks = (0..Self::PROBES)
             .map(|k| {
-                let stop = Arc::clone(&stop);
+                let late = Arc::clone(&late);
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(k as u64 * 7)).await;
-                    let mut late = Vec::new();
-                    while late.len() < Self::MAX_SLEEPS
-                        && !stop.load(std::sync::atomic::Ordering::Relaxed)
-                    {
+                    for _ in 0..Self::MAX_SLEEPS {
                         let asked = Instant::now();
                         tokio::time::sleep(delay).await;
-                        late.push(asked.elapsed().saturating_sub(delay));
+                        let overran = asked.elapsed().saturating_sub(delay);
+                        late.lock().unwrap_or_else(|e| e.into_inner()).push(overran);
                     }
-                    late
                 })
             })
             .collect();
-        TimerProbe { stop, tasks }
+        TimerProbe { late, tasks }
     }
 
-    async fn stop(self) -> Summary {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut late = Vec::new();
-        for task in self.tasks {
-            late.extend(task.await.unwrap_or_default());
+    /// Ends the probes at once (a sleep in progress is dropped, not waited for).
+    fn stop(self) -> Summary {
+        for task in &self.tasks {
+            task.abort();
         }
+        let late = std::mem::take(&mut *self.late.lock().unwrap_or_else(|e| e.into_inner()));
         Summary::of(late)
     }
 }
