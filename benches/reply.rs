@@ -19,7 +19,7 @@ fn card() -> MeetingCard {
         local_start: NaiveDate::from_ymd_opt(2026, 12, 1)
             .and_then(|d| d.and_hms_opt(15, 0, 0))
             .expect("a valid local time"),
-        duration_minutes: 45,
+        duration: "45 minutes".into(),
         join_url: "https://us02web.zoom.us/j/85746065432?pwd=fakeEncryptedPwd123456".into(),
         meeting_id: "857 4606 5432".into(),
         passcode: Some("123456".into()),
