@@ -37,6 +37,15 @@ async fn schedule(app: &TestApp, text: &str) -> (Value, Value) {
     (ack, delivery.body)
 }
 
+/// The hosts Zoom was asked to create meetings for, in order.
+fn hosts_asked(app: &TestApp) -> Vec<String> {
+    app.zoom
+        .create_requests()
+        .into_iter()
+        .map(|c| c.host)
+        .collect()
+}
+
 fn text_of(message: &Value) -> String {
     message.to_string()
 }
@@ -324,12 +333,7 @@ async fn hosting_by_slack_email_falls_back_to_zoom_host_when_zoom_has_no_such_us
         },
     );
     let (_, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
-    let hosts: Vec<String> = app
-        .zoom
-        .create_requests()
-        .into_iter()
-        .map(|c| c.host)
-        .collect();
+    let hosts = hosts_asked(&app);
     assert_eq!(hosts, ["ada@example.com", "owner@example.com"]);
     assert_eq!(card["response_type"], "in_channel");
     assert!(text_of(&card).contains("team's Zoom account"), "{card}");
@@ -349,12 +353,7 @@ async fn hosting_by_slack_email_uses_the_email_when_zoom_knows_it() {
         },
     );
     schedule(&app, "Sync 30m tomorrow 10am").await;
-    let hosts: Vec<String> = app
-        .zoom
-        .create_requests()
-        .into_iter()
-        .map(|c| c.host)
-        .collect();
+    let hosts = hosts_asked(&app);
     assert_eq!(hosts, ["grace@example.com"]);
 }
 
@@ -564,12 +563,7 @@ async fn hosting_by_slack_email_without_an_email_uses_zoom_host_and_says_so() {
         },
     );
     let (_, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
-    let hosts: Vec<String> = app
-        .zoom
-        .create_requests()
-        .into_iter()
-        .map(|c| c.host)
-        .collect();
+    let hosts = hosts_asked(&app);
     assert_eq!(hosts, ["me"]);
     assert!(
         text_of(&card).contains("email could not be looked up"),
