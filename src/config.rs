@@ -42,6 +42,10 @@ pub struct Config {
     pub delivery: DeliveryPolicy,
     /// How long shutdown may take in all; not an environment variable (tests shorten it).
     pub drain_timeout: Duration,
+    /// Meeting creations in flight at once; more wait their turn. Each holds a socket and
+    /// ~35 KiB (docs/PERFORMANCE.md: 42 MiB peak at 1,000 in flight, 319 MiB at 10,000 before
+    /// this bound), and Zoom allows an account only 30–80 requests a second anyway.
+    pub max_concurrent_creates: usize,
 }
 
 /// The Server-to-Server OAuth app's credentials.
@@ -174,6 +178,7 @@ impl Config {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
             delivery: DeliveryPolicy::default(),
             drain_timeout: crate::app::DRAIN_TIMEOUT,
+            max_concurrent_creates: 1_000,
         })
     }
 }

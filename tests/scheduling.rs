@@ -9,7 +9,9 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 use support::fake_slack::{FakeUser, UsersInfoFault};
 use support::fake_zoom::{FakeZoomOptions, ScriptedResponse};
-use support::{TestApp, USER_ID, json, spawn_app, spawn_app_with, spawn_app_with_zoom};
+use support::{
+    TestApp, USER_ID, json, spawn_app, spawn_app_with, spawn_app_with_config, spawn_app_with_zoom,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -579,4 +581,37 @@ async fn refusals_quote_what_was_typed_without_letting_it_ping_anyone() {
     let text = body["text"].as_str().unwrap();
     assert!(!text.contains("<!here>"), "{text}");
     assert!(text.contains("&lt;!here&gt;"), "{text}");
+}
+
+#[tokio::test]
+async fn meeting_creations_in_flight_are_bounded() {
+    let options = FakeZoomOptions {
+        create_latency: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let mut app = spawn_app_with_config(
+        options,
+        |_, _| {},
+        |config| config.max_concurrent_creates = 2,
+    )
+    .await;
+    for i in 0..5 {
+        json(
+            app.command(&format!("Meeting {i} 30m tomorrow 10am"))
+                .await
+                .1,
+        )
+        .await;
+    }
+    assert!(
+        app.zoom.wait_for_creates(2, WAIT).await,
+        "two creations reach Zoom"
+    );
+    // Shutdown ends every task (the two stuck at Zoom are interrupted), so the count is final.
+    app.shutdown().await.unwrap();
+    assert_eq!(
+        app.zoom.create_requests().len(),
+        2,
+        "the other three waited for a slot"
+    );
 }

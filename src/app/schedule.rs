@@ -34,6 +34,17 @@ pub fn spawn(state: &AppState, job: Job) {
 }
 
 async fn run(state: &AppState, mut job: Job) {
+    let _slot = tokio::select! {
+        slot = state.zoom_slot() => slot,
+        () = state.stopping() => {
+            tracing::warn!(
+                topic = job.request.topic().as_str(),
+                channel = %job.command.channel_id(),
+                "shutting down before this meeting's turn; nothing was sent to Zoom"
+            );
+            return;
+        }
+    };
     let created = tokio::select! {
         created = create(state, &mut job) => created,
         () = state.stopping() => {

@@ -40,6 +40,8 @@ struct Inner {
     delivery: DeliveryPolicy,
     /// `None` in dry-run mode.
     zoom: Option<ZoomClient>,
+    /// Bounds the meeting creations in flight (sockets and memory under a burst).
+    zoom_slots: tokio::sync::Semaphore,
     zoom_host: String,
     host_from_slack_email: bool,
     default_zone: Zone,
@@ -95,6 +97,7 @@ impl AppState {
             http,
             delivery: config.delivery,
             zoom,
+            zoom_slots: tokio::sync::Semaphore::new(config.max_concurrent_creates.max(1)),
             zoom_host: config.zoom_host.clone(),
             host_from_slack_email: config.zoom_host_from_slack_email,
             default_zone: config.default_timezone,
@@ -178,6 +181,12 @@ impl AppState {
     /// The Zoom client, or `None` in dry-run mode.
     pub fn zoom(&self) -> Option<&ZoomClient> {
         self.0.zoom.as_ref()
+    }
+
+    /// Waits for a free meeting-creation slot; the slot is released when the guard drops.
+    pub async fn zoom_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        // The semaphore is never closed, so this only fails in theory.
+        self.0.zoom_slots.acquire().await.ok()
     }
 
     pub fn zoom_host(&self) -> &str {

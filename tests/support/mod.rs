@@ -66,6 +66,15 @@ pub async fn spawn_app_with_zoom(
     options: FakeZoomOptions,
     adjust: impl FnOnce(&mut HashMap<String, String>, &FakeSlack),
 ) -> TestApp {
+    spawn_app_with_config(options, adjust, |_| {}).await
+}
+
+/// The most general form: `adjust` changes the environment, `tweak` the parsed configuration.
+pub async fn spawn_app_with_config(
+    options: FakeZoomOptions,
+    adjust: impl FnOnce(&mut HashMap<String, String>, &FakeSlack),
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let slack = FakeSlack::start().await;
     let zoom = FakeZoom::start_with(options).await;
     let mut env = test_env(&slack, &zoom);
@@ -77,6 +86,7 @@ pub async fn spawn_app_with_zoom(
     config.delivery.first_backoff = Duration::from_millis(20);
     // A stuck shutdown fails a test in seconds rather than half a minute.
     config.drain_timeout = Duration::from_secs(3);
+    tweak(&mut config);
     let app = slack_zoom::app::build(config).await.expect("app builds");
     let address = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
