@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::command::Minutes;
 use crate::slack::respond::DeliveryPolicy;
 use crate::time::Zone;
 
@@ -36,7 +37,7 @@ pub struct Config {
     pub zoom_request_timeout: Duration,
     pub dry_run: bool,
     pub default_timezone: Zone,
-    pub default_duration_minutes: u16,
+    pub default_duration: Minutes,
     pub bind: SocketAddr,
     /// Retry schedule for `response_url` posts; not an environment variable (tests shorten it).
     pub delivery: DeliveryPolicy,
@@ -119,11 +120,11 @@ impl Config {
             "an IANA timezone name such as Europe/Berlin",
             |v| Zone::parse(v).ok(),
         );
-        let default_duration_minutes = env.parsed(
+        let default_duration = env.parsed(
             "DEFAULT_DURATION_MINUTES",
             "30",
             "a whole number of minutes from 1 to 1440",
-            |v| v.parse::<u16>().ok().filter(|m| (1..=1440).contains(m)),
+            |v| v.parse::<u32>().ok().and_then(|m| Minutes::new(m).ok()),
         );
         let port = env.parsed("PORT", "3000", "a port number from 0 to 65535", |v| {
             v.parse::<u16>().ok()
@@ -174,7 +175,7 @@ impl Config {
             zoom_request_timeout: Duration::from_secs(zoom_request_timeout.unwrap_or(20)),
             dry_run,
             default_timezone: default_timezone.unwrap_or_else(Zone::utc),
-            default_duration_minutes: default_duration_minutes.unwrap_or(30),
+            default_duration: default_duration.expect("an invalid duration is a problem above"),
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
             delivery: DeliveryPolicy::default(),
             drain_timeout: crate::app::DRAIN_TIMEOUT,
@@ -291,7 +292,7 @@ mod tests {
         let c = config(MINIMAL).expect("valid");
         assert_eq!(c.zoom_host, "me");
         assert_eq!(c.default_timezone, Zone::utc());
-        assert_eq!(c.default_duration_minutes, 30);
+        assert_eq!(c.default_duration.get(), 30);
         assert_eq!(c.bind.port(), 3000);
         assert_eq!(c.zoom_oauth_url, "https://zoom.us/oauth/token");
         assert_eq!(c.zoom_api_url, "https://api.zoom.us/v2");

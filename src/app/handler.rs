@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use crate::app::schedule::{self, Job};
-use crate::app::state::{AppState, USER_LOOKUP_BUDGET};
+use crate::app::state::AppState;
 use crate::command::{self, Context, Parsed};
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::users::UserInfo;
@@ -15,7 +15,7 @@ use crate::time::Zone;
 pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
     let text = command.text();
     // Help needs no lookup, so it is answered without touching Slack's API.
-    if is_help(text) {
+    if command::is_help(text) {
         return Reply::ephemeral(command::usage());
     }
     let user = lookup_user(state, &command).await;
@@ -71,13 +71,6 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
     Reply::ephemeral(ack)
 }
 
-fn is_help(text: &str) -> bool {
-    matches!(
-        text.trim().to_ascii_lowercase().as_str(),
-        "help" | "-h" | "--help" | "?"
-    )
-}
-
 /// The invoker's zone (and email) as far as Slack can tell us within the lookup budget.
 struct UserContext {
     zone: Zone,
@@ -88,41 +81,29 @@ struct UserContext {
 
 async fn lookup_user(state: &AppState, command: &SlashCommand) -> UserContext {
     let default = state.default_zone();
-    let assumed = |why: &str| {
-        Some(format!(
+    let assumed = |why: &str, info: UserInfo| UserContext {
+        zone: default,
+        zone_note: Some(format!(
             "Times are read in {} because {why}. Add a timezone such as `Europe/Berlin` to the command to use another.",
             default.name()
-        ))
+        )),
+        info,
     };
     if !state.slack_api().has_token() {
-        return UserContext {
-            zone: default,
-            zone_note: assumed("this app cannot look up Slack timezones (no bot token)"),
-            info: UserInfo::default(),
-        };
+        return assumed(
+            "this app cannot look up Slack timezones (no bot token)",
+            UserInfo::default(),
+        );
     }
-    let lookup = tokio::time::timeout(
-        USER_LOOKUP_BUDGET,
-        state.slack_api().user_info(command.user_id()),
-    )
-    .await;
-    let info = match lookup {
-        Ok(Ok(info)) => info,
-        Ok(Err(e)) => {
+    // The Slack client's own timeout (USER_LOOKUP_BUDGET) keeps this inside Slack's 3 s.
+    let info = match state.slack_api().user_info(command.user_id()).await {
+        Ok(info) => info,
+        Err(e) => {
             tracing::warn!(error = %e, "users.info failed; using the default timezone");
-            return UserContext {
-                zone: default,
-                zone_note: assumed("your Slack timezone could not be looked up"),
-                info: UserInfo::default(),
-            };
-        }
-        Err(_) => {
-            tracing::warn!("users.info took too long; using the default timezone");
-            return UserContext {
-                zone: default,
-                zone_note: assumed("your Slack timezone could not be looked up in time"),
-                info: UserInfo::default(),
-            };
+            return assumed(
+                "your Slack timezone could not be looked up",
+                UserInfo::default(),
+            );
         }
     };
     match info.tz.as_deref().map(Zone::parse) {
@@ -131,15 +112,7 @@ async fn lookup_user(state: &AppState, command: &SlashCommand) -> UserContext {
             zone_note: None,
             info,
         },
-        Some(Err(_)) => UserContext {
-            zone: default,
-            zone_note: assumed("your Slack timezone is not one this app knows"),
-            info,
-        },
-        None => UserContext {
-            zone: default,
-            zone_note: assumed("your Slack profile has no timezone"),
-            info,
-        },
+        Some(Err(_)) => assumed("your Slack timezone is not one this app knows", info),
+        None => assumed("your Slack profile has no timezone", info),
     }
 }

@@ -117,35 +117,32 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
         duration_minutes: request.duration().get(),
         agenda: agenda(&job.command, job.real_name.as_deref()),
     };
-    if !state.host_from_slack_email() {
-        return zoom
-            .create_meeting(state.zoom_host(), &meeting)
-            .await
-            .map(Some);
-    }
-    let Some(email) = job.email.as_deref() else {
-        job.notes.push(
-            "Hosted by the team's Zoom account, because your Slack email could not be looked up"
-                .to_owned(),
-        );
-        return zoom
-            .create_meeting(state.zoom_host(), &meeting)
-            .await
-            .map(Some);
-    };
-    match zoom.create_meeting(email, &meeting).await {
-        Err(e) if e.host_not_found() => {
-            tracing::info!("no Zoom user for the Slack email; falling back to ZOOM_HOST");
+    let email = match job.email.as_deref() {
+        Some(email) if state.host_from_slack_email() => Some(email),
+        None if state.host_from_slack_email() => {
             job.notes.push(
-                "Hosted by the team's Zoom account, because your Slack email has no Zoom user in this account"
+                "Hosted by the team's Zoom account, because your Slack email could not be looked up"
                     .to_owned(),
             );
-            zoom.create_meeting(state.zoom_host(), &meeting)
-                .await
-                .map(Some)
+            None
         }
-        other => other.map(Some),
+        _ => None,
+    };
+    if let Some(email) = email {
+        match zoom.create_meeting(email, &meeting).await {
+            Err(e) if e.host_not_found() => {
+                tracing::info!("no Zoom user for the Slack email; falling back to ZOOM_HOST");
+                job.notes.push(
+                    "Hosted by the team's Zoom account, because your Slack email has no Zoom user in this account"
+                        .to_owned(),
+                );
+            }
+            other => return other.map(Some),
+        }
     }
+    zoom.create_meeting(state.zoom_host(), &meeting)
+        .await
+        .map(Some)
 }
 
 /// What Zoom's agenda says about where the meeting came from.

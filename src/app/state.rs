@@ -80,8 +80,7 @@ impl AppState {
             }
             _ => None,
         };
-        let default_duration = Minutes::new(u32::from(config.default_duration_minutes))
-            .map_err(|_| StartupError::HttpClient("invalid default duration".into()))?;
+
         Ok(Self(Arc::new(Inner {
             verifier: SignatureVerifier::new(config.slack_signing_secret.clone()),
             replay: ReplayGuard::default(),
@@ -101,7 +100,7 @@ impl AppState {
             zoom_host: config.zoom_host.clone(),
             host_from_slack_email: config.zoom_host_from_slack_email,
             default_zone: config.default_timezone,
-            default_duration,
+            default_duration: config.default_duration,
         })))
     }
 

@@ -137,11 +137,7 @@ pub(crate) fn parse(
     raw: &str,
     example_year: i32,
 ) -> Option<Result<(DateSpec, Strength), CommandError>> {
-    let invalid = || {
-        Some(Err(CommandError::InvalidDate {
-            word: raw.to_owned(),
-        }))
-    };
+    let invalid = || invalid_date(raw);
     let weak = |spec| Some(Ok((spec, Strength::Weak)));
     let exact = |y: i32, m: u32, d: u32, strength| match NaiveDate::from_ymd_opt(y, m, d) {
         Some(date) => Some(Ok((DateSpec::Exact(date), strength))),
@@ -173,17 +169,20 @@ pub(crate) fn parse(
     }
 }
 
+/// A date-shaped word that names no real date.
+fn invalid_date(raw: &str) -> Option<Result<(DateSpec, Strength), CommandError>> {
+    Some(Err(CommandError::InvalidDate {
+        word: raw.to_owned(),
+    }))
+}
+
 /// `2026-12-01` / `2026/12/01` (year first, never ambiguous) and the refused day/month forms.
 fn numeric(
     key: &str,
     raw: &str,
     example_year: i32,
 ) -> Option<Result<(DateSpec, Strength), CommandError>> {
-    let invalid = || {
-        Some(Err(CommandError::InvalidDate {
-            word: raw.to_owned(),
-        }))
-    };
+    let invalid = || invalid_date(raw);
     for sep in ['-', '/', '.'] {
         let Some(parts) = numeric_parts(key, sep) else {
             continue;

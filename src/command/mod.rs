@@ -58,10 +58,7 @@ pub fn parse(text: &str, ctx: &Context) -> Result<Parsed, CommandError> {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let text = cleaned.trim();
-    if ["help", "-h", "--help", "?"]
-        .iter()
-        .any(|h| text.eq_ignore_ascii_case(h))
-    {
+    if is_help(text) {
         return Ok(Parsed::Help);
     }
     let example_year = ctx.now.year();
@@ -94,6 +91,14 @@ pub fn parse(text: &str, ctx: &Context) -> Result<Parsed, CommandError> {
         }
     };
     resolve::resolve(topic, found.schedule, ctx).map(Parsed::Meeting)
+}
+
+/// `true` for the words that ask for help (`help`, `-h`, `--help`, `?`), so a caller can
+/// answer them before doing any work the parse would need.
+pub fn is_help(text: &str) -> bool {
+    ["help", "-h", "--help", "?"]
+        .iter()
+        .any(|h| text.trim().eq_ignore_ascii_case(h))
 }
 
 /// The Slack mrkdwn help text shown for `/zoom help`.
