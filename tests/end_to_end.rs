@@ -143,8 +143,35 @@ async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
     assert!(card.to_string().contains("(Europe/Berlin)"), "{card}");
     assert_eq!(zoom.create_requests()[0].body["timezone"], "Europe/Berlin");
 
+    // A forged request is refused, and the log says which check failed (without secrets).
+    let forged = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/slack/commands", service.port))
+        .header("X-Slack-Request-Timestamp", unix_now().to_string())
+        .header("X-Slack-Signature", format!("v0={}", "0".repeat(64)))
+        .body(command_body(
+            "Forged 30m tomorrow 3pm",
+            &slack.response_url("forged"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
     let log = service.stop().await;
     assert!(log.contains("meeting created and posted"), "{log}");
+    let rejection = log
+        .lines()
+        .find(|l| l.contains("rejected: request signature check failed"))
+        .unwrap_or_else(|| panic!("no rejection line:\n{log}"));
+    assert!(
+        rejection.contains("WARN") && rejection.contains("signature does not match the body"),
+        "{rejection}"
+    );
+    assert_eq!(
+        zoom.create_requests().len(),
+        1,
+        "the forged command created nothing"
+    );
     // Nothing secret in anything the service printed.
     let mut secrets = vec![
         SIGNING_SECRET.to_owned(),
