@@ -24,10 +24,6 @@ fn card() -> MeetingCard {
         meeting_id: "857 4606 5432".into(),
         passcode: Some("123456".into()),
         scheduled_by: UserId::parse("U1").expect("a valid user id"),
-        notes: vec![
-            "Times are read in America/Los_Angeles because your Slack profile has no timezone."
-                .into(),
-        ],
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::app::{ConnectionLimits, descriptor_limit};
 use crate::command::Minutes;
 use crate::slack::respond::DeliveryPolicy;
 use crate::time::Zone;
@@ -47,6 +48,14 @@ pub struct Config {
     /// ~35 KiB (docs/PERFORMANCE.md: 42 MiB peak at 1,000 in flight, 319 MiB at 10,000 before
     /// this bound), and Zoom allows an account only 30–80 requests a second anyway.
     pub max_concurrent_creates: usize,
+    /// Commands admitted to wait for a creation slot; past this they are told at once that
+    /// the service is busy (docs/PERFORMANCE.md, "Overload").
+    pub max_queued_commands: usize,
+    /// Open inbound connections at most (`MAX_CONNECTIONS`; default from the descriptor limit).
+    pub max_connections: usize,
+    /// A request's header must arrive within this, and idle keep-alive connections close after
+    /// it; not an environment variable (tests shorten it).
+    pub header_read_timeout: Duration,
 }
 
 /// The Server-to-Server OAuth app's credentials.
@@ -144,6 +153,24 @@ impl Config {
             "comma-separated http(s) URL prefixes that each end with `/`, such as https://hooks.slack.com/",
             parse_prefixes,
         );
+        let max_queued_commands = env.parsed(
+            "MAX_QUEUED_COMMANDS",
+            "1000",
+            "a whole number from 0 to 100000",
+            |v| v.parse::<usize>().ok().filter(|n| *n <= 100_000),
+        );
+        let max_connections = env.optional("MAX_CONNECTIONS").map(|raw| {
+            let parsed = raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (16..=1_000_000).contains(n));
+            if parsed.is_none() {
+                env.problems.push(format!(
+                    "MAX_CONNECTIONS is `{raw}`, expected a whole number from 16 to 1000000"
+                ));
+            }
+            parsed
+        });
         let slack_allowed_team_ids = env.optional("SLACK_ALLOWED_TEAM_IDS").map(|raw| {
             let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
             if ids.is_empty() {
@@ -180,6 +207,11 @@ impl Config {
             delivery: DeliveryPolicy::default(),
             drain_timeout: crate::app::DRAIN_TIMEOUT,
             max_concurrent_creates: 1_000,
+            max_queued_commands: max_queued_commands.unwrap_or(1_000),
+            max_connections: max_connections.flatten().unwrap_or_else(|| {
+                ConnectionLimits::max_connections_for(descriptor_limit(), 10_000)
+            }),
+            header_read_timeout: ConnectionLimits::DEFAULT_HEADER_READ_TIMEOUT,
         })
     }
 }

@@ -1,9 +1,8 @@
-//! End to end: the release binary, configured through its environment to use loopback fakes,
+//! End to end: the real binary, configured through its environment to use loopback fakes,
 //! turns a signed command into a meeting card at the `response_url`.
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -13,21 +12,11 @@ use support::{SIGNING_SECRET, USER_ID, command_body, sign, unix_now};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
-/// Builds the release binary (a no-op when it is up to date) and returns its path.
-fn release_binary() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--release", "--bin", "slack-zoom", "--quiet"])
-        .current_dir(&manifest_dir)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build --release failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| manifest_dir.join("target"), PathBuf::from);
-    target.join("release").join("slack-zoom")
-}
+/// The binary cargo built for this test run: no second build with another profile or
+/// environment, so switching between `cargo test` and `cargo run --release` rebuilds nothing.
+const BIN: &str = env!("CARGO_BIN_EXE_slack-zoom");
 
-/// The release binary running against the fakes, with what it has logged so far.
+/// The binary running against the fakes, with what it has logged so far.
 struct Service {
     child: Child,
     stdout: BufReader<ChildStdout>,
@@ -37,8 +26,7 @@ struct Service {
 
 impl Service {
     async fn start(slack: &FakeSlack, zoom: &FakeZoom) -> Service {
-        let binary = tokio::task::spawn_blocking(release_binary).await.unwrap();
-        let mut child = Command::new(binary)
+        let mut child = Command::new(BIN)
             .env_clear()
             .current_dir(std::env::temp_dir())
             .envs(support::test_env(slack, zoom))
@@ -119,7 +107,7 @@ impl Service {
 }
 
 #[tokio::test]
-async fn the_release_binary_posts_a_meeting_card_for_a_signed_command() {
+async fn the_binary_posts_a_meeting_card_for_a_signed_command() {
     let slack = FakeSlack::start().await;
     let zoom = FakeZoom::start().await;
     slack.add_user(

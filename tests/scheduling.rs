@@ -52,6 +52,63 @@ fn text_of(message: &Value) -> String {
     message.to_string()
 }
 
+/// Every mrkdwn string Slack parses in a message: its `text` and each mrkdwn text object.
+fn mrkdwn_of(message: &Value) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if map.get("type").and_then(Value::as_str) == Some("mrkdwn")
+                    && let Some(text) = map.get("text").and_then(Value::as_str)
+                {
+                    out.push(text.to_owned());
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out: Vec<String> = message["text"]
+        .as_str()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    walk(&message["blocks"], &mut out);
+    out
+}
+
+/// The card's topic as rich-text elements (after the camera emoji and its space).
+fn topic_of(card: &Value) -> Vec<Value> {
+    card["blocks"][0]["elements"][0]["elements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rich-text topic: {card}"))
+        .iter()
+        .skip(2)
+        .cloned()
+        .collect()
+}
+
+/// Waits for `n` messages posted to the response_url of the command sent with `response_url`.
+async fn messages_to(app: &TestApp, response_url: &str, n: usize) -> Vec<Value> {
+    let path = response_url.split_once("/hooks/").unwrap().1.to_owned();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let found: Vec<Value> = app
+            .slack
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.path.ends_with(&path))
+            .map(|d| d.body)
+            .collect();
+        if found.len() >= n || tokio::time::Instant::now() >= deadline {
+            return found;
+        }
+        app.slack
+            .wait_for_deliveries(app.slack.deliveries().len() + 1, Duration::from_millis(200))
+            .await;
+    }
+}
+
 #[tokio::test]
 async fn a_command_from_a_los_angeles_user_creates_the_meeting_at_their_wall_clock_time() {
     let app = spawn_app().await;
@@ -128,7 +185,7 @@ async fn the_card_has_everything_people_need_and_never_the_start_url() {
     let (_, card) = schedule(&app, "<!channel> R&amp;D sync 30m tomorrow 10am").await;
     let text = text_of(&card);
     assert_eq!(card["response_type"], "in_channel");
-    let button = &card["blocks"][0]["accessory"];
+    let button = &card["blocks"][1]["accessory"];
     assert_eq!(button["type"], "button");
     assert_eq!(button["text"]["text"], "Join");
     assert!(
@@ -141,11 +198,22 @@ async fn the_card_has_everything_people_need_and_never_the_start_url() {
         text.contains(&format!("<@{USER_ID}>")),
         "who scheduled it: {text}"
     );
-    assert!(
-        text.contains("&lt;!channel&gt; R&amp;D sync"),
-        "escaped topic: {text}"
+    assert_eq!(
+        topic_of(&card)[0]["text"],
+        "<!channel> R&D sync",
+        "shown as typed"
     );
-    assert!(!text.contains("<!channel>"), "nobody is pinged: {text}");
+    assert_eq!(topic_of(&card).len(), 1, "as text, not markup: {card}");
+    for mrkdwn in mrkdwn_of(&card) {
+        assert!(!mrkdwn.contains("<!channel>"), "nobody is pinged: {mrkdwn}");
+    }
+    assert!(
+        card["text"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;!channel&gt; R&amp;D sync"),
+        "escaped in the fallback: {text}"
+    );
     assert!(
         card["text"].as_str().is_some_and(|t| !t.is_empty()),
         "plain fallback"
@@ -170,10 +238,10 @@ async fn the_topic_reaches_zoom_as_plain_text_and_the_card_keeps_mentions() {
         app.zoom.create_requests()[0].body["topic"],
         "R&D <weekly> with @U123"
     );
-    assert!(
-        text_of(&card).contains("*R&amp;D &lt;weekly&gt; with <@U123>*"),
-        "{card}"
-    );
+    let topic = topic_of(&card);
+    assert_eq!(topic[0]["text"], "R&D <weekly> with ", "{card}");
+    assert_eq!(topic[1]["type"], "user", "{card}");
+    assert_eq!(topic[1]["user_id"], "U123", "{card}");
 }
 
 #[tokio::test]
@@ -334,11 +402,23 @@ async fn hosting_by_slack_email_falls_back_to_zoom_host_when_zoom_has_no_such_us
             email: Some("ada@example.com".into()),
         },
     );
-    let (_, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
+    let (response_url, response) = app.command("Sync 30m tomorrow 10am").await;
+    json(response).await;
+    let messages = messages_to(&app, &response_url, 2).await;
     let hosts = hosts_asked(&app);
     assert_eq!(hosts, ["ada@example.com", "owner@example.com"]);
-    assert_eq!(card["response_type"], "in_channel");
-    assert!(text_of(&card).contains("team's Zoom account"), "{card}");
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0]["response_type"], "in_channel");
+    assert!(
+        !text_of(&messages[0]).contains("team's Zoom account"),
+        "the card holds only facts"
+    );
+    assert_eq!(messages[1]["response_type"], "ephemeral");
+    assert!(
+        text_of(&messages[1]).contains("team's Zoom account"),
+        "{}",
+        messages[1]
+    );
 }
 
 #[tokio::test]
@@ -545,9 +625,13 @@ async fn shutdown_is_bounded_even_when_zoom_never_answers() {
         matches!(stopped, Ok(Ok(()))),
         "shutdown did not finish: {stopped:?}"
     );
+    let deliveries = app.slack.deliveries();
+    assert_eq!(deliveries.len(), 1, "one message: {deliveries:?}");
+    assert_eq!(deliveries[0].body["response_type"], "ephemeral", "no card");
     assert!(
-        app.slack.deliveries().is_empty(),
-        "nothing was posted for a meeting that may not exist"
+        text_of(&deliveries[0].body).contains("may exist"),
+        "the user learns the meeting may exist: {:?}",
+        deliveries[0].body
     );
 }
 
@@ -564,12 +648,18 @@ async fn hosting_by_slack_email_without_an_email_uses_zoom_host_and_says_so() {
             email: None,
         },
     );
-    let (_, card) = schedule(&app, "Sync 30m tomorrow 10am").await;
+    let (response_url, response) = app.command("Sync 30m tomorrow 10am").await;
+    json(response).await;
+    let messages = messages_to(&app, &response_url, 2).await;
     let hosts = hosts_asked(&app);
     assert_eq!(hosts, ["me"]);
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0]["response_type"], "in_channel");
+    assert_eq!(messages[1]["response_type"], "ephemeral");
     assert!(
-        text_of(&card).contains("email could not be looked up"),
-        "{card}"
+        text_of(&messages[1]).contains("email could not be looked up"),
+        "{}",
+        messages[1]
     );
 }
 

@@ -1,5 +1,7 @@
 //! The command handler: a verified command → parsed request → immediate answer, with creation in the background.
 
+use std::time::Instant;
+
 use chrono::Utc;
 
 use crate::app::schedule::{self, Job};
@@ -10,13 +12,28 @@ use crate::slack::users::UserInfo;
 use crate::slack::{Reply, SlashCommand};
 use crate::time::Zone;
 
+/// The answer to a second delivery of the same command (and to a replayed request).
+pub const ALREADY_HANDLED: &str = "This command was already handled, so it was not run again.";
+
+const RESTARTING: &str = ":warning: The service is restarting, so nothing was created. Please run the command again in a moment.";
+
+const BUSY: &str = ":warning: I'm busy with too many meetings right now, so nothing was created. Please try again in a minute.";
+
 /// Decides the immediate answer to a verified command. Never waits on Zoom: meeting creation
 /// is handed to a tracked background task that reports through `response_url`.
 pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
+    // Slack may deliver one command twice, signed anew each time: the copy must not run.
+    if !state.first_delivery(&command.delivery_key()) {
+        tracing::warn!("command delivered again (same trigger_id); not run twice");
+        return Reply::ephemeral(ALREADY_HANDLED);
+    }
     let text = command.text();
     // Help needs no lookup, so it is answered without touching Slack's API.
     if command::is_help(text) {
         return Reply::ephemeral(command::usage());
+    }
+    if state.is_shutting_down() {
+        return Reply::ephemeral(RESTARTING);
     }
     let user = lookup_user(state, &command).await;
     let ctx = Context {
@@ -34,6 +51,10 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         }
     };
 
+    let Some(admitted) = state.admit() else {
+        tracing::warn!("background queue full; command refused as busy");
+        return Reply::ephemeral(BUSY);
+    };
     let mut notes: Vec<String> = request.notes().iter().map(ToString::to_string).collect();
     if !request.explicit_zone()
         && let Some(reason) = user.zone_note
@@ -65,9 +86,10 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         request,
         email: user.info.email,
         real_name: user.info.real_name,
-        notes,
+        notes: Vec::new(),
+        enqueued_at: Instant::now(),
     };
-    schedule::spawn(state, job);
+    schedule::spawn(state, job, admitted);
     Reply::ephemeral(ack)
 }
 

@@ -3,16 +3,18 @@
 mod handler;
 mod routes;
 mod schedule;
+mod server;
 mod shutdown;
 mod state;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+pub use server::{ConnectionLimits, descriptor_limit};
 pub use shutdown::shutdown_signal;
 pub use state::AppState;
 
@@ -41,6 +43,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    limits: ConnectionLimits,
     drain_timeout: Duration,
 }
 
@@ -59,6 +62,10 @@ pub async fn build(config: Config) -> Result<App, StartupError> {
         listener,
         router,
         state,
+        limits: ConnectionLimits {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: config.max_connections,
+        },
         drain_timeout: config.drain_timeout,
     })
 }
@@ -75,46 +82,33 @@ impl App {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes: stops accepting, lets in-flight requests finish, then
-    /// waits for background work such as meeting creation. Everything after the signal shares
-    /// one budget (`Config::drain_timeout`, 30 s by default), so a client that keeps a
-    /// connection open cannot hold the process up.
+    /// Serves until `shutdown` completes: stops accepting, starts no new Zoom create, lets
+    /// in-flight requests finish, then waits for background work such as meeting creation.
+    /// Everything after the signal shares one budget (`Config::drain_timeout`, 30 s by
+    /// default), so a client that keeps a connection open cannot hold the process up.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        tracing::info!(address = %self.local_addr(), "listening");
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<Instant>();
+        // The address stays the last field: scripts and tests read the port from the line's end.
+        tracing::info!(
+            max_connections = self.limits.max_connections,
+            address = %self.local_addr(),
+            "listening"
+        );
+        let state = self.state.clone();
         let signal = async move {
             shutdown.await;
-            let _ = stopping_tx.send(Instant::now());
+            state.begin_shutdown();
         };
-        let drain = self.drain_timeout;
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .into_future();
-        let stopping = async {
-            match stopping_rx.await {
-                Ok(at) => at,
-                // The server ended without a signal (an I/O error); nothing to wait for.
-                Err(_) => std::future::pending().await,
-            }
-        };
-        tokio::pin!(server, stopping);
-        let deadline = tokio::select! {
-            result = &mut server => {
-                result?;
-                // The signal fired before the server could finish.
-                (&mut stopping).await + drain
-            }
-            at = &mut stopping => {
-                let deadline = at + drain;
-                if tokio::time::timeout_at(deadline.into(), &mut server).await.is_err() {
-                    tracing::warn!("connections still open at the shutdown deadline; closing them");
-                }
-                deadline
-            }
-        };
+        let deadline = server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            signal,
+            self.drain_timeout,
+        )
+        .await;
         tracing::info!("stopped accepting requests; finishing background work");
         self.state.drain(deadline).await;
         tracing::info!("shut down");

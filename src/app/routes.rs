@@ -114,10 +114,7 @@ impl IntoResponse for Rejection {
             }
             Rejection::Replayed => {
                 tracing::warn!("replayed request ignored");
-                Json(Reply::ephemeral(
-                    "This command was already handled, so it was not run again.",
-                ))
-                .into_response()
+                Json(Reply::ephemeral(handler::ALREADY_HANDLED)).into_response()
             }
             Rejection::TeamNotAllowed => {
                 tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");

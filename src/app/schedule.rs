@@ -1,13 +1,21 @@
-//! Background work for one command: create the meeting in Zoom, then post the card (or the error).
+//! Background work for one command: wait for a creation slot, create the meeting in Zoom, then
+//! post the card (or say plainly what happened). Every command ends with exactly one answer.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use futures_util::FutureExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
-use crate::slack::reply::escape;
-use crate::slack::respond::{DeliveryError, deliver};
-use crate::slack::{Reply, SlashCommand};
+use crate::slack::reply::{escape, neutralise};
+use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
+use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand};
 use crate::zoom::{Meeting, NewMeeting, ZoomError};
 
 /// Everything the background task needs, moved out of the request.
@@ -18,33 +26,130 @@ pub struct Job {
     pub email: Option<String>,
     /// The invoker's name as Slack shows it, when known (for the agenda).
     pub real_name: Option<String>,
-    /// Sentences for the card's context line.
+    /// Notes for the invoker that only arise while creating (host fallback, …); sent to them
+    /// alone after the card, never on it.
     pub notes: Vec<String>,
+    pub enqueued_at: Instant,
 }
 
 /// Runs `job` on the state's task tracker, inside the request's span, so shutdown waits for it
-/// and its log lines keep the request id.
-pub fn spawn(state: &AppState, job: Job) {
+/// and its log lines keep the request id. A panic or a path that forgets to answer is caught
+/// here: the invoker is then told once that nothing could be confirmed. `admitted` is the
+/// command's place in the bounded background queue, given back when the job ends.
+pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
     let state_for_task = state.clone();
     let span = tracing::Span::current();
     state.background().spawn(tracing::Instrument::instrument(
-        async move { run(&state_for_task, job).await },
+        async move {
+            supervise(state_for_task, job).await;
+            drop(admitted);
+        },
         span,
     ));
 }
 
-async fn run(state: &AppState, mut job: Job) {
-    let _slot = tokio::select! {
-        slot = state.zoom_slot() => slot,
-        () = state.stopping() => {
-            tracing::warn!(
-                topic = job.request.topic().as_str(),
-                channel = %job.command.channel_id(),
-                "shutting down before this meeting's turn; nothing was sent to Zoom"
-            );
-            return;
+async fn supervise(state: AppState, job: Job) {
+    let url = job.command.response_url().clone();
+    let topic = job.request.topic().as_slack().to_owned();
+    let answered = Arc::new(AtomicBool::new(false));
+    let outcome = AssertUnwindSafe(run(&state, job, Arc::clone(&answered)))
+        .catch_unwind()
+        .await;
+    if answered.load(Ordering::SeqCst) {
+        return;
+    }
+    match outcome {
+        Err(panic) => tracing::error!(
+            panic = panic_message(&*panic),
+            "meeting task panicked before answering; telling the user nothing could be confirmed"
+        ),
+        Ok(()) => tracing::error!("meeting task ended without answering; telling the user"),
+    }
+    let reply = Reply::ephemeral(format!(
+        ":warning: Something went wrong while scheduling *{}*, and I could not confirm whether the meeting was created. Check your Zoom meetings before trying again.",
+        neutralise(&topic)
+    ));
+    if let Err(e) = deliver(state.http(), &url, &reply, state.delivery()).await {
+        tracing::error!(error = %e, "could not tell the user that scheduling failed");
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Answers the invoker through `response_url`, remembering that an answer went out.
+struct Answer<'a> {
+    state: &'a AppState,
+    url: ResponseUrl,
+    channel: ChannelId,
+    answered: Arc<AtomicBool>,
+}
+
+impl Answer<'_> {
+    async fn send(&self, reply: &Reply) -> Result<(), DeliveryError> {
+        self.send_with(reply, self.state.delivery()).await
+    }
+
+    async fn send_with(&self, reply: &Reply, policy: DeliveryPolicy) -> Result<(), DeliveryError> {
+        let delivered = tokio::select! {
+            delivered = deliver(self.state.http(), &self.url, reply, policy) => delivered,
+            () = self.state.stopping() => Err(DeliveryError::Interrupted),
+        };
+        self.answered.store(true, Ordering::SeqCst);
+        delivered
+    }
+
+    /// A short refusal or failure, logged if it cannot be delivered.
+    async fn say(&self, text: String) {
+        if let Err(e) = self.send(&Reply::ephemeral(text)).await {
+            tracing::warn!(error = %e, channel = %self.channel, "could not deliver the reply to Slack");
         }
+    }
+}
+
+async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
+    let answer = Answer {
+        state,
+        url: job.command.response_url().clone(),
+        channel: job.command.channel_id().clone(),
+        answered,
     };
+    let topic = neutralise(job.request.topic().as_slack());
+    let restarting = format!(
+        ":warning: The service restarted before *{topic}* could be created, so no meeting was created. Please run the command again."
+    );
+    // Wait for a slot, but never longer than a create may take: a command that waited that
+    // long would reach Zoom after the user gave up on it. At SIGTERM, waiting ends at once.
+    let waited_until = job.enqueued_at + state.create_timeout();
+    let slot = tokio::select! {
+        biased;
+        () = state.shutting_down() => None,
+        slot = tokio::time::timeout_at(waited_until.into(), state.zoom_slot()) => match slot {
+            Ok(slot) => slot,
+            Err(_) => {
+                tracing::warn!(waited = ?job.enqueued_at.elapsed(), "no creation slot within the create timeout; not sent to Zoom");
+                answer.say(format!(
+                    ":warning: Zoom is slow right now: *{topic}* waited more than {} seconds for its turn, so it was not sent to Zoom and no meeting was created. Please try again in a minute.",
+                    state.create_timeout().as_secs()
+                )).await;
+                return;
+            }
+        },
+    };
+    // A slot may free up in the same instant as the signal: still start nothing new.
+    if slot.is_none() || state.is_shutting_down() {
+        tracing::warn!(
+            channel = %job.command.channel_id(),
+            "shutting down before this meeting's turn; nothing was sent to Zoom"
+        );
+        answer.say(restarting).await;
+        return;
+    }
     let created = tokio::select! {
         created = create(state, &mut job) => created,
         () = state.stopping() => {
@@ -53,11 +158,18 @@ async fn run(state: &AppState, mut job: Job) {
                 topic = job.request.topic().as_str(),
                 start = %job.request.start(),
                 channel = %job.command.channel_id(),
-                "shutting down before Zoom answered; the meeting may exist and nobody was told"
+                "shutting down before Zoom answered; the meeting may exist"
             );
+            let quick = DeliveryPolicy { attempts: 1, first_backoff: Duration::ZERO, timeout: Duration::from_secs(1) };
+            let reply = Reply::ephemeral(format!(
+                ":warning: The service restarted while Zoom was creating *{topic}*. The meeting may exist: check your Zoom meetings before running the command again."
+            ));
+            let _ = deliver(state.http(), job.command.response_url(), &reply, quick).await;
+            answer.answered.store(true, Ordering::SeqCst);
             return;
         }
     };
+    drop(slot);
     let reply = match &created {
         Ok(Some(meeting)) => card(
             &job,
@@ -76,16 +188,21 @@ async fn run(state: &AppState, mut job: Job) {
             ))
         }
     };
-    let delivered = tokio::select! {
-        delivered = deliver(state.http(), job.command.response_url(), &reply, state.delivery()) => delivered,
-        () = state.stopping() => Err(DeliveryError::Interrupted),
-    };
+    let delivered = answer.send(&reply).await;
     match (delivered, created) {
         (Ok(()), Ok(Some(meeting))) => {
             tracing::info!(
                 meeting_id = meeting.id().get(),
                 "meeting created and posted"
             );
+            if !job.notes.is_empty() {
+                let notes: Vec<String> = job
+                    .notes
+                    .iter()
+                    .map(|n| format!("• {}", escape(n)))
+                    .collect();
+                answer.say(notes.join("\n")).await;
+            }
         }
         (Ok(()), _) => {}
         (Err(e), Ok(Some(meeting))) => {
@@ -173,6 +290,5 @@ fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -
         meeting_id,
         passcode: passcode.map(str::to_owned),
         scheduled_by: job.command.user_id().clone(),
-        notes: job.notes.clone(),
     }
 }

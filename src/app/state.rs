@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::StartupError;
+use crate::cache::ExpiringCache;
 use crate::command::Minutes;
 use crate::config::Config;
 use crate::slack::SignatureVerifier;
@@ -22,6 +23,10 @@ use crate::zoom::{ZoomClient, ZoomConfig};
 /// The user lookup sits on the acknowledgement path, so it gets a small slice of Slack's 3 s.
 pub const USER_LOOKUP_BUDGET: Duration = Duration::from_millis(1200);
 
+/// How long a command's `trigger_id` is remembered: Slack's `response_url` lives 30 minutes,
+/// and a copy delivered later could not be answered anyway.
+const DELIVERY_MEMORY: Duration = Duration::from_secs(30 * 60);
+
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -32,8 +37,15 @@ struct Inner {
     allowed_teams: Option<BTreeSet<String>>,
     response_url_prefixes: Vec<String>,
     background: TaskTracker,
+    /// Cancelled at SIGTERM: no new Zoom create starts after it.
+    shutting_down: CancellationToken,
     /// Cancelled shortly before the shutdown deadline; background tasks then log and stop.
     stopping: CancellationToken,
+    /// Commands admitted to the background (waiting for a slot or creating): bounded, so a
+    /// hanging Zoom cannot make the queue, and memory, grow without limit.
+    admitted: Arc<tokio::sync::Semaphore>,
+    /// Slack's own double deliveries (same `trigger_id`, signed again): run once.
+    deliveries: ExpiringCache<String, ()>,
     slack_api: SlackApi,
     /// For `response_url` deliveries.
     http: reqwest::Client,
@@ -42,6 +54,7 @@ struct Inner {
     zoom: Option<ZoomClient>,
     /// Bounds the meeting creations in flight (sockets and memory under a burst).
     zoom_slots: tokio::sync::Semaphore,
+    create_timeout: Duration,
     zoom_host: String,
     host_from_slack_email: bool,
     default_zone: Zone,
@@ -87,7 +100,12 @@ impl AppState {
             allowed_teams: config.slack_allowed_team_ids.clone(),
             response_url_prefixes: config.slack_response_url_prefixes.clone(),
             background: TaskTracker::new(),
+            shutting_down: CancellationToken::new(),
             stopping: CancellationToken::new(),
+            admitted: Arc::new(tokio::sync::Semaphore::new(
+                config.max_concurrent_creates.max(1) + config.max_queued_commands,
+            )),
+            deliveries: ExpiringCache::new(DELIVERY_MEMORY, crate::slack::replay::DEFAULT_CAPACITY),
             slack_api: SlackApi::new(
                 slack_http,
                 &config.slack_api_url,
@@ -97,6 +115,7 @@ impl AppState {
             delivery: config.delivery,
             zoom,
             zoom_slots: tokio::sync::Semaphore::new(config.max_concurrent_creates.max(1)),
+            create_timeout: config.zoom_request_timeout,
             zoom_host: config.zoom_host.clone(),
             host_from_slack_email: config.zoom_host_from_slack_email,
             default_zone: config.default_timezone,
@@ -127,6 +146,32 @@ impl AppState {
     /// Work that outlives the HTTP response; shutdown waits for it.
     pub fn background(&self) -> &TaskTracker {
         &self.0.background
+    }
+
+    /// Called at SIGTERM: from now on no new Zoom create starts.
+    pub fn begin_shutdown(&self) {
+        self.0.shutting_down.cancel();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.0.shutting_down.is_cancelled()
+    }
+
+    /// Completes at SIGTERM.
+    pub async fn shutting_down(&self) {
+        self.0.shutting_down.cancelled().await;
+    }
+
+    /// A place in the background queue, or `None` when it is full (the caller answers "busy").
+    pub fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.0.admitted).try_acquire_owned().ok()
+    }
+
+    /// `true` the first time this delivery key is seen (within 30 minutes).
+    pub fn first_delivery(&self, key: &str) -> bool {
+        self.0
+            .deliveries
+            .insert_if_absent(key.to_owned(), (), Instant::now())
     }
 
     /// Completes when shutdown wants background work to give up.
@@ -186,6 +231,11 @@ impl AppState {
     pub async fn zoom_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         // The semaphore is never closed, so this only fails in theory.
         self.0.zoom_slots.acquire().await.ok()
+    }
+
+    /// How long a create may take; a command that waited this long for its turn is not sent.
+    pub fn create_timeout(&self) -> Duration {
+        self.0.create_timeout
     }
 
     pub fn zoom_host(&self) -> &str {

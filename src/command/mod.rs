@@ -18,7 +18,7 @@ use chrono::{DateTime, Datelike, Utc};
 pub use duration::Minutes;
 pub use error::{CommandError, WordKind};
 pub use request::{MeetingRequest, Note};
-pub use topic::Topic;
+pub use topic::{Topic, is_bidi_control};
 
 use crate::time::Zone;
 

@@ -26,7 +26,11 @@ impl Topic {
     /// trimmed, control characters dropped, empty → [`Topic::DEFAULT`], over 200
     /// characters (after decoding) refused.
     pub fn parse(slack_text: &str) -> Result<Topic, CommandError> {
-        let slack = slack_text
+        let visible: String = slack_text
+            .chars()
+            .filter(|c| !is_bidi_control(*c))
+            .collect();
+        let slack = visible
             .split(|c: char| c.is_whitespace() || c.is_control())
             .filter(|word| !word.is_empty())
             .collect::<Vec<_>>()
@@ -81,6 +85,12 @@ impl Topic {
         out.push_str(&decode_entities(rest));
         out
     }
+}
+
+/// Bidirectional controls (U+202A–U+202E, U+2066–U+2069) can make a topic read differently
+/// from what it is ("Budget weiv" shown as "Budget view"), in Slack and in Zoom alike.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// One piece of Slack markup (the text between `<` and `>`) as a person would read it.
@@ -217,6 +227,10 @@ mod tests {
                 "see <https://x.io?a=1&amp;b=2|doc>",
             ),
             ("tab\tand\u{7}bell", "tab and bell"),
+            (
+                "Budget \u{202E}weiv\u{202C} \u{2066}x\u{2069}",
+                "Budget weiv x",
+            ),
             ("", "Zoom meeting"),
             ("   ", "Zoom meeting"),
             ("émoji 🎉 שלום", "émoji 🎉 שלום"),

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::slack::markup::{Segment, segments};
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::{Reply, UserId};
 
@@ -25,9 +26,10 @@ pub struct MeetingCard {
     pub meeting_id: String,
     pub passcode: Option<String>,
     pub scheduled_by: UserId,
-    /// Sentences for the context line (zone assumed, host fallback, …); plain text.
-    pub notes: Vec<String>,
 }
+
+/// Slack refuses a button whose `url` is longer than this.
+const MAX_BUTTON_URL: usize = 3000;
 
 impl MeetingCard {
     /// The message everyone in the channel sees.
@@ -78,48 +80,82 @@ impl MeetingCard {
         text
     }
 
+    /// The card says only facts about the meeting; notes for the person who typed the
+    /// command go to them alone. The topic is a `rich_text` block, so `*`, `_`, `~` and
+    /// backticks typed in it are shown as typed instead of being read as formatting.
     fn blocks(&self) -> Vec<Value> {
-        let mut fields =
-            vec![json!({"type": "mrkdwn", "text": format!("*Meeting ID*\n{}", self.meeting_id)})];
+        let mut fields = vec![
+            json!({"type": "mrkdwn", "text": format!("*Meeting ID*\n{}", code_span(&self.meeting_id))}),
+        ];
         if let Some(passcode) = self.passcode.as_deref().filter(|p| !p.is_empty()) {
             fields.push(
-                json!({"type": "mrkdwn", "text": format!("*Passcode*\n{}", escape(passcode))}),
+                json!({"type": "mrkdwn", "text": format!("*Passcode*\n{}", code_span(passcode))}),
             );
         }
-        let mut context = format!("Scheduled by <@{}>", self.scheduled_by);
-        for note in &self.notes {
-            context.push_str(" · ");
-            context.push_str(&escape(note));
+        let when = format!("{} · {}", self.date_token(), self.duration);
+        let mut when_section = json!({"type": "section", "text": {"type": "mrkdwn", "text": when}});
+        if self.join_url.len() <= MAX_BUTTON_URL && !self.join_url.is_empty() {
+            when_section["accessory"] = json!({
+                "type": "button",
+                "action_id": "join",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Join"},
+                "url": self.join_url,
+            });
         }
         vec![
             json!({
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": format!(
-                        ":video_camera: *{}*\n{} · {}",
-                        neutralise(&self.topic),
-                        self.date_token(),
-                        self.duration
-                    ),
-                },
-                "accessory": {
-                    "type": "button",
-                    "action_id": "join",
-                    "style": "primary",
-                    "text": {"type": "plain_text", "text": "Join"},
-                    "url": self.join_url,
-                },
+                "type": "rich_text",
+                "elements": [{"type": "rich_text_section", "elements": topic_elements(&self.topic)}],
             }),
+            when_section,
             json!({"type": "section", "fields": fields}),
-            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}),
+            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Scheduled by <@{}>", self.scheduled_by)}]}),
         ]
+    }
+}
+
+/// A camera, then the topic in bold: mentions and honest links stay live, the rest is text.
+fn topic_elements(topic: &str) -> Vec<Value> {
+    let bold = json!({"bold": true});
+    let mut elements = vec![
+        json!({"type": "emoji", "name": "video_camera"}),
+        json!({"type": "text", "text": " "}),
+    ];
+    for segment in segments(topic) {
+        elements.push(match segment {
+            Segment::Text(text) => json!({"type": "text", "text": text, "style": bold}),
+            Segment::User(id) => json!({"type": "user", "user_id": id, "style": bold}),
+            Segment::Channel(id) => json!({"type": "channel", "channel_id": id, "style": bold}),
+            Segment::Link { url, label } => {
+                let mut link = json!({"type": "link", "url": url, "style": bold});
+                if let Some(label) = label {
+                    link["text"] = json!(label);
+                }
+                link
+            }
+        });
+    }
+    elements
+}
+
+/// Text shown exactly as given: inside a code span `_ab12_` stays `_ab12_`, not italic. A
+/// value with a backtick cannot be a code span, so it gets zero-width joins instead.
+fn code_span(value: &str) -> String {
+    if value.contains('`') {
+        escape(value)
+            .chars()
+            .flat_map(|c| [c, '\u{2060}'])
+            .collect()
+    } else {
+        format!("`{}`", escape(value))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slack::markup;
     use chrono::TimeZone;
 
     fn card() -> MeetingCard {
@@ -136,21 +172,160 @@ mod tests {
             meeting_id: "857 4606 5432".into(),
             passcode: Some("a1<b>".into()),
             scheduled_by: UserId::parse("U0001").unwrap(),
-            notes: vec![],
+        }
+    }
+
+    /// Every mrkdwn string Slack will parse on the card: the fallback and each mrkdwn object.
+    fn mrkdwn(reply: &Reply) -> Vec<String> {
+        fn walk(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if map.get("type").and_then(Value::as_str) == Some("mrkdwn")
+                        && let Some(text) = map.get("text").and_then(Value::as_str)
+                    {
+                        out.push(text.to_owned());
+                    }
+                    map.values().for_each(|v| walk(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        let mut out = vec![reply.text().to_owned()];
+        reply.blocks().iter().for_each(|b| walk(b, &mut out));
+        out
+    }
+
+    /// The topic's rich-text elements, after the camera and the space.
+    fn topic(reply: &Reply) -> Vec<Value> {
+        reply.blocks()[0]["elements"][0]["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(2)
+            .cloned()
+            .collect()
+    }
+
+    fn with_topic(topic: &str) -> Reply {
+        MeetingCard {
+            topic: topic.into(),
+            ..card()
+        }
+        .in_channel()
+    }
+
+    #[test]
+    fn nothing_in_a_topic_can_ping_or_wear_another_address() {
+        let cases = [
+            "<!channel> R&amp;D",
+            "<@U1|<!channel>>",
+            "<#C1|<!here>>",
+            "<https://x|y <!channel>>",
+            "<https://evil.example|https://zoom.us/j/857>",
+            "<https://evil.example|zoom.us/j/857>",
+            "<!subteam^S1|@design> crit",
+            "<!everyone>",
+        ];
+        for case in cases {
+            let reply = with_topic(case);
+            for text in mrkdwn(&reply) {
+                let broadcast = text
+                    .match_indices("<!")
+                    .any(|(i, _)| !text[i..].starts_with("<!date^"));
+                assert!(!broadcast, "{case}: live broadcast in {text}");
+                assert!(
+                    !text.contains("<https://evil"),
+                    "{case}: live link in {text}"
+                );
+            }
+            let elements = topic(&reply);
+            assert_eq!(elements.len(), 1, "{case}: {elements:?}");
+            assert_eq!(elements[0]["type"], "text", "{case}");
+            let shown = elements[0]["text"].as_str().unwrap();
+            assert_eq!(shown, markup::decode_entities(case), "{case}");
         }
     }
 
     #[test]
-    fn the_card_neutralises_broadcasts_in_the_topic_and_keeps_mentions() {
-        let json = serde_json::to_string(&card().in_channel()).unwrap();
-        assert!(!json.contains("<!channel>"), "{json}");
-        assert!(json.contains("&lt;!channel&gt; R&amp;D <@U999>"), "{json}");
+    fn mentions_and_honest_links_stay_live() {
+        let reply = with_topic("Sync <@U999> in <#C1|general> re <https://x.io/doc|the doc>");
+        let elements = topic(&reply);
+        let kinds: Vec<&str> = elements
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["text", "user", "text", "channel", "text", "link"]);
+        assert_eq!(elements[1]["user_id"], "U999");
+        assert_eq!(elements[5]["url"], "https://x.io/doc");
+        assert!(reply.text().contains("<@U999>"), "{}", reply.text());
+    }
+
+    #[test]
+    fn bidi_controls_never_reach_the_card() {
+        let reply = with_topic("Budget \u{202E}weiv\u{202C} \u{2066}x\u{2069}");
+        let json = serde_json::to_string(&reply).unwrap();
+        for c in ['\u{202A}', '\u{202C}', '\u{202E}', '\u{2066}', '\u{2069}'] {
+            assert!(!json.contains(c), "{c:?} in {json}");
+        }
+        assert_eq!(topic(&reply)[0]["text"], "Budget weiv x");
+    }
+
+    #[test]
+    fn formatting_characters_in_a_topic_are_shown_as_typed() {
+        for case in ["a*b*c", "_ital_", "~strike~", "`code`", "*_~`"] {
+            let reply = with_topic(case);
+            assert_eq!(topic(&reply)[0]["text"], case, "{case}");
+            assert_eq!(topic(&reply)[0]["style"]["bold"], true, "{case}");
+            // The topic is not in any mrkdwn block, so it cannot break the card's formatting.
+            for text in mrkdwn(&reply).iter().skip(1) {
+                assert!(!text.contains(case), "{case} in {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn passcode_and_meeting_id_show_exactly_as_zoom_gave_them() {
+        let cases = [
+            ("_ab12_", "*Passcode*\n`_ab12_`"),
+            ("*x@-_*", "*Passcode*\n`*x@-_*`"),
+            ("a<b>&", "*Passcode*\n`a&lt;b&gt;&amp;`"),
+        ];
+        for (passcode, expected) in cases {
+            let reply = MeetingCard {
+                passcode: Some(passcode.into()),
+                ..card()
+            }
+            .in_channel();
+            assert_eq!(
+                reply.blocks()[2]["fields"][1]["text"],
+                expected,
+                "{passcode}"
+            );
+            assert_eq!(
+                reply.blocks()[2]["fields"][0]["text"],
+                "*Meeting ID*\n`857 4606 5432`"
+            );
+        }
+    }
+
+    #[test]
+    fn a_join_url_longer_than_slack_allows_gets_no_button() {
+        let long = format!("https://zoom.us/j/1?pwd={}", "a".repeat(3000));
+        let reply = MeetingCard {
+            join_url: long,
+            ..card()
+        }
+        .in_channel();
+        assert!(reply.blocks()[1].get("accessory").is_none());
+        let reply = card().in_channel();
+        assert_eq!(reply.blocks()[1]["accessory"]["url"], card().join_url);
     }
 
     #[test]
     fn the_start_is_a_date_token_with_the_organisers_zone_as_fallback() {
         let reply = card().in_channel();
-        let section = reply.blocks()[0]["text"]["text"].as_str().unwrap();
+        let section = reply.blocks()[1]["text"]["text"].as_str().unwrap();
         assert!(
             section.contains("<!date^1796166000^{date_long_pretty} at {time}|Tuesday, December 1, 2026 at 3:00 PM (America/Los_Angeles)>"),
             "{section}"

@@ -97,6 +97,7 @@ pub struct SlashCommand {
     response_url: ResponseUrl,
     channel_name: Option<String>,
     team_domain: Option<String>,
+    trigger_id: Option<String>,
 }
 
 /// The form as Slack sends it; every field optional so a missing one gets a precise message.
@@ -111,6 +112,7 @@ struct RawForm {
     response_url: Option<String>,
     channel_name: Option<String>,
     team_domain: Option<String>,
+    trigger_id: Option<String>,
 }
 
 impl SlashCommand {
@@ -146,6 +148,8 @@ impl SlashCommand {
             response_url,
             channel_name: form.channel_name,
             team_domain: form.team_domain,
+            // Opaque and only compared or handed back to Slack; bounded so it cannot bloat memory.
+            trigger_id: form.trigger_id.filter(|t| !t.is_empty() && t.len() <= 256),
         })
     }
 
@@ -174,6 +178,18 @@ impl SlashCommand {
     }
     pub fn team_domain(&self) -> Option<&str> {
         self.team_domain.as_deref()
+    }
+    /// Slack's id for this one invocation (for `views.open`, and to recognise a double delivery).
+    pub fn trigger_id(&self) -> Option<&str> {
+        self.trigger_id.as_deref()
+    }
+    /// What identifies this invocation across deliveries: Slack signs a re-delivered copy
+    /// again (new timestamp, new signature) but keeps its `trigger_id` and `response_url`.
+    pub fn delivery_key(&self) -> String {
+        match &self.trigger_id {
+            Some(trigger) => format!("{}:trigger:{trigger}", self.team_id),
+            None => format!("{}:url:{}", self.team_id, self.response_url.as_str()),
+        }
     }
 }
 

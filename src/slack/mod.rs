@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod command;
+pub mod markup;
 pub mod replay;
 pub mod reply;
 pub mod respond;

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::slack::markup::{Segment, segments};
+
 /// Who sees a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,35 +79,29 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Makes Slack-formatted user text (as Slack sent it: `&amp;`-escaped, with markup) safe to
-/// post: user mentions, channel links and web links stay as they are, while everything else
-/// in `<…>` (`<!channel>`, `<!here>`, `<!subteam^…>`, …) is shown as text instead of pinging.
+/// post as mrkdwn: user mentions, channel links and honest web links stay live, while
+/// everything else in `<…>` (`<!channel>`, `<!here>`, nested markup, a link whose label is
+/// another address) is shown as text instead of pinging or misleading. See [`markup`].
+///
+/// [`markup`]: crate::slack::markup
 pub fn neutralise(slack_text: &str) -> String {
     let mut out = String::with_capacity(slack_text.len());
-    let mut rest = slack_text;
-    while let Some(open) = rest.find('<') {
-        out.push_str(rest.get(..open).unwrap_or_default());
-        let after = rest.get(open + 1..).unwrap_or_default();
-        let Some(close) = after.find('>') else {
-            out.push_str("&lt;");
-            rest = after;
-            continue;
-        };
-        let inner = after.get(..close).unwrap_or_default();
-        let harmless = ["@U", "@W", "#C", "#G", "http://", "https://", "mailto:"]
-            .iter()
-            .any(|p| inner.starts_with(p));
-        if harmless {
-            out.push('<');
-            out.push_str(inner);
-            out.push('>');
-        } else {
-            out.push_str("&lt;");
-            out.push_str(inner);
-            out.push_str("&gt;");
+    for segment in segments(slack_text) {
+        match segment {
+            Segment::Text(text) => out.push_str(&escape(&text)),
+            Segment::User(id) => out.push_str(&format!("<@{id}>")),
+            Segment::Channel(id) => out.push_str(&format!("<#{id}>")),
+            Segment::Link { url, label } => {
+                out.push('<');
+                out.push_str(&escape(&url));
+                if let Some(label) = label {
+                    out.push('|');
+                    out.push_str(&escape(&label));
+                }
+                out.push('>');
+            }
         }
-        rest = after.get(close + 1..).unwrap_or_default();
     }
-    out.push_str(&rest.replace('>', "&gt;"));
     out
 }
 
@@ -139,10 +135,8 @@ mod tests {
                 "<!subteam^S1|@design> crit",
                 "&lt;!subteam^S1|@design&gt; crit",
             ),
-            (
-                "with <@U123> in <#C1|general>",
-                "with <@U123> in <#C1|general>",
-            ),
+            ("with <@U123> in <#C1|general>", "with <@U123> in <#C1>"),
+            ("<@U1|<!channel>>", "&lt;@U1|&lt;!channel&gt;&gt;"),
             ("read <https://x.io|the doc>", "read <https://x.io|the doc>"),
             ("R&amp;D &lt;x&gt;", "R&amp;D &lt;x&gt;"),
             ("stray < and >", "stray &lt; and &gt;"),

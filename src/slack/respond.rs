@@ -39,6 +39,11 @@ pub enum DeliveryError {
 }
 
 /// POSTs `reply` to `url`, retrying only failures that may be transient.
+///
+/// A connection that was never made cannot have delivered anything, and a 5xx was refused,
+/// so both are retried. A timeout or a connection lost after the body went out may well have
+/// delivered the message: that is retried once, never more, so a hanging hook does not get a
+/// pile of identical cards.
 pub async fn deliver(
     http: &reqwest::Client,
     url: &ResponseUrl,
@@ -47,6 +52,7 @@ pub async fn deliver(
 ) -> Result<(), DeliveryError> {
     let mut backoff = policy.first_backoff;
     let mut last = String::new();
+    let mut maybe_delivered = 0;
     for attempt in 1..=policy.attempts {
         let result = http
             .post(url.url().clone())
@@ -60,7 +66,17 @@ pub async fn deliver(
                 return Err(DeliveryError::Refused(response.status().as_u16()));
             }
             Ok(response) => last = format!("HTTP {}", response.status().as_u16()),
-            Err(e) => last = crate::slack::users::without_url(e),
+            Err(e) if e.is_connect() => last = crate::slack::users::without_url(e),
+            Err(e) => {
+                last = crate::slack::users::without_url(e);
+                maybe_delivered += 1;
+                if maybe_delivered > 1 {
+                    return Err(DeliveryError::GaveUp {
+                        attempts: attempt,
+                        last,
+                    });
+                }
+            }
         }
         if attempt < policy.attempts {
             tracing::warn!(attempt, error = %last, "response_url delivery failed; retrying");

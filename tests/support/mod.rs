@@ -125,6 +125,8 @@ pub fn command_body(text: &str, response_url: &str) -> String {
 }
 
 pub fn command_body_for(team: &str, user: &str, text: &str, response_url: &str) -> String {
+    // Slack gives every invocation its own trigger_id; a copy with the same one is a re-delivery.
+    let trigger_id = format!("13345224609.738474920.{:032x}", rand_suffix());
     serde_urlencoded::to_string([
         ("token", "deprecated-verification-token"),
         ("team_id", team),
@@ -138,7 +140,7 @@ pub fn command_body_for(team: &str, user: &str, text: &str, response_url: &str) 
         ("api_app_id", "A0001"),
         ("is_enterprise_install", "false"),
         ("response_url", response_url),
-        ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+        ("trigger_id", trigger_id.as_str()),
     ])
     .unwrap()
 }

@@ -1,0 +1,177 @@
+//! The HTTP/1 accept loop: a cap on open connections, a header-read (and idle) timeout, and a
+//! graceful stop. `axum::serve` has none of these, so a few thousand slow clients could hold
+//! every descriptor and starve the service without ever signing a request.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// How the server treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A client must send a request's whole header within this long, and an idle keep-alive
+    /// connection is closed after it (hyper restarts the timer while it waits for the next
+    /// request's first byte). Slack sends a command in milliseconds.
+    pub header_read_timeout: Duration,
+    /// Open inbound connections at most; further clients wait in the kernel's backlog until a
+    /// connection closes, so the accept loop never spins on `EMFILE`.
+    pub max_connections: usize,
+}
+
+impl ConnectionLimits {
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// At most half the process's descriptor limit (less a reserve for logs, the store and
+    /// sockets to Zoom and Slack), and never more than `ceiling`.
+    pub fn max_connections_for(descriptor_limit: u64, ceiling: usize) -> usize {
+        const RESERVE: u64 = 64;
+        let half = descriptor_limit.saturating_sub(RESERVE) / 2;
+        usize::try_from(half)
+            .unwrap_or(usize::MAX)
+            .clamp(16, ceiling.max(16))
+    }
+}
+
+/// The soft `RLIMIT_NOFILE` of this process (1024 when it cannot be read).
+pub fn descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct we pass, which lives for the call.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    if ok { limit.rlim_cur } else { 1024 }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
+/// their current request for at most `drain`. Returns the shutdown deadline (signal + `drain`),
+/// which the caller shares with background work.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+    drain: Duration,
+) -> Instant {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    let mut accept_errors = AcceptErrors::default();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+        };
+        let accepted = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(error) => {
+                accept_errors.record(&error);
+                // Out of descriptors or memory: give closing connections a moment rather
+                // than spinning; per-connection errors (a reset before accept) need no pause.
+                if !is_connection_error(&error) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection closed with an error");
+            }
+            drop(slot);
+        });
+    }
+    let deadline = Instant::now() + drain;
+    drop(listener);
+    if tokio::time::timeout_at(deadline.into(), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open at the shutdown deadline; closing them");
+    }
+    deadline
+}
+
+/// Errors about one connection that closed before we got it: nothing to wait out.
+fn is_connection_error(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Logs accept failures at most once every ten seconds, with how many there were.
+#[derive(Default)]
+struct AcceptErrors {
+    last_logged: Option<Instant>,
+    since: u64,
+}
+
+impl AcceptErrors {
+    fn record(&mut self, error: &std::io::Error) {
+        self.since += 1;
+        let due = self
+            .last_logged
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(10));
+        if due {
+            tracing::error!(%error, count = self.since, "cannot accept connections");
+            self.last_logged = Some(Instant::now());
+            self.since = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_cap_leaves_room_below_the_descriptor_limit() {
+        let cases = [
+            (1024, 10_000, 480),
+            (65_536, 10_000, 10_000),
+            (100, 10_000, 18),
+            (10, 10_000, 16),
+            (1 << 40, 5_000, 5_000),
+        ];
+        for (limit, ceiling, expected) in cases {
+            assert_eq!(
+                ConnectionLimits::max_connections_for(limit, ceiling),
+                expected,
+                "descriptor limit {limit}, ceiling {ceiling}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_descriptor_limit_is_read() {
+        assert!(descriptor_limit() >= 16);
+    }
+}
