@@ -1,6 +1,7 @@
 //! Background work for one command: wait for a creation slot, create the meeting in Zoom, then
 //! post the card (or say plainly what happened). Every command ends with exactly one answer.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,19 +53,11 @@ async fn supervise(state: AppState, job: Job) {
     let url = job.command.response_url().clone();
     let topic = job.request.topic().as_slack().to_owned();
     let answered = Arc::new(AtomicBool::new(false));
-    let outcome = AssertUnwindSafe(run(&state, job, Arc::clone(&answered)))
-        .catch_unwind()
-        .await;
-    if answered.load(Ordering::SeqCst) {
+    let work = run(&state, job, Arc::clone(&answered));
+    let Some(failure) = unanswered(work, &answered).await else {
         return;
-    }
-    match outcome {
-        Err(panic) => tracing::error!(
-            panic = panic_message(&*panic),
-            "meeting task panicked before answering; telling the user nothing could be confirmed"
-        ),
-        Ok(()) => tracing::error!("meeting task ended without answering; telling the user"),
-    }
+    };
+    tracing::error!(%failure, "meeting task gave no answer; telling the user nothing could be confirmed");
     let reply = Reply::ephemeral(format!(
         ":warning: Something went wrong while scheduling *{}*, and I could not confirm whether the meeting was created. Check your Zoom meetings before trying again.",
         neutralise(&topic)
@@ -72,6 +65,18 @@ async fn supervise(state: AppState, job: Job) {
     if let Err(e) = deliver(state.http(), &url, &reply, state.delivery()).await {
         tracing::error!(error = %e, "could not tell the user that scheduling failed");
     }
+}
+
+/// Runs `work` and says why, if it ended or panicked before an answer went out.
+async fn unanswered(work: impl Future<Output = ()>, answered: &AtomicBool) -> Option<String> {
+    let outcome = AssertUnwindSafe(work).catch_unwind().await;
+    if answered.load(Ordering::SeqCst) {
+        return None;
+    }
+    Some(match outcome {
+        Err(panic) => format!("panicked: {}", panic_message(&*panic)),
+        Ok(()) => "ended without answering".to_owned(),
+    })
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -290,5 +295,33 @@ fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -
         meeting_id,
         passcode: passcode.map(str::to_owned),
         scheduled_by: job.command.user_id().clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_task_that_panics_or_forgets_to_answer_is_caught_once() {
+        let answered = AtomicBool::new(false);
+        let failure =
+            unanswered(async { panic!("overflow adding to an Instant") }, &answered).await;
+        assert_eq!(
+            failure.as_deref(),
+            Some("panicked: overflow adding to an Instant")
+        );
+        let failure = unanswered(async {}, &answered).await;
+        assert_eq!(failure.as_deref(), Some("ended without answering"));
+    }
+
+    #[tokio::test]
+    async fn a_task_that_answered_before_panicking_gets_no_second_answer() {
+        let answered = AtomicBool::new(false);
+        let work = async {
+            answered.store(true, Ordering::SeqCst);
+            panic!("after the card");
+        };
+        assert_eq!(unanswered(work, &answered).await, None);
     }
 }

@@ -140,6 +140,23 @@ impl FakeSlack {
     }
 
     /// Waits until at least `n` messages were delivered, or `deadline` passes; returns them.
+    /// Waits until at least `n` POSTs reached a hook (delivered or not), or `deadline` passes.
+    pub async fn wait_for_hook_attempts(&self, n: usize, deadline: Duration) -> Vec<Delivery> {
+        let wait = async {
+            loop {
+                let notified = self.inner.delivered.notified();
+                let attempts = self.hook_attempts();
+                if attempts.len() >= n {
+                    return attempts;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(deadline, wait)
+            .await
+            .unwrap_or_else(|_| self.hook_attempts())
+    }
+
     pub async fn wait_for_deliveries(&self, n: usize, deadline: Duration) -> Vec<Delivery> {
         let wait = async {
             loop {
@@ -221,10 +238,6 @@ async fn hook(
     headers: HeaderMap,
     body: String,
 ) -> StatusCode {
-    let latency = *inner.hook_latency.lock().unwrap();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
     let json_content = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -239,7 +252,13 @@ async fn hook(
         path: format!("/hooks/{rest}"),
         body,
     };
+    // Recorded on arrival: a hook that then hangs has still received the message once.
     inner.hook_attempts.lock().unwrap().push(delivery.clone());
+    inner.delivered.notify_waiters();
+    let latency = *inner.hook_latency.lock().unwrap();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some(status) = inner.hook_failures.lock().unwrap().pop_front() {
         return status;
     }
