@@ -18,6 +18,9 @@ use crate::time::Zone;
 /// Where operators find the configuration table.
 const SEE_README: &str = "See the Configuration section of README.md.";
 
+/// Where a new user goes next: most first runs lack Zoom credentials or a public URL.
+const NEXT_STEPS: &str = "No Zoom app yet? Run `cargo run --release -- --dry-run` (or set ZOOM_DRY_RUN=true) to see the Slack side work without Zoom.\nNo public HTTPS URL? Set SLACK_APP_TOKEN (xapp-…) to use Socket Mode: README.md → Run it.";
+
 /// The validated configuration of one running service.
 ///
 /// Fields are public so tests can adjust a value after [`Config::from_lookup`]; secrets are
@@ -26,6 +29,8 @@ const SEE_README: &str = "See the Configuration section of README.md.";
 pub struct Config {
     pub slack_signing_secret: SecretString,
     pub slack_bot_token: Option<SecretString>,
+    /// `xapp-…`: when set, commands arrive over Socket Mode instead of HTTP.
+    pub slack_app_token: Option<SecretString>,
     pub slack_api_url: String,
     pub slack_response_url_prefixes: Vec<String>,
     pub slack_allowed_team_ids: Option<BTreeSet<String>>,
@@ -85,7 +90,8 @@ impl fmt::Display for ConfigError {
         for problem in &self.problems {
             writeln!(f, "  - {problem}")?;
         }
-        write!(f, "{SEE_README}")
+        writeln!(f, "{SEE_README}")?;
+        write!(f, "{NEXT_STEPS}")
     }
 }
 
@@ -108,6 +114,18 @@ impl Config {
 
         let slack_signing_secret = env.secret("SLACK_SIGNING_SECRET");
         let slack_bot_token = env.optional("SLACK_BOT_TOKEN").map(SecretString::from);
+        let slack_app_token = env.optional("SLACK_APP_TOKEN").and_then(|token| {
+            if token.starts_with("xapp-") {
+                Some(SecretString::from(token))
+            } else {
+                // Never echo the value: it may be a real secret pasted into the wrong variable.
+                env.problems.push(
+                    "SLACK_APP_TOKEN does not start with `xapp-` (it is the app-level token from Basic Information → App-Level Tokens, with the connections:write scope)"
+                        .into(),
+                );
+                None
+            }
+        });
         let dry_run = dry_run_flag || env.flag("ZOOM_DRY_RUN");
         let zoom = if dry_run {
             None
@@ -191,6 +209,7 @@ impl Config {
         Ok(Config {
             slack_signing_secret: slack_signing_secret.unwrap_or_else(|| SecretString::from("")),
             slack_bot_token,
+            slack_app_token,
             slack_api_url: slack_api_url.unwrap_or_default(),
             slack_response_url_prefixes: slack_response_url_prefixes.unwrap_or_default(),
             slack_allowed_team_ids,
@@ -352,6 +371,25 @@ mod tests {
             assert!(text.contains(name), "{name} missing from: {text}");
         }
         assert!(text.contains("README"), "{text}");
+        assert!(
+            text.contains("--dry-run") && text.contains("Socket Mode"),
+            "the error says how to go on: {text}"
+        );
+    }
+
+    #[test]
+    fn an_app_token_selects_socket_mode_and_a_wrong_one_is_named_not_echoed() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SLACK_APP_TOKEN", "xapp-1-A1-123-abc"));
+        assert!(config(&vars).unwrap().slack_app_token.is_some());
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SLACK_APP_TOKEN", "xoxb-oops-secret"));
+        let text = config(&vars).unwrap_err().to_string();
+        assert!(
+            text.contains("SLACK_APP_TOKEN does not start with `xapp-`"),
+            "{text}"
+        );
+        assert!(!text.contains("xoxb-oops-secret"), "{text}");
     }
 
     #[test]
@@ -401,8 +439,14 @@ mod tests {
     fn debug_output_never_contains_secrets() {
         let mut vars = MINIMAL.to_vec();
         vars.push(("SLACK_BOT_TOKEN", "xoxb-bot-s3cr3t"));
+        vars.push(("SLACK_APP_TOKEN", "xapp-app-s3cr3t"));
         let debug = format!("{:?}", config(&vars).unwrap());
-        for secret in ["s3cr3t-signing", "zoom-s3cr3t", "xoxb-bot-s3cr3t"] {
+        for secret in [
+            "s3cr3t-signing",
+            "zoom-s3cr3t",
+            "xoxb-bot-s3cr3t",
+            "xapp-app-s3cr3t",
+        ] {
             assert!(!debug.contains(secret), "{secret} leaked: {debug}");
         }
     }

@@ -3,12 +3,14 @@
 //! Data flows one way through these modules:
 //! HTTP request → [`slack`] (verified [`slack::SlashCommand`]) → [`command`] (typed
 //! [`command::MeetingRequest`], using [`time`]) → [`zoom`] → [`slack`] reply.
-//! [`app`] wires them into a running service; [`config`] reads the environment.
+//! [`app`] wires them into a running service; [`config`] reads the environment;
+//! [`explain`] is `slack-zoom try`, the same path without Slack or Zoom.
 
 pub mod app;
 pub mod cache;
 pub mod command;
 pub mod config;
+pub mod explain;
 pub mod slack;
 pub mod time;
 pub mod zoom;

@@ -1,9 +1,15 @@
-//! The `slack-zoom` binary: load configuration, set up logging, build the service and run it.
+//! The `slack-zoom` binary: load configuration, set up logging, build the service and run it;
+//! or, with `try`, show how a command is read without Slack or Zoom.
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+
+use slack_zoom::command::Minutes;
+use slack_zoom::explain::{ZoneSource, explain};
+use slack_zoom::time::Zone;
 
 /// Slack slash command `/zoom` that schedules Zoom meetings.
 #[derive(Parser)]
@@ -12,6 +18,27 @@ struct Cli {
     /// Do everything except calling Zoom; replies are marked as previews (also ZOOM_DRY_RUN=true).
     #[arg(long)]
     dry_run: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show how a `/zoom` command is read (topic, length, start, zone, notes and the card),
+    /// with no Slack and no Zoom. Example: slack-zoom try "Design review 45m tomorrow 3pm"
+    Try {
+        /// What you would type after `/zoom`.
+        text: String,
+        /// The user's timezone (their Slack profile's); default DEFAULT_TIMEZONE, else UTC.
+        #[arg(long)]
+        tz: Option<String>,
+        /// Print the facts and the card's Block Kit JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Pretend it is this instant (RFC 3339), for reproducible examples.
+        #[arg(long, hide = true)]
+        now: Option<DateTime<Utc>>,
+    },
 }
 
 #[tokio::main]
@@ -19,6 +46,15 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // A missing .env is normal in production, where the environment is set by the platform.
     let _ = dotenvy::dotenv();
+    if let Some(Command::Try {
+        text,
+        tz,
+        json,
+        now,
+    }) = cli.command
+    {
+        return try_command(&text, tz.as_deref(), json, now.unwrap_or_else(Utc::now));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -45,6 +81,40 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `slack-zoom try`: prints how `text` is read; a refusal prints the user's message, exit 1.
+fn try_command(text: &str, tz: Option<&str>, json: bool, now: DateTime<Utc>) -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let (zone, source) = match tz.map(str::to_owned).or_else(|| env("DEFAULT_TIMEZONE")) {
+        Some(name) => match Zone::parse(&name) {
+            Ok(zone) if tz.is_some() => (zone, ZoneSource::Given),
+            Ok(zone) => (zone, ZoneSource::Assumed),
+            Err(e) => {
+                eprintln!("slack-zoom try: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => (Zone::utc(), ZoneSource::Assumed),
+    };
+    let default_duration = env("DEFAULT_DURATION_MINUTES")
+        .and_then(|v| v.parse::<u32>().ok())
+        .and_then(|m| Minutes::new(m).ok())
+        .unwrap_or_else(|| Minutes::new(30).unwrap_or_else(|_| unreachable!("30 is in range")));
+    match explain(text, zone, source, default_duration, now) {
+        Ok(explained) if json => {
+            println!("{:#}", explained.to_json());
+            ExitCode::SUCCESS
+        }
+        Ok(explained) => {
+            println!("{}", explained.to_text());
+            ExitCode::SUCCESS
+        }
+        Err(refusal) => {
+            println!("{refusal}");
             ExitCode::FAILURE
         }
     }

@@ -68,16 +68,27 @@ async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = tokio::time::timeout(Duration::from_secs(20), async {
+    let (port, startup) = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(rest) = line.split("address=").nth(1) {
-                return rest.rsplit(':').next().unwrap().trim().to_owned();
+                return (rest.rsplit(':').next().unwrap().trim().to_owned(), line);
             }
         }
         panic!("the service exited without logging its address");
     })
     .await
     .expect("the service logs its address");
+    // One line says how it is set up: mode, default zone and length, zone lookups, Zoom host.
+    let mode = format!("mode=\"HTTP on port {port}, dry run");
+    for needle in [
+        mode.as_str(),
+        "default_zone=UTC",
+        "default_duration=30 minutes",
+        "user_zones=\"not looked up (no SLACK_BOT_TOKEN)",
+        "zoom_host=\"me\"",
+    ] {
+        assert!(startup.contains(needle), "`{needle}` not in: {startup}");
+    }
     let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
         .await
         .unwrap();
@@ -95,4 +106,50 @@ async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
         .expect("exits")
         .unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn try_shows_how_a_command_is_read_without_slack_or_zoom() {
+    let run = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .arg("try")
+            .args(args)
+            .args(["--now", "2026-11-30T09:00:00Z"]);
+        command.output()
+    };
+    let output = run(&["Design review 45m tomorrow 3pm", "--tz", "Europe/Istanbul"])
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "Topic:    Design review",
+        "Duration: 45 minutes",
+        "Tuesday, December 1, 2026 at 3:00 PM (Europe/Istanbul)",
+        "2026-12-01 12:00 UTC",
+        "given with --tz",
+        ":video_camera: Design review",
+    ] {
+        assert!(text.contains(needle), "`{needle}` not in:\n{text}");
+    }
+
+    let output = run(&["Design review 45m tomorrow 3pm", "--json"])
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["start_utc"], "2026-12-01T15:00:00Z");
+    assert_eq!(json["zone_source"], "assumed");
+    assert_eq!(json["card"]["blocks"][0]["type"], "rich_text");
+
+    let output = run(&["Sync 45x tomorrow 3pm"]).await.unwrap();
+    assert_eq!(output.status.code(), Some(1), "a refusal exits non-zero");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("I couldn't read `45x` as a duration"),
+        "{text}"
+    );
 }

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
-use crate::command::{self, Context, Parsed};
+use crate::command::{self, Context, MeetingRequest, Parsed};
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::users::UserInfo;
 use crate::slack::{Reply, SlashCommand};
@@ -55,12 +55,35 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         tracing::warn!("background queue full; command refused as busy");
         return Reply::ephemeral(BUSY);
     };
+    let ack = acknowledgement(&request, user.zone_note);
+    tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
+    let job = Job {
+        command,
+        request,
+        email: user.info.email,
+        real_name: user.info.real_name,
+        notes: Vec::new(),
+        enqueued_at: Instant::now(),
+    };
+    schedule::spawn(state, job, admitted);
+    ack
+}
+
+/// The notes the invoker must see about choices made for them: the parser's (moved to
+/// tomorrow, a repeated hour) and why their zone was assumed, unless the command named one.
+pub fn invoker_notes(request: &MeetingRequest, zone_note: Option<String>) -> Vec<String> {
     let mut notes: Vec<String> = request.notes().iter().map(ToString::to_string).collect();
     if !request.explicit_zone()
-        && let Some(reason) = user.zone_note
+        && let Some(reason) = zone_note
     {
         notes.push(reason);
     }
+    notes
+}
+
+/// The immediate, ephemeral answer to an accepted command: what is being scheduled, with the
+/// invoker's notes. The card itself follows in the channel.
+pub fn acknowledgement(request: &MeetingRequest, zone_note: Option<String>) -> Reply {
     let when = if request.starts_now() {
         "now".to_owned()
     } else {
@@ -76,20 +99,10 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         when,
         request.duration()
     );
-    for note in &notes {
+    for note in invoker_notes(request, zone_note) {
         ack.push_str("\n• ");
-        ack.push_str(&escape(note));
+        ack.push_str(&escape(&note));
     }
-    tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
-    let job = Job {
-        command,
-        request,
-        email: user.info.email,
-        real_name: user.info.real_name,
-        notes: Vec::new(),
-        enqueued_at: Instant::now(),
-    };
-    schedule::spawn(state, job, admitted);
     Reply::ephemeral(ack)
 }
 

@@ -14,6 +14,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+pub use handler::{acknowledgement, invoker_notes};
+pub use schedule::preview_card;
 pub use server::{ConnectionLimits, descriptor_limit};
 pub use shutdown::shutdown_signal;
 pub use state::AppState;
@@ -77,6 +79,35 @@ impl App {
             .expect("a bound TCP listener has a local address")
     }
 
+    /// One line that says how this process is set up, so a new user sees at once what it will do.
+    fn log_startup(&self) {
+        let state = &self.state;
+        let address = self.local_addr();
+        let mode = match state.zoom() {
+            Some(_) => format!("HTTP on port {}", address.port()),
+            None => format!(
+                "HTTP on port {}, dry run (Zoom is never called)",
+                address.port()
+            ),
+        };
+        let user_zones = if state.slack_api().has_token() {
+            "looked up in Slack"
+        } else {
+            "not looked up (no SLACK_BOT_TOKEN): DEFAULT_TIMEZONE is used"
+        };
+        // The address stays the last field: scripts and tests read the port from the line's end.
+        tracing::info!(
+            mode,
+            default_zone = %state.default_zone(),
+            default_duration = %state.default_duration(),
+            user_zones,
+            zoom_host = state.zoom_host(),
+            max_connections = self.limits.max_connections,
+            address = %address,
+            "slack-zoom started; listening"
+        );
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then drains.
     pub async fn run(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
@@ -90,12 +121,7 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // The address stays the last field: scripts and tests read the port from the line's end.
-        tracing::info!(
-            max_connections = self.limits.max_connections,
-            address = %self.local_addr(),
-            "listening"
-        );
+        self.log_startup();
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;

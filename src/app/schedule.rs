@@ -16,7 +16,7 @@ use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
-use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand};
+use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand, UserId};
 use crate::zoom::{Meeting, NewMeeting, ZoomError};
 
 /// Everything the background task needs, moved out of the request.
@@ -183,7 +183,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             meeting.password(),
         )
         .in_channel(),
-        Ok(None) => card(&job, "https://zoom.us/", "000 0000 0000".to_owned(), None).preview(),
+        Ok(None) => preview_card(&job.request, job.command.user_id().clone()).preview(),
         Err(e) => {
             tracing::warn!(error = %e, "meeting not created");
             // Zoom's validation text may echo the topic: escape it like user text.
@@ -281,6 +281,22 @@ fn agenda(command: &SlashCommand, real_name: Option<&str>) -> String {
         None => format!("Slack user {}", command.user_id()),
     };
     format!("Scheduled from Slack by {who} in {channel}.")
+}
+
+/// The card for a meeting that does not exist (dry run, `slack-zoom try`): placeholders for
+/// what only Zoom can give.
+pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId) -> MeetingCard {
+    MeetingCard {
+        topic: request.topic().as_slack().to_owned(),
+        start: request.start(),
+        zone: request.zone().name().to_owned(),
+        local_start: request.local_start(),
+        duration: request.duration().to_string(),
+        join_url: "https://zoom.us/".to_owned(),
+        meeting_id: "000 0000 0000".to_owned(),
+        passcode: None,
+        scheduled_by,
+    }
 }
 
 fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -> MeetingCard {
