@@ -115,6 +115,7 @@ async fn the_binary_posts_a_meeting_card_for_a_signed_command() {
         FakeUser {
             tz: Some("Europe/Berlin".into()),
             email: None,
+            ..Default::default()
         },
     );
     let service = Service::start(&slack, &zoom).await;

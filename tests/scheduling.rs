@@ -117,6 +117,7 @@ async fn a_command_from_a_los_angeles_user_creates_the_meeting_at_their_wall_clo
         FakeUser {
             tz: Some("America/Los_Angeles".into()),
             email: None,
+            ..Default::default()
         },
     );
     let zone: Tz = "America/Los_Angeles".parse().unwrap();
@@ -288,6 +289,7 @@ async fn an_explicit_zone_wins_and_needs_no_note() {
         FakeUser {
             tz: Some("America/Los_Angeles".into()),
             email: None,
+            ..Default::default()
         },
     );
     let (ack, _) = schedule(&app, "Sync 30m tomorrow 10am Europe/Istanbul").await;
@@ -309,6 +311,7 @@ async fn the_timezone_is_looked_up_once_per_user_and_cached() {
         FakeUser {
             tz: Some("Asia/Tokyo".into()),
             email: None,
+            ..Default::default()
         },
     );
     schedule(&app, "One 30m tomorrow 10am").await;
@@ -400,6 +403,7 @@ async fn hosting_by_slack_email_falls_back_to_zoom_host_when_zoom_has_no_such_us
         FakeUser {
             tz: Some("UTC".into()),
             email: Some("ada@example.com".into()),
+            ..Default::default()
         },
     );
     let (response_url, response) = app.command("Sync 30m tomorrow 10am").await;
@@ -432,6 +436,7 @@ async fn hosting_by_slack_email_uses_the_email_when_zoom_knows_it() {
         FakeUser {
             tz: Some("UTC".into()),
             email: Some("grace@example.com".into()),
+            ..Default::default()
         },
     );
     schedule(&app, "Sync 30m tomorrow 10am").await;
@@ -646,6 +651,7 @@ async fn hosting_by_slack_email_without_an_email_uses_zoom_host_and_says_so() {
         FakeUser {
             tz: Some("UTC".into()),
             email: None,
+            ..Default::default()
         },
     );
     let (response_url, response) = app.command("Sync 30m tomorrow 10am").await;

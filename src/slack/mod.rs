@@ -2,12 +2,14 @@
 
 pub mod card;
 pub mod command;
+pub mod interaction;
 pub mod markup;
 pub mod replay;
 pub mod reply;
 pub mod respond;
 pub mod signature;
 pub mod users;
+pub mod web;
 
 /// Why an inbound request was not run: the inbound boundary's one error type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,3 +27,4 @@ pub enum Rejection {
 pub use command::{ChannelId, PayloadError, ResponseUrl, SlashCommand, TeamId, UserId};
 pub use reply::Reply;
 pub use signature::{SignatureError, SignatureVerifier};
+pub use users::SlackApi;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::cache::ExpiringCache;
 use crate::slack::UserId;
+use crate::slack::web::ApiError;
 
 /// A profile changes rarely; an hour keeps `users.info` (tier 4) calls to one per user per hour.
 pub const CACHE_TTL: Duration = Duration::from_secs(3600);
@@ -22,28 +23,15 @@ pub struct UserInfo {
     pub email: Option<String>,
     /// For Zoom's agenda ("scheduled by …"); never used to identify anyone.
     pub real_name: Option<String>,
+    /// The user's Slack language, e.g. `tr-TR` (`include_locale=true`).
+    pub locale: Option<String>,
 }
 
-/// Why a lookup failed; every case falls back to the configured defaults.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LookupError {
-    #[error("SLACK_BOT_TOKEN is not set")]
-    NoToken,
-    #[error("Slack answered `{0}`")]
-    NotOk(String),
-    #[error("Slack answered HTTP {0}")]
-    Status(u16),
-    #[error("Slack could not be reached: {0}")]
-    Network(String),
-    #[error("Slack's answer could not be read")]
-    Decode,
-}
-
-/// A small Slack Web API client.
+/// A small Slack Web API client: `users.info` here, the message and view methods in `web.rs`.
 pub struct SlackApi {
-    http: reqwest::Client,
-    base_url: String,
-    token: Option<SecretString>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) token: Option<SecretString>,
     cache: ExpiringCache<UserId, UserInfo>,
 }
 
@@ -66,6 +54,7 @@ struct UsersInfoResponse {
 #[derive(Deserialize)]
 struct User {
     tz: Option<String>,
+    locale: Option<String>,
     profile: Option<Profile>,
 }
 
@@ -92,33 +81,34 @@ impl SlackApi {
 
     /// The user's timezone and email, from the cache or `users.info`. Failures are not cached,
     /// so a passing outage does not pin a user to the default zone for an hour.
-    pub async fn user_info(&self, user: &UserId) -> Result<UserInfo, LookupError> {
+    pub async fn user_info(&self, user: &UserId) -> Result<UserInfo, ApiError> {
         if let Some(info) = self.cache.get(user, Instant::now()) {
             return Ok(info);
         }
-        let token = self.token.as_ref().ok_or(LookupError::NoToken)?;
+        let token = self.token.as_ref().ok_or(ApiError::NoToken)?;
         let response = self
             .http
             .get(format!("{}/users.info", self.base_url))
-            .query(&[("user", user.as_str())])
+            .query(&[("user", user.as_str()), ("include_locale", "true")])
             .bearer_auth(token.expose_secret())
             .send()
             .await
-            .map_err(|e| LookupError::Network(without_url(e)))?;
+            .map_err(|e| ApiError::Network(without_url(e)))?;
         if !response.status().is_success() {
-            return Err(LookupError::Status(response.status().as_u16()));
+            return Err(ApiError::Status(response.status().as_u16()));
         }
-        let body: UsersInfoResponse = response.json().await.map_err(|_| LookupError::Decode)?;
+        let body: UsersInfoResponse = response.json().await.map_err(|_| ApiError::Decode)?;
         if !body.ok {
-            return Err(LookupError::NotOk(body.error.unwrap_or_default()));
+            return Err(ApiError::NotOk(body.error.unwrap_or_default()));
         }
-        let user_data = body.user.ok_or(LookupError::Decode)?;
+        let user_data = body.user.ok_or(ApiError::Decode)?;
         let profile = user_data.profile;
         let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         let info = UserInfo {
             tz: non_empty(user_data.tz),
             email: non_empty(profile.as_ref().and_then(|p| p.email.clone())),
             real_name: non_empty(profile.and_then(|p| p.real_name)),
+            locale: non_empty(user_data.locale),
         };
         self.cache
             .insert(user.clone(), info.clone(), Instant::now());

@@ -24,6 +24,8 @@ pub const BOT_TOKEN: &str = "xoxb-test-bot-token";
 pub struct FakeUser {
     pub tz: Option<String>,
     pub email: Option<String>,
+    /// `include_locale=true` answers this, e.g. `tr-TR`.
+    pub locale: Option<String>,
 }
 
 /// What one `users.info` call answers instead of the user (scripted failures).
@@ -37,6 +39,15 @@ pub enum UsersInfoFault {
     ServerError,
     /// Never answers within any sane timeout.
     Hang,
+}
+
+/// One Web API call with the bot token (`chat.postMessage`, `chat.update`, `views.open`).
+#[derive(Clone, Debug)]
+pub struct WebCall {
+    pub method: String,
+    pub body: Value,
+    /// What the fake answered (`ok`, `ts`, `error`).
+    pub answer: Value,
 }
 
 /// One POST received at a `response_url`.
@@ -58,6 +69,12 @@ struct Inner {
     hook_failures: Mutex<VecDeque<StatusCode>>,
     hook_latency: Mutex<Duration>,
     delivered: Notify,
+    web_calls: Mutex<Vec<WebCall>>,
+    /// Channels the bot is not in: `chat.postMessage` answers `not_in_channel` there.
+    closed_channels: Mutex<Vec<String>>,
+    next_ts: Mutex<u64>,
+    /// Scripted `{"ok": false, "error": …}` answers for the next calls of a method.
+    web_faults: Mutex<HashMap<String, VecDeque<String>>>,
 }
 
 pub struct FakeSlack {
@@ -72,6 +89,7 @@ impl FakeSlack {
         let router = Router::new()
             .route("/api/users.info", get(users_info).post(users_info))
             .route("/hooks/{*rest}", post(hook))
+            .route("/api/{method}", post(web_call))
             .with_state(inner.clone());
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -102,6 +120,56 @@ impl FakeSlack {
     /// A fresh `response_url` under the allowed prefix.
     pub fn response_url(&self, name: &str) -> String {
         format!("{}/hooks/commands/T0001/{name}", self.base_url)
+    }
+
+    /// Every `chat.*`/`views.*` call, in order.
+    pub fn web_calls(&self) -> Vec<WebCall> {
+        self.inner.web_calls.lock().unwrap().clone()
+    }
+
+    /// The calls of one method, in order.
+    pub fn calls_of(&self, method: &str) -> Vec<WebCall> {
+        self.web_calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
+    }
+
+    /// The bot is not a member of `channel` (a private channel or DM).
+    pub fn close_channel(&self, channel: &str) {
+        self.inner
+            .closed_channels
+            .lock()
+            .unwrap()
+            .push(channel.into());
+    }
+
+    /// The next call of `method` answers `{"ok": false, "error": error}`.
+    pub fn push_web_fault(&self, method: &str, error: &str) {
+        self.inner
+            .web_faults
+            .lock()
+            .unwrap()
+            .entry(method.into())
+            .or_default()
+            .push_back(error.into());
+    }
+
+    /// Waits until `method` was called at least `n` times, or `deadline` passes.
+    pub async fn wait_for_calls(&self, method: &str, n: usize, deadline: Duration) -> Vec<WebCall> {
+        let wait = async {
+            loop {
+                let notified = self.inner.delivered.notified();
+                let calls = self.calls_of(method);
+                if calls.len() >= n {
+                    return calls;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(deadline, wait)
+            .await
+            .unwrap_or_else(|_| self.calls_of(method))
     }
 
     pub fn add_user(&self, id: &str, user: FakeUser) {
@@ -229,6 +297,11 @@ async fn users_info(
     if let Some(email) = user.email {
         body["user"]["profile"]["email"] = json!(email);
     }
+    if query.get("include_locale").is_some_and(|v| v == "true")
+        && let Some(locale) = user.locale
+    {
+        body["user"]["locale"] = json!(locale);
+    }
     Json(body).into_response()
 }
 
@@ -265,4 +338,61 @@ async fn hook(
     inner.deliveries.lock().unwrap().push(delivery);
     inner.delivered.notify_waiters();
     StatusCode::OK
+}
+
+/// `chat.postMessage`, `chat.update`, `views.open`: bot token, JSON body, Slack's answers.
+async fn web_call(
+    State(inner): State<Arc<Inner>>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {BOT_TOKEN}"));
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let fault = inner
+        .web_faults
+        .lock()
+        .unwrap()
+        .get_mut(&method)
+        .and_then(VecDeque::pop_front);
+    let channel = body["channel"].as_str().unwrap_or_default().to_owned();
+    let answer = if !authorized {
+        json!({"ok": false, "error": "invalid_auth"})
+    } else if let Some(error) = fault {
+        json!({"ok": false, "error": error})
+    } else {
+        match method.as_str() {
+            "chat.postMessage" | "chat.update" => {
+                if channel.is_empty() {
+                    json!({"ok": false, "error": "channel_not_found"})
+                } else if inner.closed_channels.lock().unwrap().contains(&channel) {
+                    json!({"ok": false, "error": "not_in_channel"})
+                } else if method == "chat.update" {
+                    json!({"ok": true, "channel": channel, "ts": body["ts"]})
+                } else {
+                    let mut next = inner.next_ts.lock().unwrap();
+                    *next += 1;
+                    json!({"ok": true, "channel": channel, "ts": format!("1700000000.{:06}", *next)})
+                }
+            }
+            "views.open" => {
+                if body["trigger_id"].as_str().is_some_and(|t| !t.is_empty()) {
+                    json!({"ok": true, "view": {"id": "V0001"}})
+                } else {
+                    json!({"ok": false, "error": "invalid_trigger_id"})
+                }
+            }
+            _ => json!({"ok": false, "error": "unknown_method"}),
+        }
+    };
+    inner.web_calls.lock().unwrap().push(WebCall {
+        method,
+        body,
+        answer: answer.clone(),
+    });
+    inner.delivered.notify_waiters();
+    Json(answer).into_response()
 }

@@ -1,0 +1,143 @@
+//! Slack Web API calls with the bot token: `chat.postMessage`, `chat.update`, `views.open`,
+//! and the one error type every Web API call reports.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::slack::users::without_url;
+use crate::slack::{ChannelId, Reply, SlackApi};
+
+/// How long a message or view call may take; `views.open` must land within the trigger's 3 s.
+const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why a Web API call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("SLACK_BOT_TOKEN is not set")]
+    NoToken,
+    /// `{"ok": false, "error": …}`: `not_in_channel`, `channel_not_found`, `expired_trigger_id`, …
+    #[error("Slack answered `{0}`")]
+    NotOk(String),
+    #[error("Slack is rate limiting this call (retry after {0:?})")]
+    RateLimited(Option<Duration>),
+    #[error("Slack answered HTTP {0}")]
+    Status(u16),
+    #[error("Slack could not be reached: {0}")]
+    Network(String),
+    #[error("Slack's answer could not be read")]
+    Decode,
+}
+
+impl ApiError {
+    /// The bot cannot post where it was asked to (a private channel or DM it is not in).
+    pub fn cannot_post_here(&self) -> bool {
+        matches!(self, ApiError::NotOk(e) if matches!(e.as_str(), "not_in_channel" | "channel_not_found" | "is_archived" | "restricted_action"))
+    }
+}
+
+/// Where a posted message lives, so it can be updated or replied to in a thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub channel: ChannelId,
+    pub ts: String,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    ok: bool,
+    error: Option<String>,
+    channel: Option<String>,
+    ts: Option<String>,
+}
+
+impl SlackApi {
+    /// `chat.postMessage`: `message` in `channel`, in the thread of `thread_ts` if given.
+    pub async fn post_message(
+        &self,
+        channel: &ChannelId,
+        message: &Reply,
+        thread_ts: Option<&str>,
+    ) -> Result<Posted, ApiError> {
+        let mut body = json!({
+            "channel": channel.as_str(),
+            "text": message.text(),
+            "unfurl_links": false,
+            "unfurl_media": false,
+        });
+        if !message.blocks().is_empty() {
+            body["blocks"] = json!(message.blocks());
+        }
+        if let Some(ts) = thread_ts {
+            body["thread_ts"] = json!(ts);
+        }
+        let answer = self.call("chat.postMessage", &body).await?;
+        let channel = answer
+            .channel
+            .as_deref()
+            .and_then(ChannelId::parse)
+            .unwrap_or_else(|| channel.clone());
+        let ts = answer.ts.ok_or(ApiError::Decode)?;
+        Ok(Posted { channel, ts })
+    }
+
+    /// `chat.update`: replaces the message at `posted` with `message`.
+    pub async fn update_message(&self, posted: &Posted, message: &Reply) -> Result<(), ApiError> {
+        let body = json!({
+            "channel": posted.channel.as_str(),
+            "ts": posted.ts,
+            "text": message.text(),
+            "blocks": message.blocks(),
+        });
+        self.call("chat.update", &body).await.map(|_| ())
+    }
+
+    /// `views.open` with a command's or a click's `trigger_id` (single use, valid for 3 s).
+    pub async fn open_view(&self, trigger_id: &str, view: &Value) -> Result<(), ApiError> {
+        let body = json!({"trigger_id": trigger_id, "view": view});
+        self.call("views.open", &body).await.map(|_| ())
+    }
+
+    async fn call(&self, method: &str, body: &Value) -> Result<Answer, ApiError> {
+        let token = self.token.as_ref().ok_or(ApiError::NoToken)?;
+        let response = self
+            .http
+            .post(format!("{}/{method}", self.base_url))
+            .bearer_auth(token.expose_secret())
+            .timeout(CALL_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(without_url(e)))?;
+        let status = response.status();
+        if status.as_u16() == 429 {
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Err(ApiError::RateLimited(retry_after));
+        }
+        if !status.is_success() {
+            return Err(ApiError::Status(status.as_u16()));
+        }
+        let answer: Answer = response.json().await.map_err(|_| ApiError::Decode)?;
+        if !answer.ok {
+            let error = answer.error.unwrap_or_default();
+            // Slack's error codes are short snake_case words; anything else is not shown.
+            let error = if error.len() <= 64
+                && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            {
+                error
+            } else {
+                "unknown".to_owned()
+            };
+            tracing::warn!(method, %error, "Slack Web API call refused");
+            return Err(ApiError::NotOk(error));
+        }
+        Ok(answer)
+    }
+}
