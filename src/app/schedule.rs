@@ -8,7 +8,7 @@ use crate::slack::card::MeetingCard;
 use crate::slack::reply::escape;
 use crate::slack::respond::{DeliveryError, deliver};
 use crate::slack::{Reply, SlashCommand};
-use crate::zoom::{Meeting, NewMeeting, ZoomError};
+use crate::zoom::{Meeting, NewMeeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request.
 pub struct Job {
@@ -61,7 +61,7 @@ async fn run(state: &AppState, mut job: Job) {
     let reply = match &created {
         Ok(Some(meeting)) => card(
             &job,
-            meeting.join_url(),
+            &join_url(meeting),
             meeting.id().grouped(),
             meeting.password(),
         )
@@ -72,7 +72,7 @@ async fn run(state: &AppState, mut job: Job) {
             // Zoom's validation text may echo the topic: escape it like user text.
             Reply::ephemeral(format!(
                 ":warning: {}",
-                escape(&e.user_message(job.request.zone().tz(), Utc::now()))
+                escape(&e.user_message(Operation::Create, job.request.zone().tz(), Utc::now()))
             ))
         }
     };
@@ -93,7 +93,7 @@ async fn run(state: &AppState, mut job: Job) {
             tracing::error!(
                 error = %e,
                 meeting_id = meeting.id().get(),
-                join_url = meeting.join_url(),
+                join_url = join_url(&meeting),
                 channel = %job.command.channel_id(),
                 "meeting created but the card could not be posted to Slack"
             );
@@ -112,10 +112,11 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
     let request = &job.request;
     let meeting = NewMeeting {
         topic: request.topic().plain(),
-        start_local: request.local_start(),
-        timezone: request.zone().name().to_owned(),
+        start: request.start(),
+        zone: request.zone().tz(),
         duration_minutes: request.duration().get(),
         agenda: agenda(&job.command, job.real_name.as_deref()),
+        recurrence: None,
     };
     let email = match job.email.as_deref() {
         Some(email) if state.host_from_slack_email() => Some(email),
@@ -137,12 +138,30 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
                         .to_owned(),
                 );
             }
-            other => return other.map(Some),
+            other => return with_join_url(zoom, other?).await.map(Some),
         }
     }
-    zoom.create_meeting(state.zoom_host(), &meeting)
-        .await
-        .map(Some)
+    let created = zoom.create_meeting(state.zoom_host(), &meeting).await?;
+    with_join_url(zoom, created).await.map(Some)
+}
+
+/// A create answer without a `join_url`: look the meeting up once (it exists either way).
+async fn with_join_url(zoom: &ZoomClient, created: Meeting) -> Result<Meeting, ZoomError> {
+    if created.join_url().is_some() {
+        return Ok(created);
+    }
+    match zoom.get_meeting(created.id()).await {
+        Ok(found) if found.join_url().is_some() => Ok(found),
+        _ => Ok(created),
+    }
+}
+
+/// Zoom's join link, or the generic one for the meeting id (it asks for the passcode).
+fn join_url(meeting: &Meeting) -> String {
+    meeting.join_url().map_or_else(
+        || format!("https://zoom.us/j/{}", meeting.id()),
+        str::to_owned,
+    )
 }
 
 /// What Zoom's agenda says about where the meeting came from.
