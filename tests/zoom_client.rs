@@ -792,6 +792,64 @@ async fn a_weekly_series_across_a_clock_change_keeps_its_local_time() {
 }
 
 #[tokio::test]
+async fn zoom_makes_the_occurrences_the_client_expects() {
+    let days = |days: &[Weekday]| Repeat::Weekly(days.to_vec());
+    let cases = [
+        (
+            chrono_tz::Europe::Berlin,
+            local(chrono_tz::Europe::Berlin, 2031, 10, 20, 8, 30),
+            Recurrence::new(Repeat::Daily, 2, Ending::Until(utc(2031, 11, 3, 7, 30))),
+        ),
+        (
+            chrono_tz::America::New_York,
+            local(chrono_tz::America::New_York, 2031, 1, 31, 17, 0),
+            Recurrence::new(Repeat::MonthlyOnDay(31), 1, Ending::After(5)),
+        ),
+        (
+            chrono_tz::Asia::Tokyo,
+            local(chrono_tz::Asia::Tokyo, 2031, 6, 4, 10, 0),
+            Recurrence::new(days(&[Weekday::Thu, Weekday::Tue]), 2, Ending::After(7)),
+        ),
+        (
+            chrono_tz::Australia::Melbourne,
+            local(chrono_tz::Australia::Melbourne, 2031, 3, 2, 9, 0),
+            Recurrence::new(days(&[Weekday::Sun]), 1, Ending::After(10)),
+        ),
+        (
+            chrono_tz::Europe::Kyiv,
+            local(chrono_tz::Europe::Kyiv, 2031, 3, 1, 12, 0),
+            Recurrence::new(
+                Repeat::MonthlyOnDay(1),
+                3,
+                Ending::Until(utc(2032, 3, 1, 10, 0)),
+            ),
+        ),
+    ];
+    for (zone, start, recurrence) in cases {
+        let recurrence = recurrence.unwrap();
+        let case = format!("{zone} {recurrence:?}");
+        let expected: Vec<DateTime<Utc>> = recurrence
+            .occurrences(start, zone)
+            .unwrap()
+            .iter()
+            .map(|wall| zone.from_local_datetime(wall).single().unwrap().to_utc())
+            .collect();
+        let fake = FakeZoom::start().await;
+        let mut series = meeting_in(zone);
+        series.start = start;
+        series.recurrence = Some(recurrence);
+        let created = client(&fake).create_meeting("me", &series).await.unwrap();
+        let made: Vec<_> = created
+            .occurrences()
+            .iter()
+            .filter_map(|o| o.start_time())
+            .collect();
+        assert_eq!(made, expected, "{case}");
+        assert!(!made.is_empty(), "{case}");
+    }
+}
+
+#[tokio::test]
 async fn a_series_no_listed_zone_can_keep_is_refused_before_anything_is_sent() {
     let fake = FakeZoom::start().await;
     let lord_howe = chrono_tz::Australia::Lord_Howe;
