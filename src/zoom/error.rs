@@ -121,7 +121,10 @@ pub enum ZoomError {
     #[error("Zoom's per-second rate limit (429) outlasted the retries")]
     RateLimited,
     /// The host's daily create/update limit (Zoom: 100 a day, reset at 00:00 UTC).
-    #[error("the host reached Zoom's daily meeting create/update limit ({limit:?} a day)")]
+    #[error(
+        "the host reached Zoom's daily meeting create/update limit{}",
+        .limit.map(|n| format!(" ({n} a day)")).unwrap_or_default()
+    )]
     DailyLimit { limit: Option<u32> },
     /// Code 4711: the app's token lacks the scope for the call.
     #[error("the Zoom app lacks a scope (code 4711): {message}")]
