@@ -17,7 +17,7 @@ use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
 use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand, UserId};
-use crate::zoom::{Meeting, NewMeeting, ZoomError};
+use crate::zoom::{Meeting, NewMeeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request.
 pub struct Job {
@@ -176,20 +176,18 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
     };
     drop(slot);
     let reply = match &created {
-        Ok(Some(meeting)) => card(
-            &job,
-            meeting.join_url(),
-            meeting.id().grouped(),
-            meeting.password(),
-        )
-        .in_channel(),
+        Ok(Some(meeting)) => {
+            let (card, notes) = card_from_answer(&job, meeting);
+            job.notes.extend(notes);
+            card.in_channel()
+        }
         Ok(None) => preview_card(&job.request, job.command.user_id().clone()).preview(),
         Err(e) => {
             tracing::warn!(error = %e, "meeting not created");
-            // Zoom's validation text may echo the topic: escape it like user text.
+            // Zoom's own text may echo the topic: escape it like user text.
             Reply::ephemeral(format!(
                 ":warning: {}",
-                escape(&e.user_message(job.request.zone().tz(), Utc::now()))
+                escape(&e.user_message(Operation::Create, job.request.zone().tz(), Utc::now()))
             ))
         }
     };
@@ -215,7 +213,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             tracing::error!(
                 error = %e,
                 meeting_id = meeting.id().get(),
-                join_url = meeting.join_url(),
+                join_url = meeting.join_url().unwrap_or("none"),
                 channel = %job.command.channel_id(),
                 "meeting created but the card could not be posted to Slack"
             );
@@ -226,6 +224,63 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
     }
 }
 
+/// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Says
+/// what the invoker must know when that differs from what they asked for.
+fn card_from_answer(job: &Job, meeting: &Meeting) -> (MeetingCard, Vec<String>) {
+    let request = &job.request;
+    let zone = request.zone();
+    let mut notes = Vec::new();
+    let start = match meeting.start_time() {
+        Some(zoom_start) if (zoom_start - request.start()).num_seconds().abs() > 60 => {
+            tracing::error!(
+                asked = %request.start(),
+                zoom = %zoom_start,
+                meeting_id = meeting.id().get(),
+                "Zoom stored another start than the one asked for"
+            );
+            notes.push(format!(
+                "Zoom scheduled this meeting for {}, not {} as you asked. The card shows Zoom's time: check the meeting in Zoom and change it there if needed.",
+                zoom_start.with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
+                request.start().with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
+            ));
+            zoom_start
+        }
+        Some(zoom_start) => zoom_start,
+        None => request.start(),
+    };
+    let duration = meeting
+        .duration_minutes()
+        .and_then(|m| crate::command::Minutes::new(m).ok())
+        .unwrap_or(request.duration());
+    // Zoom knows only the plain topic; when it kept ours, the card keeps the mentions in it.
+    let topic = match meeting.topic() {
+        Some(zoom_topic) if zoom_topic != request.topic().plain() => escape(zoom_topic),
+        _ => request.topic().as_slack().to_owned(),
+    };
+    let join_url = match meeting.join_url() {
+        Some(url) => url.to_owned(),
+        None => {
+            notes.push(format!(
+                "Zoom did not give a join link for meeting {}. Open it in Zoom to get the link.",
+                meeting.id().grouped()
+            ));
+            String::new()
+        }
+    };
+    let card = MeetingCard {
+        topic,
+        start,
+        zone: zone.name().to_owned(),
+        local_start: start.with_timezone(&zone.tz()).naive_local(),
+        duration: duration.to_string(),
+        join_url,
+        meeting_id: meeting.id().grouped(),
+        passcode: meeting.password().map(str::to_owned),
+        scheduled_by: job.command.user_id().clone(),
+    };
+    (card, notes)
+}
+
 /// Creates the meeting; `Ok(None)` in dry-run mode.
 async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, ZoomError> {
     let Some(zoom) = state.zoom() else {
@@ -234,10 +289,11 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
     let request = &job.request;
     let meeting = NewMeeting {
         topic: request.topic().plain(),
-        start_local: request.local_start(),
-        timezone: request.zone().name().to_owned(),
+        start: request.start(),
+        zone: request.zone().tz(),
         duration_minutes: request.duration().get(),
         agenda: agenda(&job.command, job.real_name.as_deref()),
+        recurrence: None,
     };
     let email = match job.email.as_deref() {
         Some(email) if state.host_from_slack_email() => Some(email),
@@ -259,12 +315,26 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
                         .to_owned(),
                 );
             }
-            other => return other.map(Some),
+            other => return Ok(Some(with_join_url(zoom, other?).await)),
         }
     }
-    zoom.create_meeting(state.zoom_host(), &meeting)
-        .await
-        .map(Some)
+    let created = zoom.create_meeting(state.zoom_host(), &meeting).await?;
+    Ok(Some(with_join_url(zoom, created).await))
+}
+
+/// A 201 without a `join_url`: the meeting exists, so look it up once for the link.
+async fn with_join_url(zoom: &ZoomClient, created: Meeting) -> Meeting {
+    if created.join_url().is_some() {
+        return created;
+    }
+    match zoom.get_meeting(created.id()).await {
+        Ok(found) if found.join_url().is_some() => found,
+        Ok(_) => created,
+        Err(e) => {
+            tracing::warn!(error = %e, meeting_id = created.id().get(), "could not look up the join link");
+            created
+        }
+    }
 }
 
 /// What Zoom's agenda says about where the meeting came from.
@@ -296,21 +366,6 @@ pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId) -> MeetingCa
         meeting_id: "000 0000 0000".to_owned(),
         passcode: None,
         scheduled_by,
-    }
-}
-
-fn card(job: &Job, join_url: &str, meeting_id: String, passcode: Option<&str>) -> MeetingCard {
-    let request = &job.request;
-    MeetingCard {
-        topic: request.topic().as_slack().to_owned(),
-        start: request.start(),
-        zone: request.zone().name().to_owned(),
-        local_start: request.local_start(),
-        duration: request.duration().to_string(),
-        join_url: join_url.to_owned(),
-        meeting_id,
-        passcode: passcode.map(str::to_owned),
-        scheduled_by: job.command.user_id().clone(),
     }
 }
 

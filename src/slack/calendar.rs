@@ -41,7 +41,11 @@ impl Event<'_> {
         if let Some(rule) = &self.rrule {
             pairs.push(("recur", format!("RRULE:{rule}")));
         }
-        fit("https://calendar.google.com/calendar/render", pairs, ("details", self.details()))
+        fit(
+            "https://calendar.google.com/calendar/render",
+            pairs,
+            ("details", self.details()),
+        )
     }
 
     /// An Outlook (Microsoft 365) "new event" link.
@@ -50,7 +54,10 @@ impl Event<'_> {
             ("path", "/calendar/action/compose".to_owned()),
             ("rru", "addevent".to_owned()),
             ("subject", self.title.to_owned()),
-            ("startdt", self.start.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            (
+                "startdt",
+                self.start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            ),
             ("enddt", self.end.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
             ("location", self.join_url.to_owned()),
         ];
@@ -65,7 +72,8 @@ impl Event<'_> {
 /// `base?pairs&last`, with `last` shortened (then dropped) if the URL would exceed Slack's cap.
 fn fit(base: &str, pairs: Vec<(&str, String)>, last: (&str, String)) -> String {
     let build = |extra: Option<(&str, &str)>| {
-        let mut url = reqwest::Url::parse(base).unwrap_or_else(|_| unreachable!("a valid literal URL"));
+        let mut url =
+            reqwest::Url::parse(base).unwrap_or_else(|_| unreachable!("a valid literal URL"));
         {
             let mut query = url.query_pairs_mut();
             for (k, v) in &pairs {
@@ -125,7 +133,10 @@ mod tests {
     #[test]
     fn google_gets_utc_start_and_end_topic_and_the_join_link() {
         let url = event().google();
-        assert!(url.starts_with("https://calendar.google.com/calendar/render?"), "{url}");
+        assert!(
+            url.starts_with("https://calendar.google.com/calendar/render?"),
+            "{url}"
+        );
         let q = query(&url);
         assert_eq!(get(&q, "action"), "TEMPLATE");
         assert_eq!(get(&q, "text"), "Design review & more");
@@ -148,7 +159,10 @@ mod tests {
             rrule: Some("FREQ=WEEKLY;BYDAY=MO;COUNT=8".into()),
             ..event()
         };
-        assert_eq!(get(&query(&event.google()), "recur"), "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=8");
+        assert_eq!(
+            get(&query(&event.google()), "recur"),
+            "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=8"
+        );
     }
 
     #[test]

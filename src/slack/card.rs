@@ -67,13 +67,15 @@ impl MeetingCard {
 
     fn fallback_text(&self) -> String {
         let mut text = format!(
-            "Zoom meeting: {} — {}, {}. Join: {} · Meeting ID {}",
+            "Zoom meeting: {} — {}, {}.",
             neutralise(&self.topic),
             escape(&self.organiser_time()),
             self.duration,
-            self.join_url,
-            self.meeting_id,
         );
+        if !self.join_url.is_empty() {
+            text.push_str(&format!(" Join: {}", escape(&self.join_url)));
+        }
+        text.push_str(&format!(" · Meeting ID {}", self.meeting_id));
         if let Some(passcode) = self.passcode.as_deref().filter(|p| !p.is_empty()) {
             text.push_str(&format!(" · Passcode {}", escape(passcode)));
         }

@@ -1,62 +1,10 @@
-//! Meeting types: what we ask Zoom for, the body we send, and the meeting Zoom gives back.
+//! A meeting as Zoom describes it: read leniently, since every field but `id` is optional.
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// Zoom's limits on free-text fields, in characters.
-const MAX_TOPIC_CHARS: usize = 200;
-const MAX_AGENDA_CHARS: usize = 2000;
-
-/// Zoom's meeting `type` for a one-off scheduled meeting.
-const SCHEDULED: u8 = 2;
-
-/// A meeting to schedule, in the host's wall-clock time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMeeting {
-    pub topic: String,
-    /// Local wall-clock start in `timezone`; sent as-is with the zone, never converted to UTC.
-    pub start_local: NaiveDateTime,
-    /// IANA zone id, e.g. `Europe/Istanbul`.
-    pub timezone: String,
-    pub duration_minutes: u16,
-    pub agenda: String,
-}
-
-/// The JSON body of `POST /users/{userId}/meetings`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CreateMeetingBody<'a> {
-    topic: &'a str,
-    #[serde(rename = "type")]
-    kind: u8,
-    /// Wall-clock `yyyy-MM-ddTHH:mm:ss` with no `Z`: a `Z` would make Zoom ignore `timezone`.
-    start_time: String,
-    timezone: &'a str,
-    duration: u16,
-    agenda: &'a str,
-}
-
-impl<'a> From<&'a NewMeeting> for CreateMeetingBody<'a> {
-    fn from(meeting: &'a NewMeeting) -> Self {
-        CreateMeetingBody {
-            topic: truncate_chars(&meeting.topic, MAX_TOPIC_CHARS),
-            kind: SCHEDULED,
-            start_time: meeting.start_local.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            timezone: &meeting.timezone,
-            duration: meeting.duration_minutes,
-            agenda: truncate_chars(&meeting.agenda, MAX_AGENDA_CHARS),
-        }
-    }
-}
-
-/// The first `max` characters of `text`, cut on a char boundary.
-fn truncate_chars(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
-}
+use serde_json::Value;
 
 /// A Zoom meeting id: 64-bit, since ids outgrew 32 bits (11 digits and more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -104,81 +52,190 @@ impl fmt::Display for MeetingId {
     }
 }
 
-/// A created meeting. Deliberately has no `start_url` field: that URL logs anyone in as the
-/// host, so it is never deserialized, stored, logged or returned.
+/// A meeting as Zoom answered it (create, get, list). Zoom's answer is the truth: its start may
+/// differ from the one asked for, and any field but `id` may be missing or unreadable (then it
+/// is `None` here rather than a failure). Deliberately has no `start_url`: that URL logs anyone
+/// in as the host, so it is never deserialized, stored, logged or returned.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawMeeting")]
 pub struct Meeting {
     id: MeetingId,
-    join_url: String,
-    #[serde(default)]
-    password: String,
-    /// Zoom always answers UTC (`...Z`).
-    start_time: DateTime<Utc>,
-    #[serde(default)]
-    timezone: String,
-    #[serde(default)]
-    duration: u32,
-    #[serde(default)]
-    topic: String,
+    topic: Option<String>,
+    start_time: Option<DateTime<Utc>>,
+    duration: Option<u32>,
+    timezone: Option<String>,
+    join_url: Option<String>,
+    password: Option<String>,
+    occurrences: Vec<Occurrence>,
 }
 
 impl Meeting {
-    /// For callers' tests and fakes; production meetings come from Zoom's answer.
-    pub fn new(
-        id: MeetingId,
-        join_url: String,
-        password: String,
-        start_time: DateTime<Utc>,
-        timezone: String,
-        duration: u32,
-        topic: String,
-    ) -> Self {
-        Meeting {
-            id,
-            join_url,
-            password,
-            start_time,
-            timezone,
-            duration,
-            topic,
-        }
-    }
-
     pub fn id(&self) -> MeetingId {
         self.id
     }
 
-    pub fn join_url(&self) -> &str {
-        &self.join_url
+    pub fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+
+    /// When Zoom will start it (a series: its first start), as Zoom stored it.
+    pub fn start_time(&self) -> Option<DateTime<Utc>> {
+        self.start_time
+    }
+
+    pub fn duration_minutes(&self) -> Option<u32> {
+        self.duration
+    }
+
+    /// The Zoom timezone ID the meeting is stored in.
+    pub fn timezone(&self) -> Option<&str> {
+        self.timezone.as_deref()
+    }
+
+    /// The link participants join with. Missing in some create answers: look the meeting up.
+    pub fn join_url(&self) -> Option<&str> {
+        self.join_url.as_deref()
     }
 
     /// The passcode, if the meeting has one.
     pub fn password(&self) -> Option<&str> {
-        Some(self.password.as_str()).filter(|p| !p.is_empty())
+        self.password.as_deref()
     }
 
-    pub fn start_time(&self) -> DateTime<Utc> {
+    /// A series' occurrences as Zoom lists them (empty for a one-off meeting).
+    pub fn occurrences(&self) -> &[Occurrence] {
+        &self.occurrences
+    }
+}
+
+/// One occurrence of a series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    id: String,
+    start_time: Option<DateTime<Utc>>,
+    duration: Option<u32>,
+    status: Option<String>,
+}
+
+impl Occurrence {
+    /// Zoom's `occurrence_id` (a string of digits), needed to change or cancel one occurrence.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn start_time(&self) -> Option<DateTime<Utc>> {
         self.start_time
     }
 
-    /// The IANA zone Zoom stored with the meeting.
-    pub fn timezone(&self) -> &str {
-        &self.timezone
-    }
-
-    pub fn duration_minutes(&self) -> u32 {
+    pub fn duration_minutes(&self) -> Option<u32> {
         self.duration
     }
 
-    pub fn topic(&self) -> &str {
-        &self.topic
+    /// Zoom's `status`: `available` or `deleted`.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
     }
+}
+
+/// Zoom's answer before reading: anything goes but the id. Unknown fields (`start_url` among
+/// them) are skipped without being kept.
+#[derive(Deserialize)]
+struct RawMeeting {
+    id: Value,
+    #[serde(default)]
+    topic: Value,
+    #[serde(default)]
+    start_time: Value,
+    #[serde(default)]
+    duration: Value,
+    #[serde(default)]
+    timezone: Value,
+    #[serde(default)]
+    join_url: Value,
+    #[serde(default)]
+    password: Value,
+    #[serde(default)]
+    occurrences: Value,
+}
+
+/// Why an answer is not a meeting; no text from the answer, which may hold a `start_url`.
+#[derive(Debug)]
+pub(crate) struct NotAMeeting;
+
+impl fmt::Display for NotAMeeting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the meeting has no readable id")
+    }
+}
+
+impl TryFrom<RawMeeting> for Meeting {
+    type Error = NotAMeeting;
+
+    fn try_from(raw: RawMeeting) -> Result<Self, Self::Error> {
+        Ok(Meeting {
+            id: number(&raw.id).map(MeetingId).ok_or(NotAMeeting)?,
+            topic: text(raw.topic),
+            start_time: instant(&raw.start_time),
+            duration: number(&raw.duration).and_then(|d| u32::try_from(d).ok()),
+            timezone: text(raw.timezone),
+            join_url: text(raw.join_url),
+            password: text(raw.password),
+            occurrences: match raw.occurrences {
+                Value::Array(items) => items.into_iter().filter_map(occurrence).collect(),
+                _ => Vec::new(),
+            },
+        })
+    }
+}
+
+fn occurrence(item: Value) -> Option<Occurrence> {
+    let Value::Object(mut fields) = item else {
+        return None;
+    };
+    let id = match fields.remove("occurrence_id")? {
+        Value::String(id) if !id.is_empty() => id,
+        Value::Number(id) => id.to_string(),
+        _ => return None,
+    };
+    Some(Occurrence {
+        id,
+        start_time: fields.get("start_time").and_then(instant),
+        duration: fields
+            .get("duration")
+            .and_then(number)
+            .and_then(|d| u32::try_from(d).ok()),
+        status: fields.remove("status").and_then(text),
+    })
+}
+
+/// A non-empty string.
+fn text(value: Value) -> Option<String> {
+    match value {
+        Value::String(text) if !text.is_empty() => Some(text),
+        _ => None,
+    }
+}
+
+/// A non-negative integer, as a JSON number or a string of digits.
+fn number(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An RFC 3339 time (Zoom answers `...Z`).
+fn instant(value: &Value) -> Option<DateTime<Utc>> {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|at| at.with_timezone(&Utc))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
 
     #[test]
     fn meeting_ids_are_grouped_like_zoom_shows_them() {
@@ -196,24 +253,6 @@ mod tests {
     }
 
     #[test]
-    fn topic_and_agenda_are_truncated_on_char_boundaries() {
-        let meeting = NewMeeting {
-            topic: "é".repeat(250),
-            start_local: NaiveDate::from_ymd_opt(2026, 12, 1)
-                .unwrap()
-                .and_hms_opt(15, 0, 0)
-                .unwrap(),
-            timezone: "Europe/Istanbul".into(),
-            duration_minutes: 45,
-            agenda: "🙂".repeat(2100),
-        };
-        let body = CreateMeetingBody::from(&meeting);
-        assert_eq!(body.topic.chars().count(), 200);
-        assert_eq!(body.agenda.chars().count(), 2000);
-        assert_eq!(body.start_time, "2026-12-01T15:00:00");
-    }
-
-    #[test]
     fn a_meeting_is_read_without_its_start_url_and_ignores_unknown_fields() {
         let json = r#"{"id": 85746065432, "uuid": "x==", "join_url": "https://zoom.us/j/85746065432",
             "start_url": "https://zoom.us/s/85746065432?zak=host-secret", "start_time": "2026-12-01T23:00:00Z",
@@ -222,6 +261,59 @@ mod tests {
         let meeting: Meeting = serde_json::from_str(json).unwrap();
         assert_eq!(meeting.id().get(), 85_746_065_432);
         assert_eq!(meeting.password(), None);
+        assert_eq!(meeting.duration_minutes(), Some(45));
         assert!(!format!("{meeting:?}").contains("host-secret"));
+    }
+
+    #[test]
+    fn every_field_but_the_id_may_be_missing_or_unreadable() {
+        let cases = [
+            (r#"{"id": 1}"#, Some(1)),
+            (r#"{"id": "85746065432"}"#, Some(85_746_065_432)),
+            (
+                r#"{"id": 2, "start_time": "soon", "duration": -4, "topic": 7, "join_url": null,
+                    "timezone": "", "occurrences": "none"}"#,
+                Some(2),
+            ),
+            (r#"{"topic": "no id"}"#, None),
+            (r#"{"id": -1}"#, None),
+            (r#"{"id": null}"#, None),
+            ("[]", None),
+        ];
+        for (json, id) in cases {
+            let read = serde_json::from_str::<Meeting>(json).ok();
+            assert_eq!(read.as_ref().map(|m| m.id().get()), id, "{json}");
+            if let Some(meeting) = read {
+                assert_eq!(
+                    (meeting.start_time(), meeting.join_url(), meeting.topic()),
+                    (None, None, None),
+                    "{json}"
+                );
+                assert_eq!(meeting.timezone(), None, "{json}");
+                assert_eq!(meeting.duration_minutes(), None, "{json}");
+                assert!(meeting.occurrences().is_empty(), "{json}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_series_lists_its_occurrences() {
+        let json = r#"{"id": 3, "type": 8, "occurrences": [
+            {"occurrence_id": "1924419600000", "start_time": "2030-12-01T09:00:00Z", "duration": 30, "status": "available"},
+            {"occurrence_id": 1925024400000, "start_time": "2030-12-08T09:00:00Z", "status": "deleted"},
+            {"start_time": "2030-12-15T09:00:00Z"}
+        ]}"#;
+        let meeting: Meeting = serde_json::from_str(json).unwrap();
+        let occurrences = meeting.occurrences();
+        assert_eq!(occurrences.len(), 2, "the one without an id is skipped");
+        assert_eq!(occurrences[0].id(), "1924419600000");
+        assert_eq!(
+            occurrences[0].start_time().map(|t| t.to_rfc3339()),
+            Some("2030-12-01T09:00:00+00:00".into())
+        );
+        assert_eq!(occurrences[0].duration_minutes(), Some(30));
+        assert_eq!(occurrences[1].id(), "1925024400000");
+        assert_eq!(occurrences[1].status(), Some("deleted"));
+        assert_eq!(occurrences[1].duration_minutes(), None);
     }
 }

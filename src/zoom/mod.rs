@@ -1,23 +1,37 @@
-//! Zoom client: Server-to-Server OAuth token cache and meeting creation (no Slack types here).
+//! Zoom client: Server-to-Server OAuth tokens and the meeting endpoints (no Slack types here).
 
-mod create;
+mod body;
+mod call;
 mod error;
 mod meeting;
+mod recurrence;
 mod retry;
 mod token;
+mod zones;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::{Method, Url};
 use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::Value;
 
-use self::create::Attempt;
-pub use self::error::ZoomError;
-use self::meeting::CreateMeetingBody;
-pub use self::meeting::{Meeting, MeetingId, NewMeeting};
-use self::retry::{Retries, RetryPolicy};
+use self::body::{CreateMeetingBody, UpdateMeetingBody};
+pub use self::body::{MeetingUpdate, NewMeeting};
+pub use self::error::{Operation, ZoomError};
+pub use self::meeting::{Meeting, MeetingId, Occurrence};
+pub use self::recurrence::{Ending, MAX_OCCURRENCES, Recurrence, Repeat, SeriesProblem};
 use self::token::TokenCache;
+pub use self::zones::{ZoomStart, is_listed, series_zone, start_for};
+
+/// Zoom's largest page of a meeting list.
+const PAGE_SIZE: usize = 300;
+/// Pages followed before giving up: 20 × 300 = 6,000 upcoming meetings for one host is far
+/// beyond any real calendar, and a `next_page_token` that never ends must not loop forever.
+const MAX_PAGES: usize = 20;
 
 /// Where and how to reach Zoom. `Debug` is safe to log: `SecretString` prints as redacted.
 #[derive(Debug, Clone)]
@@ -54,7 +68,7 @@ impl ZoomConfig {
     }
 }
 
-/// Creates Zoom meetings. Cheap to clone: clones share the HTTP pool and the token cache.
+/// Creates, reads, changes, cancels and lists Zoom meetings. Cheap to clone: clones share the HTTP pool and the token cache.
 #[derive(Clone)]
 pub struct ZoomClient {
     inner: Arc<Inner>,
@@ -102,68 +116,187 @@ impl ZoomClient {
         })
     }
 
-    /// Schedules `meeting` for `host` (a Zoom user id, `me`, or an email).
+    /// Schedules `meeting` for `host` (a Zoom user id, `me`, or an email) and returns the
+    /// meeting as Zoom stored it (its start may differ from the one asked: compare).
     ///
-    /// Retries only what cannot duplicate a meeting: connections that never reached Zoom and
-    /// per-second 429s, within a few seconds. A 401 gets one retry with a new token.
+    /// Never sent twice once it may have reached Zoom: only connections that never reached
+    /// Zoom and per-second 429s are retried (within a few seconds), and a 401 once with a new
+    /// token. A series no listed zone can keep at its local time is refused before sending.
     pub async fn create_meeting(
         &self,
         host: &str,
         meeting: &NewMeeting,
     ) -> Result<Meeting, ZoomError> {
-        let inner = &*self.inner;
-        let url = format!(
-            "{}/users/{}/meetings",
-            inner.config.api_url.trim_end_matches('/'),
-            encode_path_segment(host)
-        );
-        let body = CreateMeetingBody::from(meeting);
-        let mut retries = Retries::new(RetryPolicy::default());
-        let mut token_renewed = false;
-        loop {
-            let token = inner
-                .tokens
-                .get(|| token::request_token(&inner.http, &inner.config))
-                .await;
-            let outcome = match token {
-                Ok(token) => {
-                    let outcome = create::attempt(&inner.http, &url, &token, &body).await;
-                    if matches!(outcome, Attempt::TokenRejected) && !token_renewed {
-                        tracing::warn!("Zoom rejected the access token; fetching a new one");
-                        inner.tokens.invalidate(&token).await;
-                        token_renewed = true;
-                        continue;
-                    }
-                    outcome
+        let body = json(&CreateMeetingBody::new(meeting)?)?;
+        let url = self.url(&["users", host, "meetings"])?;
+        let answer = call::call(
+            &self.inner,
+            Operation::Create,
+            Method::POST,
+            url.as_str(),
+            Some(&body),
+        )
+        .await?;
+        read_meeting(answer, Operation::Create)
+    }
+
+    /// The meeting as Zoom has it now (`GET /meetings/{id}`); [`ZoomError::MeetingNotFound`]
+    /// when it was deleted. For a create answer without a `join_url`, say.
+    pub async fn get_meeting(&self, id: MeetingId) -> Result<Meeting, ZoomError> {
+        let url = self.url(&["meetings", &id.to_string()])?;
+        let answer = call::call(
+            &self.inner,
+            Operation::LookUp,
+            Method::GET,
+            url.as_str(),
+            None,
+        )
+        .await?;
+        read_meeting(answer, Operation::LookUp)
+    }
+
+    /// Changes the fields set in `update` (`PATCH /meetings/{id}`, which answers no body: look
+    /// the meeting up to see the result). A new start follows the same zone rules as a create.
+    /// Nothing is sent for an empty update. Counts against the host's daily create/update limit.
+    pub async fn update_meeting(
+        &self,
+        id: MeetingId,
+        update: &MeetingUpdate,
+    ) -> Result<(), ZoomError> {
+        if update.is_empty() {
+            return Ok(());
+        }
+        let body = json(&UpdateMeetingBody::from(update))?;
+        let url = self.url(&["meetings", &id.to_string()])?;
+        call::call(
+            &self.inner,
+            Operation::Update,
+            Method::PATCH,
+            url.as_str(),
+            Some(&body),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Deletes the meeting (`DELETE /meetings/{id}`). [`ZoomError::MeetingNotFound`] means it
+    /// was already gone (perhaps deleted in Zoom itself): the caller can treat it as cancelled.
+    pub async fn delete_meeting(&self, id: MeetingId) -> Result<(), ZoomError> {
+        let url = self.url(&["meetings", &id.to_string()])?;
+        call::call(
+            &self.inner,
+            Operation::Cancel,
+            Method::DELETE,
+            url.as_str(),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Every upcoming meeting of `host`, following Zoom's pages (300 a page) to the end.
+    /// [`ZoomError::TooManyMeetings`] past 6,000 rather than a silently partial list. Entries
+    /// without a readable id are skipped.
+    pub async fn list_upcoming(&self, host: &str) -> Result<Vec<Meeting>, ZoomError> {
+        let base = self.url(&["users", host, "meetings"])?;
+        let mut meetings = Vec::new();
+        let mut seen_tokens = HashSet::new();
+        let mut next_page: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = base.clone();
+            url.query_pairs_mut()
+                .append_pair("type", "upcoming")
+                .append_pair("page_size", &PAGE_SIZE.to_string());
+            if let Some(token) = &next_page {
+                url.query_pairs_mut().append_pair("next_page_token", token);
+            }
+            let answer = call::call(
+                &self.inner,
+                Operation::List,
+                Method::GET,
+                url.as_str(),
+                None,
+            )
+            .await?;
+            let status = answer.status.as_u16();
+            let page: MeetingPage = serde_json::from_slice(&answer.body).map_err(|error| {
+                tracing::error!(
+                    status,
+                    line = error.line(),
+                    "Zoom's meeting list is unreadable"
+                );
+                ZoomError::MalformedResponse { status }
+            })?;
+            meetings.extend(
+                page.meetings
+                    .into_iter()
+                    .filter_map(|item| serde_json::from_value::<Meeting>(item).ok()),
+            );
+            match page.next_page_token.filter(|token| !token.is_empty()) {
+                None => return Ok(meetings),
+                // A token seen before would page in a circle.
+                Some(token) if !seen_tokens.insert(token.clone()) => {
+                    tracing::error!("Zoom repeated a next_page_token");
+                    return Err(ZoomError::MalformedResponse { status });
                 }
-                // The token request creates nothing, so failing to reach Zoom is safe to retry.
-                Err(ZoomError::Unreachable) => Attempt::Retry {
-                    retry_after: None,
-                    give_up: ZoomError::Unreachable,
-                },
-                Err(error) => Attempt::Done(Err(error)),
-            };
-            match outcome {
-                Attempt::Done(result) => return result,
-                Attempt::TokenRejected => return Err(ZoomError::TokenRejected),
-                Attempt::Retry {
-                    retry_after,
-                    give_up,
-                } => match retries.next_delay(retry_after) {
-                    Some(delay) => {
-                        tracing::warn!(?delay, reason = %give_up, "retrying Zoom create");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => return Err(give_up),
-                },
+                Some(token) => next_page = Some(token),
             }
         }
+        Err(ZoomError::TooManyMeetings {
+            max: MAX_PAGES * PAGE_SIZE,
+        })
+    }
+
+    /// `{api_url}/{segments...}`, each segment percent-encoded as one path segment.
+    fn url(&self, segments: &[&str]) -> Result<Url, ZoomError> {
+        let encoded: Vec<String> = segments
+            .iter()
+            .map(|segment| encode_path_segment(segment))
+            .collect();
+        let text = format!(
+            "{}/{}",
+            self.inner.config.api_url.trim_end_matches('/'),
+            encoded.join("/")
+        );
+        Url::parse(&text).map_err(|_| ZoomError::Config("api_url is not an http(s) URL".into()))
     }
 
     /// How many token requests this client has made (diagnostics and tests).
     pub fn token_requests(&self) -> u64 {
         self.inner.tokens.requests()
     }
+}
+
+/// One page of `GET /users/{userId}/meetings`.
+#[derive(Deserialize)]
+struct MeetingPage {
+    #[serde(default)]
+    meetings: Vec<Value>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+/// The meeting in a 2xx answer. Unreadable: after a create the meeting exists all the same.
+fn read_meeting(answer: call::Answer, operation: Operation) -> Result<Meeting, ZoomError> {
+    serde_json::from_slice::<Meeting>(&answer.body).map_err(|error| {
+        // Only the position: serde's message can quote body text such as the start_url.
+        tracing::error!(
+            status = answer.status.as_u16(),
+            line = error.line(),
+            column = error.column(),
+            ?operation,
+            "Zoom's answer is not a meeting"
+        );
+        ZoomError::MalformedResponse {
+            status: answer.status.as_u16(),
+        }
+    })
+}
+
+/// A request body as JSON bytes (our own types: this cannot fail in practice).
+fn json(body: &impl serde::Serialize) -> Result<Vec<u8>, ZoomError> {
+    serde_json::to_vec(body)
+        .map_err(|_| ZoomError::Config("a request body could not be written".to_owned()))
 }
 
 /// Percent-encodes a user id or email as one path segment. Only unreserved characters and `@`

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::{ZoomConfig, ZoomError};
@@ -31,15 +32,59 @@ impl fmt::Debug for AccessToken {
     }
 }
 
+/// Zoom's tokens live an hour; a longer `expires_in` is not believed (a token used past its
+/// real end costs one 401 and a refresh, nothing worse).
+const MAX_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// How long to reuse a token whose answer gave no readable lifetime. Most likely it is an
+/// ordinary one-hour token, so not caching it at all would send every call (and every queued
+/// caller in turn) to the token endpoint; but it may also be short-lived, so it is kept only
+/// this long, and a 401 in the meantime fetches a new one anyway.
+const UNKNOWN_LIFETIME: Duration = Duration::from_secs(300);
+
+/// How long Zoom said a token lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lifetime {
+    /// `expires_in` as read, clamped to 0..=1 hour.
+    Known(Duration),
+    /// `expires_in` missing or not a number.
+    Unknown,
+}
+
+impl Lifetime {
+    /// Reads `expires_in`: a number or a string of one, in seconds; negative or NaN is 0,
+    /// anything above an hour is an hour.
+    fn read(raw: Option<&Value>) -> Lifetime {
+        let seconds = match raw {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match seconds {
+            Some(s) if s.is_nan() => Lifetime::Known(Duration::ZERO),
+            Some(s) => Lifetime::Known(
+                Duration::try_from_secs_f64(s.clamp(0.0, MAX_LIFETIME.as_secs_f64()))
+                    .unwrap_or(Duration::ZERO),
+            ),
+            None => Lifetime::Unknown,
+        }
+    }
+
+    /// How long after issue the token may be reused from the cache; zero means "use it for
+    /// this call only". Zoom's SDK stops 60 s before expiry, so a call never carries a token
+    /// that dies on the way.
+    fn reusable_for(self) -> Duration {
+        match self {
+            Lifetime::Known(lifetime) => lifetime.saturating_sub(EXPIRY_MARGIN),
+            Lifetime::Unknown => UNKNOWN_LIFETIME,
+        }
+    }
+}
+
 /// A token as issued, with how long Zoom said it lives.
 pub(crate) struct FreshToken {
     pub token: AccessToken,
-    pub expires_in: Duration,
-}
-
-/// How long after issue a token may still be used.
-fn usable_for(expires_in: Duration) -> Duration {
-    expires_in.saturating_sub(EXPIRY_MARGIN)
+    pub lifetime: Lifetime,
 }
 
 struct CachedToken {
@@ -91,10 +136,15 @@ impl TokenCache {
         let fetch_no = self.fetches_done.fetch_add(1, Ordering::AcqRel) + 1;
         match result {
             Ok(fresh) => {
-                state.token = Some(CachedToken {
-                    token: fresh.token.clone(),
-                    refresh_at: issued_at + usable_for(fresh.expires_in),
-                });
+                let reusable = fresh.lifetime.reusable_for();
+                // Checked: an Instant cannot hold every far-future time.
+                state.token = issued_at
+                    .checked_add(reusable)
+                    .filter(|_| !reusable.is_zero())
+                    .map(|refresh_at| CachedToken {
+                        token: fresh.token.clone(),
+                        refresh_at,
+                    });
                 state.failure = None;
                 Ok(fresh.token)
             }
@@ -125,10 +175,12 @@ impl TokenCache {
 }
 
 /// The token endpoint's success body; no `Debug`, since it holds the token in the clear.
+/// `expires_in` is read by [`Lifetime::read`], whatever its JSON type.
 #[derive(Deserialize)]
 struct TokenBody {
     access_token: String,
-    expires_in: u64,
+    #[serde(default)]
+    expires_in: Option<Value>,
 }
 
 /// The token endpoint's error body (`{"reason": ..., "error": ...}`).
@@ -167,15 +219,14 @@ pub(crate) async fn request_token(
 
     if status.is_success() {
         return match serde_json::from_slice::<TokenBody>(&bytes) {
-            Ok(body) => Ok(FreshToken {
+            Ok(body) if !body.access_token.is_empty() => Ok(FreshToken {
                 token: AccessToken(SecretString::from(body.access_token)),
-                expires_in: Duration::from_secs(body.expires_in),
+                lifetime: Lifetime::read(body.expires_in.as_ref()),
             }),
-            Err(_) => {
+            _ => {
                 tracing::error!(status = status.as_u16(), "Zoom token answer is not a token");
-                Err(ZoomError::Unexpected {
+                Err(ZoomError::TokenUnreadable {
                     status: status.as_u16(),
-                    code: None,
                 })
             }
         };
@@ -186,7 +237,7 @@ pub(crate) async fn request_token(
         "invalid_client" => ZoomError::BadCredentials,
         "invalid_request" => ZoomError::BadAccountId,
         "unsupported_grant_type" => ZoomError::WrongAppType,
-        _ if status.is_server_error() => ZoomError::Unavailable {
+        _ if status.is_server_error() => ZoomError::TokenUnavailable {
             status: status.as_u16(),
         },
         other => ZoomError::TokenRefused {
@@ -218,20 +269,72 @@ mod tests {
     fn token(text: &str, lifetime_secs: u64) -> FreshToken {
         FreshToken {
             token: AccessToken(SecretString::from(text)),
-            expires_in: Duration::from_secs(lifetime_secs),
+            lifetime: Lifetime::Known(Duration::from_secs(lifetime_secs)),
         }
     }
 
     #[test]
-    fn a_token_is_used_until_sixty_seconds_before_it_expires() {
-        let cases = [(3599, 3539), (61, 1), (60, 0), (10, 0)];
-        for (expires_in, usable) in cases {
+    fn expires_in_is_read_whatever_zoom_sends_and_clamped() {
+        let cases = [
+            ("3599", Some(3599)),
+            ("\"3599\"", Some(3599)),
+            ("3599.7", Some(3599)),
+            ("0", Some(0)),
+            ("-5", Some(0)),
+            ("\"-5\"", Some(0)),
+            ("18446744073709551615", Some(3600)),
+            ("1e300", Some(3600)),
+            ("7200", Some(3600)),
+            ("\"soon\"", None),
+            ("null", None),
+            ("{}", None),
+            ("true", None),
+        ];
+        for (json, expected) in cases {
+            let value: Value = serde_json::from_str(json).unwrap();
+            let expected = expected.map_or(Lifetime::Unknown, |s| {
+                Lifetime::Known(Duration::from_secs(s))
+            });
+            let got = Lifetime::read(Some(&value));
+            // Fractions of a second do not matter; compare whole seconds.
+            let got = match got {
+                Lifetime::Known(d) => Lifetime::Known(Duration::from_secs(d.as_secs())),
+                other => other,
+            };
+            assert_eq!(got, expected, "expires_in {json}");
+        }
+        assert_eq!(Lifetime::read(None), Lifetime::Unknown, "missing");
+    }
+
+    #[test]
+    fn a_token_is_reused_until_sixty_seconds_before_it_expires() {
+        let cases = [
+            (Lifetime::Known(Duration::from_secs(3599)), 3539),
+            (Lifetime::Known(Duration::from_secs(61)), 1),
+            (Lifetime::Known(Duration::from_secs(60)), 0),
+            (Lifetime::Known(Duration::from_secs(10)), 0),
+            (Lifetime::Known(Duration::ZERO), 0),
+            (Lifetime::Unknown, 300),
+        ];
+        for (lifetime, reusable) in cases {
             assert_eq!(
-                usable_for(Duration::from_secs(expires_in)),
-                Duration::from_secs(usable),
-                "expires_in {expires_in}"
+                lifetime.reusable_for(),
+                Duration::from_secs(reusable),
+                "{lifetime:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_token_without_a_usable_lifetime_serves_its_call_but_is_not_cached() {
+        let cache = TokenCache::default();
+        let first = cache.get(|| async { Ok(token("once", 30)) }).await.unwrap();
+        let second = cache
+            .get(|| async { Ok(token("again", 3599)) })
+            .await
+            .unwrap();
+        assert_eq!((first.expose(), second.expose()), ("once", "again"));
+        assert_eq!(cache.requests(), 2);
     }
 
     #[test]
