@@ -6,6 +6,7 @@ pub mod replay;
 pub mod reply;
 pub mod respond;
 pub mod signature;
+pub mod socket;
 pub mod users;
 
 /// Why an inbound request was not run: the inbound boundary's one error type.
