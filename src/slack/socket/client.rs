@@ -118,24 +118,21 @@ impl SocketModeClient {
                     }
                 } => {
                     opening = None;
-                    inner.connected.store(true, Ordering::Relaxed);
                     links.went_live(link, &inner)
                 }
                 Some((id, event)) = events_rx.recv() => links.on_event(id, event, &inner),
             };
-            for next in next {
-                match next {
+            for step in next {
+                match step {
                     Next::Refresh if opening.is_none() => {
                         opening = Some(inner.clone().open(Duration::ZERO, events_tx.clone()));
                     }
                     Next::Reconnect if opening.is_none() => {
-                        inner.connected.store(false, Ordering::Relaxed);
                         let delay = inner.backoff.next();
                         tracing::info!(retry_in = ?delay, "reconnecting to Slack");
                         opening = Some(inner.clone().open(delay, events_tx.clone()));
                     }
                     Next::Slowly => {
-                        inner.connected.store(false, Ordering::Relaxed);
                         let delay = backoff::slow(inner.fatal_retry);
                         // Replaces any link being opened: it would hit the same wall.
                         opening = Some(inner.clone().open(delay, events_tx.clone()));
@@ -144,14 +141,15 @@ impl SocketModeClient {
                 }
             }
             links.retiring.retain(|link| !link.is_finished());
+            inner
+                .connected
+                .store(links.live.is_some(), Ordering::Relaxed);
         }
         inner.connected.store(false, Ordering::Relaxed);
         // A link still being opened is dropped, which retires it.
         drop(opening);
         tracing::info!("closing Socket Mode");
-        let shared = &inner.shared;
-        // Draining acks, the close frame, and Slack's reply to it.
-        let budget = shared.ack_deadline + shared.pong_timeout * 3;
+        let budget = link::close_budget(&inner.shared);
         let mut all: Vec<Link> = links.live.take().into_iter().collect();
         all.append(&mut links.retiring);
         for link in &all {

@@ -54,7 +54,7 @@ impl SocketModeConfig {
             ack_deadline: Duration::from_millis(2500),
             connect_timeout: Duration::from_secs(10),
             backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(30),
             fatal_retry: Duration::from_secs(300),
         })
     }

@@ -105,6 +105,28 @@ impl Envelope {
         self.retry_reason.as_deref()
     }
 
+    /// A slash command's fields encoded as the HTTP form body Slack would have POSTed, so
+    /// the one decoder (`SlashCommand::parse`) serves both doors. `None` for other kinds.
+    pub fn slash_command_form(&self) -> Option<String> {
+        let EnvelopeKind::SlashCommand(fields) = &self.kind else {
+            return None;
+        };
+        let pairs: Vec<(&str, String)> = fields
+            .iter()
+            .filter_map(|(key, value)| {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    // A form has no nested values; Slack sends none for commands.
+                    _ => return None,
+                };
+                Some((key.as_str(), text))
+            })
+            .collect();
+        serde_urlencoded::to_string(pairs).ok()
+    }
+
     /// Whether Slack uses a payload in the ack (slash commands, view submissions). A payload
     /// returned for an envelope that does not accept one is dropped.
     pub fn accepts_response_payload(&self) -> bool {
@@ -114,7 +136,44 @@ impl Envelope {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::slack::SlashCommand;
+
+    #[test]
+    fn a_slash_command_envelope_decodes_like_the_http_form() {
+        let fields = json!({
+            "team_id": "T0001", "channel_id": "C0001", "user_id": "U0001",
+            "command": "/zoom", "text": "Design review 45m tomorrow 3pm & more",
+            "response_url": "https://hooks.slack.com/commands/T0001/1/abc",
+            "is_enterprise_install": false, "nested": {"ignored": true},
+        });
+        let envelope = Envelope::new(
+            EnvelopeId::parse("e1").unwrap(),
+            EnvelopeKind::SlashCommand(fields.as_object().unwrap().clone()),
+            0,
+            None,
+            true,
+        );
+        let form = envelope.slash_command_form().expect("a form");
+        let prefixes = ["https://hooks.slack.com/".to_owned()];
+        let command = SlashCommand::parse(form.as_bytes(), &prefixes).expect("decodes");
+        assert_eq!(command.text(), "Design review 45m tomorrow 3pm & more");
+        assert_eq!(command.user_id().as_str(), "U0001");
+        assert_eq!(command.command(), "/zoom");
+        assert!(form.contains("is_enterprise_install=false"), "{form}");
+        assert!(!form.contains("nested"), "{form}");
+
+        let event = Envelope::new(
+            EnvelopeId::parse("e2").unwrap(),
+            EnvelopeKind::EventsApi(json!({})),
+            0,
+            None,
+            false,
+        );
+        assert_eq!(event.slash_command_form(), None);
+    }
 
     #[test]
     fn envelope_ids_are_short_printable_tokens() {

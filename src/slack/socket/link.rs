@@ -26,6 +26,11 @@ pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// task before a retiring link stops waiting for them.
 const ACK_MARGIN: Duration = Duration::from_millis(500);
 
+/// The longest a retired link takes to end: draining acks, the close frame, Slack's reply.
+pub(crate) fn close_budget(shared: &Shared) -> Duration {
+    shared.ack_deadline + ACK_MARGIN + shared.pong_timeout.saturating_mul(3)
+}
+
 /// What every link of one client shares.
 pub(crate) struct Shared {
     pub handler: Box<dyn EnvelopeHandler>,
