@@ -1,6 +1,6 @@
 //! A fake Slack Socket Mode on loopback: `apps.connections.open` and the WebSocket links it hands out.
 //!
-//! Behaves as docs/reference slack.md describes Slack: the app-level token is checked, every
+//! Behaves as the reference's slack.md ("Socket Mode") describes Slack: the app-level token is checked, every
 //! URL is single-use (a second handshake with it is refused), each link starts with `hello`,
 //! and an envelope that was never acked can be redelivered with `retry_attempt + 1`. Tests
 //! drive it (send envelopes, duplicates, `disconnect`, abrupt drops, a link that goes silent,

@@ -7,6 +7,10 @@
 //! a `disconnect` warning opens the next link before the old one is let go, a dead link
 //! (dropped, or silent past the pong timeout) is replaced with jittered backoff, and a refused
 //! token or a disabled link is retried slowly. Slack's wire format stays in this module.
+//!
+//! Neither the app-level token nor a link URL's ticket is logged here. tungstenite itself
+//! logs the handshake request (ticket included) at `trace` through the `log` bridge, so keep
+//! `tungstenite` below trace in `RUST_LOG` in production.
 
 mod backoff;
 mod client;

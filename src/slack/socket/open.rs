@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::slack::socket::SocketModeError;
+use crate::slack::users::without_url;
 
 /// Where one link connects. The query holds a single-use ticket: it is never logged, and
 /// `Debug` shows the host only.
@@ -71,7 +72,7 @@ pub(crate) async fn open(
         .header("content-type", "application/x-www-form-urlencoded")
         .send()
         .await
-        .map_err(|e| SocketModeError::Network(describe(&e)))?;
+        .map_err(|e| SocketModeError::Network(without_url(e)))?;
     let status = response.status();
     if status.as_u16() == 429 {
         let retry_after = response
@@ -103,17 +104,6 @@ pub(crate) async fn open(
         return Err(SocketModeError::Api(error));
     }
     ConnectionUrl::parse(body.url.as_deref().ok_or(SocketModeError::Decode)?)
-}
-
-/// reqwest's messages include the URL; ours holds no secret, but keep lines short and uniform.
-fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "request failed".to_owned()
-    }
 }
 
 #[cfg(test)]
