@@ -9,6 +9,7 @@ pub mod replay;
 pub mod reply;
 pub mod respond;
 pub mod signature;
+pub mod socket;
 pub mod users;
 pub mod web;
 

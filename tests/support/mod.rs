@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fake_slack;
+pub mod fake_socket;
 pub mod fake_zoom;
 
 use std::collections::HashMap;
