@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use crate::app::{ConnectionLimits, descriptor_limit};
 use crate::command::Minutes;
 use crate::slack::respond::DeliveryPolicy;
+use crate::slack::socket::SocketModeConfig;
 use crate::time::Zone;
 
 /// Where operators find the configuration table.
@@ -29,8 +30,9 @@ const NEXT_STEPS: &str = "No Zoom app yet? Run `cargo run --release -- --dry-run
 pub struct Config {
     pub slack_signing_secret: SecretString,
     pub slack_bot_token: Option<SecretString>,
-    /// `xapp-…`: when set, commands arrive over Socket Mode instead of HTTP.
-    pub slack_app_token: Option<SecretString>,
+    /// Set by `SLACK_APP_TOKEN` (`xapp-…`): commands arrive over Socket Mode, and HTTP serves
+    /// only `/healthz` (and the endpoints, should Slack still be pointed at them).
+    pub socket_mode: Option<SocketModeConfig>,
     pub slack_api_url: String,
     pub slack_response_url_prefixes: Vec<String>,
     pub slack_allowed_team_ids: Option<BTreeSet<String>>,
@@ -200,6 +202,16 @@ impl Config {
             ids
         });
 
+        let socket_mode = match (&slack_app_token, &slack_api_url) {
+            (Some(token), Some(api_url)) => match SocketModeConfig::new(api_url, token.clone()) {
+                Ok(socket) => Some(socket),
+                Err(e) => {
+                    env.problems.push(format!("SLACK_APP_TOKEN: {e}"));
+                    None
+                }
+            },
+            _ => None,
+        };
         if !env.problems.is_empty() {
             return Err(ConfigError {
                 problems: env.problems,
@@ -209,7 +221,7 @@ impl Config {
         Ok(Config {
             slack_signing_secret: slack_signing_secret.unwrap_or_else(|| SecretString::from("")),
             slack_bot_token,
-            slack_app_token,
+            socket_mode,
             slack_api_url: slack_api_url.unwrap_or_default(),
             slack_response_url_prefixes: slack_response_url_prefixes.unwrap_or_default(),
             slack_allowed_team_ids,
@@ -381,7 +393,7 @@ mod tests {
     fn an_app_token_selects_socket_mode_and_a_wrong_one_is_named_not_echoed() {
         let mut vars = MINIMAL.to_vec();
         vars.push(("SLACK_APP_TOKEN", "xapp-1-A1-123-abc"));
-        assert!(config(&vars).unwrap().slack_app_token.is_some());
+        assert!(config(&vars).unwrap().socket_mode.is_some());
         let mut vars = MINIMAL.to_vec();
         vars.push(("SLACK_APP_TOKEN", "xoxb-oops-secret"));
         let text = config(&vars).unwrap_err().to_string();

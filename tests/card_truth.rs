@@ -211,7 +211,13 @@ async fn notes_go_only_to_the_person_who_typed_and_never_on_the_card() {
 async fn zoom_errors_say_what_happened() {
     let long = "x".repeat(5000);
     /// (case, endpoint that fails, its answer, words the message has, words it must not have)
-    type Case<'a> = (&'a str, Endpoint, ScriptedResponse, Vec<&'a str>, Vec<&'a str>);
+    type Case<'a> = (
+        &'a str,
+        Endpoint,
+        ScriptedResponse,
+        Vec<&'a str>,
+        Vec<&'a str>,
+    );
     let cases: Vec<Case> = vec![
         (
             "token endpoint 500",

@@ -15,6 +15,9 @@ use crate::time::Zone;
 /// The answer to a second delivery of the same command (and to a replayed request).
 pub const ALREADY_HANDLED: &str = "This command was already handled, so it was not run again.";
 
+/// The answer when the workspace is not on `SLACK_ALLOWED_TEAM_IDS`.
+pub const TEAM_NOT_ALLOWED: &str = "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.";
+
 const RESTARTING: &str = ":warning: The service is restarting, so nothing was created. Please run the command again in a moment.";
 
 const BUSY: &str = ":warning: I'm busy with too many meetings right now, so nothing was created. Please try again in a minute.";

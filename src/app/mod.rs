@@ -5,6 +5,7 @@ mod routes;
 mod schedule;
 mod server;
 mod shutdown;
+mod socket;
 mod state;
 
 use std::future::Future;
@@ -38,6 +39,8 @@ pub enum StartupError {
     },
     #[error("cannot build an HTTP client: {0}")]
     HttpClient(String),
+    #[error("cannot set up Socket Mode: {0}")]
+    SocketMode(String),
 }
 
 /// A service that is bound to its port and ready to run.
@@ -45,6 +48,8 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    /// Present in Socket Mode (`SLACK_APP_TOKEN`).
+    socket: Option<crate::slack::socket::SocketModeClient>,
     limits: ConnectionLimits,
     drain_timeout: Duration,
 }
@@ -60,10 +65,17 @@ pub async fn build(config: Config) -> Result<App, StartupError> {
             addr: config.bind,
             source,
         })?;
+    let socket = match config.socket_mode.clone() {
+        Some(socket_config) => {
+            Some(socket::client(&state, socket_config).map_err(StartupError::SocketMode)?)
+        }
+        None => None,
+    };
     Ok(App {
         listener,
         router,
         state,
+        socket,
         limits: ConnectionLimits {
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
@@ -122,6 +134,9 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         self.log_startup();
+        // Socket Mode connects now and stays connected until the background work has drained,
+        // so envelopes arriving during the drain are still answered (with "restarting").
+        let socket = self.socket.map(|client| client.spawn());
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
@@ -137,6 +152,11 @@ impl App {
         .await;
         tracing::info!("stopped accepting requests; finishing background work");
         self.state.drain(deadline).await;
+        if let Some(socket) = socket
+            && let Err(e) = socket.close().await
+        {
+            tracing::error!(error = %e, "Socket Mode did not close cleanly");
+        }
         tracing::info!("shut down");
         Ok(())
     }

@@ -118,10 +118,7 @@ impl IntoResponse for Rejection {
             }
             Rejection::TeamNotAllowed => {
                 tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
-                Json(Reply::ephemeral(
-                    "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.",
-                ))
-                .into_response()
+                Json(Reply::ephemeral(handler::TEAM_NOT_ALLOWED)).into_response()
             }
         }
     }

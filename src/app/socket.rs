@@ -1,0 +1,60 @@
+//! The Socket Mode door: envelopes from Slack's WebSocket go to the same handlers as HTTP
+//! requests, and their immediate answers go back in the acks.
+
+use serde_json::Value;
+
+use crate::app::handler;
+use crate::app::state::AppState;
+use crate::slack::socket::{Envelope, EnvelopeKind, SocketModeClient, SocketModeConfig};
+use crate::slack::{Reply, SlashCommand};
+
+/// A client that hands every envelope to `state`'s handlers.
+pub fn client(state: &AppState, config: SocketModeConfig) -> Result<SocketModeClient, String> {
+    let state = state.clone();
+    let handler = move |envelope: Envelope| {
+        let state = state.clone();
+        async move { answer(&state, envelope).await }
+    };
+    SocketModeClient::new(config, handler).map_err(|e| e.to_string())
+}
+
+/// The ack payload for one envelope. The authenticated socket is the trust boundary here (no
+/// request signature), so only the workspace rule and the payload's own shape are checked.
+async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
+    match envelope.kind() {
+        EnvelopeKind::SlashCommand(_) => {
+            let form = envelope.slash_command_form()?;
+            let command = match SlashCommand::parse(form.as_bytes(), state.response_url_prefixes())
+            {
+                Ok(command) => command,
+                Err(e) => {
+                    tracing::warn!(error = %e, envelope = envelope.id().as_str(), "rejected: malformed slash-command envelope");
+                    return None;
+                }
+            };
+            let span = tracing::info_span!(
+                "envelope",
+                id = envelope.id().as_str(),
+                retry = envelope.retry_attempt(),
+                team = command.team_id().as_str(),
+                user = command.user_id().as_str(),
+                channel = command.channel_id().as_str(),
+            );
+            let reply = tracing::Instrument::instrument(
+                async {
+                    if !state.team_allowed(command.team_id().as_str()) {
+                        tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
+                        return Reply::ephemeral(handler::TEAM_NOT_ALLOWED);
+                    }
+                    handler::handle(state, command).await
+                },
+                span,
+            )
+            .await;
+            serde_json::to_value(reply).ok()
+        }
+        EnvelopeKind::Interactive(_) | EnvelopeKind::EventsApi(_) | EnvelopeKind::Other { .. } => {
+            None
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The whole service in Socket Mode: envelopes from a loopback fake of Slack's WebSocket reach
+//! the same handler as HTTP, acks carry the immediate reply, and cards reach the response_url.
+
+mod support;
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use slack_zoom::slack::socket::SocketModeConfig;
+use support::fake_socket::{APP_TOKEN, Event, FakeSocket, OutEnvelope};
+use support::fake_zoom::FakeZoomOptions;
+use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, spawn_app_with_config};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn spawn(zoom: FakeZoomOptions) -> (TestApp, FakeSocket) {
+    let socket = FakeSocket::start().await;
+    let api_url = socket.api_url();
+    let app = spawn_app_with_config(
+        zoom,
+        |_, _| {},
+        move |config| {
+            let mut socket =
+                SocketModeConfig::new(&api_url, SecretString::from(APP_TOKEN)).unwrap();
+            socket.backoff_base = Duration::from_millis(5);
+            socket.backoff_max = Duration::from_millis(50);
+            config.socket_mode = Some(socket);
+            config.drain_timeout = Duration::from_secs(15);
+        },
+    )
+    .await;
+    assert!(
+        socket.wait_for_connections(1, WAIT).await,
+        "the service connects"
+    );
+    (app, socket)
+}
+
+/// A slash-command envelope like Slack's, answering to a fake hook named `name`.
+fn command(app: &TestApp, envelope_id: &str, name: &str, text: &str) -> (OutEnvelope, String) {
+    let response_url = app.slack.response_url(name);
+    let payload = json!({
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "acme",
+        "channel_id": CHANNEL_ID,
+        "channel_name": "general",
+        "user_id": USER_ID,
+        "user_name": "ada",
+        "command": "/zoom",
+        "text": text,
+        "api_app_id": "A0001",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": format!("1.2.{name}"),
+    });
+    (
+        OutEnvelope::new(envelope_id, "slash_commands", payload, true),
+        response_url,
+    )
+}
+
+fn cards_to(app: &TestApp, url: &str) -> Vec<Value> {
+    let path = url.split_once("/hooks/").unwrap().1.to_owned();
+    app.slack
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.path.ends_with(&path))
+        .map(|d| d.body)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_slash_command_envelope_is_acked_with_the_reply_and_the_card_is_posted() {
+    let (app, socket) = spawn(FakeZoomOptions::default()).await;
+    let (envelope, url) = command(&app, "env-1", "one", "Sync 30m tomorrow 10am");
+    socket.send(1, &envelope);
+    let ack = socket.wait_for_ack("env-1", WAIT).await.expect("acked");
+    let payload = ack.payload.expect("the ack carries the immediate reply");
+    assert_eq!(payload["response_type"], "ephemeral");
+    assert!(
+        payload["text"]
+            .as_str()
+            .unwrap()
+            .contains("Scheduling *Sync*"),
+        "{payload}"
+    );
+    app.slack.wait_for_deliveries(1, WAIT).await;
+    let cards = cards_to(&app, &url);
+    assert_eq!(cards.len(), 1);
+    assert_eq!(cards[0]["response_type"], "in_channel");
+    assert_eq!(app.zoom.create_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn help_and_refusals_come_back_in_the_ack() {
+    let (app, socket) = spawn(FakeZoomOptions::default()).await;
+    for (id, text, needle) in [
+        ("h", "help", "Schedule a Zoom meeting"),
+        ("r", "Sync 45x tomorrow 3pm", "`45x`"),
+    ] {
+        let (envelope, _) = command(&app, id, id, text);
+        socket.send(1, &envelope);
+        let ack = socket.wait_for_ack(id, WAIT).await.expect("acked");
+        let text = ack.payload.unwrap()["text"].as_str().unwrap().to_owned();
+        assert!(text.contains(needle), "{id}: {text}");
+    }
+    assert!(app.zoom.create_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_redelivered_envelope_never_creates_a_second_meeting() {
+    let (app, socket) = spawn(FakeZoomOptions::default()).await;
+    let (envelope, url) = command(&app, "env-dup", "dup", "Sync 30m tomorrow 10am");
+    socket.send(1, &envelope);
+    socket.send(1, &envelope.clone().retried(1, "timeout"));
+    // Slack may also redeliver under a new envelope id (another connection): the same
+    // trigger_id is still the same command.
+    let mut renamed = envelope.clone().retried(2, "timeout");
+    renamed.envelope_id = "env-dup-2".into();
+    socket.send(1, &renamed);
+    assert_eq!(socket.wait_for_acks("env-dup", 2, WAIT).await.len(), 2);
+    let renamed_ack = socket.wait_for_ack("env-dup-2", WAIT).await.unwrap();
+    assert!(
+        renamed_ack.payload.unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .contains("already handled")
+    );
+    app.slack.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(app.zoom.create_requests().len(), 1, "one meeting");
+    assert_eq!(cards_to(&app, &url).len(), 1, "one card");
+}
+
+#[tokio::test]
+async fn after_a_refresh_and_a_dropped_link_commands_still_arrive() {
+    let (app, socket) = spawn(FakeZoomOptions::default()).await;
+    socket.disconnect(1, "refresh_requested");
+    assert!(socket.wait_for_connections(2, WAIT).await, "a new link");
+    let (envelope, _) = command(&app, "after-refresh", "a", "One 30m tomorrow 10am");
+    socket.send(2, &envelope);
+    assert!(socket.wait_for_ack("after-refresh", WAIT).await.is_some());
+    socket.drop_connection(2);
+    assert!(socket.wait_for_connections(3, WAIT).await, "reconnected");
+    let (envelope, _) = command(&app, "after-drop", "b", "Two 30m tomorrow 10am");
+    socket.send(3, &envelope);
+    assert!(socket.wait_for_ack("after-drop", WAIT).await.is_some());
+    app.slack.wait_for_deliveries(2, WAIT).await;
+    assert_eq!(app.zoom.create_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn sigterm_closes_the_socket_after_the_background_work_drains() {
+    let slow = FakeZoomOptions {
+        create_latency: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let (mut app, socket) = spawn(slow).await;
+    let (envelope, url) = command(&app, "slow", "slow", "Sync 30m tomorrow 10am");
+    socket.send(1, &envelope);
+    assert!(socket.wait_for_ack("slow", WAIT).await.is_some());
+    assert!(app.zoom.wait_for_creates(1, WAIT).await);
+    app.shutdown().await.unwrap();
+    assert_eq!(
+        cards_to(&app, &url).len(),
+        1,
+        "the card went out before the close"
+    );
+    assert!(socket.client_closed(1), "a close frame reached Slack");
+    let closed_at = socket
+        .position(&Event::ClientClosed { connection: 1 })
+        .expect("closed");
+    let acked_at = socket
+        .position(&Event::Acked {
+            connection: 1,
+            envelope_id: "slow".into(),
+        })
+        .expect("acked");
+    assert!(acked_at < closed_at);
+}
