@@ -92,7 +92,14 @@ fn the_http_manifest_points_the_command_at_the_service() {
     assert_eq!(m["settings"]["socket_mode_enabled"], false);
     assert_eq!(
         bot_scopes(&m),
-        ["commands", "users:read", "users:read.email"]
+        ["commands", "users:read", "users:read.email", "chat:write"]
+    );
+    let interactivity = &m["settings"]["interactivity"];
+    assert_eq!(interactivity["is_enabled"], true);
+    let url = interactivity["request_url"].as_str().unwrap();
+    assert!(
+        url.contains("REPLACE-WITH-YOUR-HOST") && url.ends_with("/slack/interactions"),
+        "{url}"
     );
 }
 
