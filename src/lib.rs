@@ -3,12 +3,14 @@
 //! Data flows one way through these modules:
 //! HTTP request → [`slack`] (verified [`slack::SlashCommand`]) → [`command`] (typed
 //! [`command::MeetingRequest`], using [`time`]) → [`zoom`] → [`slack`] reply.
-//! [`app`] wires them into a running service; [`config`] reads the environment.
+//! [`app`] wires them into a running service; [`config`] reads the environment; [`store`] keeps
+//! meetings, claims, notices and the card outbox in SQLite or PostgreSQL.
 
 pub mod app;
 pub mod cache;
 pub mod command;
 pub mod config;
 pub mod slack;
+pub mod store;
 pub mod time;
 pub mod zoom;
