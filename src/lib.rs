@@ -3,8 +3,9 @@
 //! Data flows one way through these modules:
 //! HTTP request → [`slack`] (verified [`slack::SlashCommand`]) → [`command`] (typed
 //! [`command::MeetingRequest`], using [`time`]) → [`zoom`] → [`slack`] reply.
-//! [`app`] wires them into a running service; [`config`] reads the environment;
-//! [`explain`] is `slack-zoom try`, the same path without Slack or Zoom.
+//! [`app`] wires them into a running service; [`config`] reads the environment; [`store`] keeps
+//! meetings, claims, notices and the card outbox in SQLite or PostgreSQL; [`explain`] is
+//! `slack-zoom try`, the same path without Slack or Zoom.
 
 pub mod app;
 pub mod cache;
@@ -12,5 +13,6 @@ pub mod command;
 pub mod config;
 pub mod explain;
 pub mod slack;
+pub mod store;
 pub mod time;
 pub mod zoom;

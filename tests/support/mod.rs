@@ -1,9 +1,10 @@
-//! Test support: spawn the real service on 127.0.0.1:0 against loopback fakes, and sign requests like Slack.
+//! Test support: spawn the real service on 127.0.0.1:0 against loopback fakes, sign requests like Slack, run a real PostgreSQL.
 #![allow(dead_code)]
 
 pub mod fake_slack;
 pub mod fake_socket;
 pub mod fake_zoom;
+pub mod postgres;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

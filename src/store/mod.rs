@@ -1,0 +1,223 @@
+//! The durable store: meetings, exactly-once claims, start notices and the card outbox, on SQLite or PostgreSQL.
+//!
+//! [`Store::open`] takes `sqlite://path` (one process; the file is created if missing) or
+//! `postgres://…` (several replicas), migrates the schema and is ready. Every record is a
+//! domain fact (ids as strings, instants as `DateTime<Utc>`), never a Slack or Zoom wire format.
+//!
+//! # One interface, two engines
+//!
+//! [`Store`] holds an enum over the two connection pools rather than a trait object. The set of
+//! engines is closed and known at compile time, so an enum keeps every call statically
+//! dispatched (no boxed futures), keeps `Store` a plain cheap `Clone`, and lets each operation
+//! keep its SQL for both engines in one place. Most statements are a single text both engines
+//! run (both take `$1` placeholders, `ON CONFLICT`, `RETURNING` and partial indexes); the
+//! `with_pool!`/`in_transaction!` macros expand one body per engine, so only the instant
+//! encoding differs (see `instant.rs`). Where the dialects do differ — PostgreSQL's
+//! `FOR UPDATE SKIP LOCKED`, SQLite's `BEGIN IMMEDIATE` — the two texts sit side by side.
+//! sqlx's `Any` driver was not used: it cannot bind chrono instants, and it would hide exactly
+//! the locking clauses that make claims safe across replicas.
+//!
+//! # Pools
+//!
+//! SQLite: one connection, WAL, `synchronous=FULL`, foreign keys on, a 5 s busy timeout.
+//! SQLite admits one writer at a time; with several connections, writers in one process would
+//! contend through SQLite's sleeping busy handler, whereas one connection queues them fairly in
+//! the pool, and every statement here is short. WAL still lets other processes (a backup, an
+//! operator's `sqlite3`) read meanwhile. FULL because the outbox must survive a power cut.
+//!
+//! PostgreSQL: up to 10 connections per replica; claims use row locks with `SKIP LOCKED`, so
+//! replicas never wait on each other's claimed rows.
+
+mod claims;
+mod error;
+mod instant;
+mod meetings;
+mod notices;
+mod open;
+mod outbox;
+
+use std::fmt;
+
+use sqlx::{PgPool, SqlitePool};
+
+pub use claims::Claims;
+pub use error::{Engine, StoreError};
+pub use meetings::{
+    CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings, NewMeetingRecord,
+    RescheduleOutcome, Schedule,
+};
+pub use notices::{DueNotice, DueNotices, NoticeId, Notices};
+pub use outbox::{CardPost, NewCardPost, Outbox, OutboxId};
+
+/// The service's storage: cheap to clone (the pools are shared), safe to use from many tasks.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    /// The database, described without secrets, for errors and logs.
+    target: std::sync::Arc<str>,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` once per engine: `$pool` is that engine's pool, `$at` converts a
+/// `DateTime<Utc>` to its instant column type and `$I` names that type (for row structs).
+/// `$body` may use `?` on `sqlx::Error`; the whole evaluates to `Result<_, sqlx::Error>`.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident, $at:ident: $I:ident| $body:block) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $I = i64;
+                #[allow(unused_variables)]
+                let $at = $crate::store::instant::sqlite;
+                async { Ok::<_, sqlx::Error>($body) }.await
+            }
+            $crate::store::Pool::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $I = chrono::DateTime<chrono::Utc>;
+                #[allow(unused_variables)]
+                let $at = $crate::store::instant::postgres;
+                async { Ok::<_, sqlx::Error>($body) }.await
+            }
+        }
+    };
+}
+
+/// Like `with_pool!`, inside a transaction that commits when `$body` succeeds (and rolls back
+/// when it returns early with an error). On SQLite the transaction is `BEGIN IMMEDIATE`: it
+/// takes the write lock up front, so it never has to upgrade a read snapshot, which SQLite
+/// refuses with `SQLITE_BUSY` instead of waiting when another connection wrote meanwhile.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident, $at:ident: $I:ident| $body:block) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite(pool) => {
+                #[allow(dead_code)]
+                type $I = i64;
+                #[allow(unused_variables)]
+                let $at = $crate::store::instant::sqlite;
+                async {
+                    let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                    let out = $body;
+                    $tx.commit().await?;
+                    Ok::<_, sqlx::Error>(out)
+                }
+                .await
+            }
+            $crate::store::Pool::Postgres(pool) => {
+                #[allow(dead_code)]
+                type $I = chrono::DateTime<chrono::Utc>;
+                #[allow(unused_variables)]
+                let $at = $crate::store::instant::postgres;
+                async {
+                    let mut $tx = pool.begin().await?;
+                    let out = $body;
+                    $tx.commit().await?;
+                    Ok::<_, sqlx::Error>(out)
+                }
+                .await
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, with_pool};
+
+impl Store {
+    /// Opens `url` (`sqlite://path` or `postgres://…`) and applies every pending migration.
+    ///
+    /// Fails with a message naming the engine, the database (without password) and what went
+    /// wrong: an unreachable server, an unwritable path, a schema migrated by a newer build.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        open::open(url).await
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The database, described without secrets (a path, or `postgres://user@host:port/db`).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// A round trip to the database, for readiness checks. Bounded by the pool's acquire
+    /// timeout (5 s) when the database is unreachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, |pool, _at: I| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        })
+        .map_err(|e| self.query_error("answer a ping", e))
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub fn meetings(&self) -> Meetings<'_> {
+        Meetings::new(self)
+    }
+
+    pub fn claims(&self) -> Claims<'_> {
+        Claims::new(self)
+    }
+
+    pub fn notices(&self) -> Notices<'_> {
+        Notices::new(self)
+    }
+
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox::new(self)
+    }
+
+    fn query_error(&self, operation: &'static str, source: sqlx::Error) -> StoreError {
+        StoreError::Query {
+            engine: self.engine(),
+            operation,
+            source,
+        }
+    }
+
+    fn corrupt(&self, what: &'static str, detail: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            engine: self.engine(),
+            what,
+            detail: detail.into(),
+        }
+    }
+
+    /// Reads an instant column back, or says which one was unreadable.
+    fn instant<S: instant::Stamp>(
+        &self,
+        what: &'static str,
+        column: S,
+    ) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+        column
+            .to_utc()
+            .ok_or_else(|| self.corrupt(what, "the instant is out of range"))
+    }
+
+    /// A `u32` count from an INTEGER column.
+    fn count(&self, what: &'static str, column: i32) -> Result<u32, StoreError> {
+        u32::try_from(column).map_err(|_| self.corrupt(what, format!("{column} is negative")))
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("engine", &self.engine())
+            .field("target", &self.target)
+            .finish()
+    }
+}

@@ -1,0 +1,297 @@
+//! The durable card outbox: once Zoom has answered, a row with what is needed to post the card, claimed by one replica at a time.
+//!
+//! A row is `pending` until it is `posted` or `abandoned`. A pending row may be claimed from
+//! `available_at`: when enqueued, when a claim's lease lapses, or at the time a release asked
+//! for. Claiming moves `available_at` to the end of the lease, so one column answers "may
+//! anyone take this now?" and one index serves the claim.
+//!
+//! The row holds no passcode (the store never does): whoever posts the card reads the meeting
+//! from [`super::Meetings::get`] and, if the card shows a passcode, asks Zoom for it.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::error::{zoom_id_column, zoom_id_value};
+use super::instant::{self, Stamp};
+use super::{Engine, Store, StoreError, with_pool};
+
+/// An outbox row's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutboxId(i64);
+
+impl OutboxId {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for OutboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A card to post, as enqueued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCardPost {
+    /// The meeting the card shows; it must be stored already.
+    pub zoom_id: u64,
+    pub team_id: String,
+    pub channel_id: String,
+    /// The Slack user who ran the command.
+    pub user_id: String,
+    /// Where to post; re-check it against the allowed prefixes before posting.
+    pub response_url: String,
+    /// When Slack stops accepting posts to `response_url` (30 minutes after the command).
+    pub response_url_expires_at: DateTime<Utc>,
+    /// Plain sentences for the invoker (already in their language, not Slack markup).
+    pub notes: Vec<String>,
+    /// The invoker's locale, such as `en-US`, when known.
+    pub locale: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A pending card claimed by [`Outbox::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardPost {
+    pub id: OutboxId,
+    pub zoom_id: u64,
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    pub response_url: String,
+    pub response_url_expires_at: DateTime<Utc>,
+    pub notes: Vec<String>,
+    pub locale: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// How many times it has been claimed, this claim included.
+    pub attempts: u32,
+    /// What the last release said went wrong, if any.
+    pub last_error: Option<String>,
+}
+
+/// The card outbox table; from [`Store::outbox`].
+pub struct Outbox<'s> {
+    store: &'s Store,
+}
+
+#[derive(sqlx::FromRow)]
+struct CardRow<I> {
+    id: i64,
+    zoom_id: i64,
+    team_id: String,
+    channel_id: String,
+    user_id: String,
+    response_url: String,
+    response_url_expires_at: I,
+    notes: String,
+    locale: Option<String>,
+    created_at: I,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+const CLAIM_SQLITE: &str = "UPDATE card_outbox \
+     SET claimed_by = $1, available_at = $3, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM card_outbox WHERE state = 'pending' AND available_at <= $2 \
+     ORDER BY available_at, id LIMIT $4) \
+     RETURNING id, zoom_id, team_id, channel_id, user_id, response_url, \
+     response_url_expires_at, notes, locale, created_at, attempts, last_error";
+const CLAIM_POSTGRES: &str = "UPDATE card_outbox \
+     SET claimed_by = $1, available_at = $3, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM card_outbox WHERE state = 'pending' AND available_at <= $2 \
+     ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, zoom_id, team_id, channel_id, user_id, response_url, \
+     response_url_expires_at, notes, locale, created_at, attempts, last_error";
+
+impl<'s> Outbox<'s> {
+    pub(super) fn new(store: &'s Store) -> Self {
+        Self { store }
+    }
+
+    /// Adds a card to post, available at once. Fails with [`StoreError::UnknownMeeting`] when
+    /// its meeting is not stored.
+    pub async fn enqueue(&self, card: &NewCardPost) -> Result<OutboxId, StoreError> {
+        let zoom_id = zoom_id_column(card.zoom_id)?;
+        let notes = serde_json::to_string(&card.notes)
+            .map_err(|e| self.store.corrupt("card notes", e.to_string()))?;
+        let inserted = with_pool!(self.store, |pool, at: I| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO card_outbox (zoom_id, team_id, channel_id, user_id, response_url, \
+                 response_url_expires_at, notes, locale, state, available_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9) RETURNING id",
+            )
+            .bind(zoom_id)
+            .bind(&card.team_id)
+            .bind(&card.channel_id)
+            .bind(&card.user_id)
+            .bind(&card.response_url)
+            .bind(at(card.response_url_expires_at))
+            .bind(&notes)
+            .bind(card.locale.as_deref())
+            .bind(at(card.created_at))
+            .fetch_one(pool)
+            .await?
+        });
+        match inserted {
+            Ok(id) => Ok(OutboxId(id)),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                Err(StoreError::UnknownMeeting {
+                    engine: self.store.engine(),
+                    zoom_id: card.zoom_id,
+                    operation: "enqueueing its card",
+                })
+            }
+            Err(e) => Err(self.store.query_error("enqueue a card", e)),
+        }
+    }
+
+    /// Claims up to `limit` pending cards that nobody holds (never claimed, lease lapsed, or
+    /// retry time reached), leasing them to `owner` until `now + lease`, oldest first. Each is
+    /// claimed by exactly one caller across replicas. Rows whose `response_url` has expired
+    /// are returned too: the caller decides (another way to post, or [`Outbox::abandon`]).
+    ///
+    /// Make the lease longer than a post can take: a lapsed lease lets another replica post
+    /// the same card.
+    pub async fn claim(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<CardPost>, StoreError> {
+        let lease_until = instant::after(now, lease);
+        let sql = match self.store.engine() {
+            Engine::Sqlite => CLAIM_SQLITE,
+            Engine::Postgres => CLAIM_POSTGRES,
+        };
+        let rows = with_pool!(self.store, |pool, at: I| {
+            sqlx::query_as::<_, CardRow<I>>(sql)
+                .bind(owner)
+                .bind(at(now))
+                .bind(at(lease_until))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| self.card(row))
+                .collect::<Vec<_>>()
+        })
+        .map_err(|e| self.store.query_error("claim cards to post", e))?;
+        let mut cards = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
+        cards.sort_by_key(|c| (c.created_at, c.id));
+        Ok(cards)
+    }
+
+    /// Marks a card posted. `false` when it was no longer pending.
+    pub async fn complete(&self, id: OutboxId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.finish(id, at, "posted", None)
+            .await
+            .map_err(|e| self.store.query_error("mark a card posted", e))
+    }
+
+    /// Gives up on a card for good (e.g. its `response_url` expired), recording why, so it
+    /// leaves the queue without being lost silently. `false` when it was no longer pending.
+    pub async fn abandon(
+        &self,
+        id: OutboxId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, at, "abandoned", Some(reason))
+            .await
+            .map_err(|e| self.store.query_error("abandon a card", e))
+    }
+
+    /// Hands a claimed card back to be tried again from `retry_at`, recording `error`. Only
+    /// its current owner may: `false` when `owner` no longer holds it (its lease lapsed and
+    /// another replica claimed it) or it is no longer pending.
+    pub async fn release(
+        &self,
+        id: OutboxId,
+        owner: &str,
+        retry_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE card_outbox SET claimed_by = NULL, available_at = $3, last_error = $4 \
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(owner)
+            .bind(at(retry_at))
+            .bind(error)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("release a card", e))
+    }
+
+    /// How long the oldest pending card has waited at `now` (zero if its creation time is
+    /// ahead of `now`); `None` when nothing is pending. For a queue-age metric.
+    pub async fn oldest_pending_age(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, StoreError> {
+        let oldest = with_pool!(self.store, |pool, at: I| {
+            sqlx::query_scalar::<_, Option<I>>(
+                "SELECT MIN(created_at) FROM card_outbox WHERE state = 'pending'",
+            )
+            .fetch_one(pool)
+            .await?
+            .map(|at| self.store.instant("card creation time", at))
+        })
+        .map_err(|e| self.store.query_error("measure the outbox", e))?
+        .transpose()?;
+        Ok(oldest.map(|created| (now - created).to_std().unwrap_or(Duration::ZERO)))
+    }
+
+    async fn finish(
+        &self,
+        id: OutboxId,
+        when: DateTime<Utc>,
+        state: &'static str,
+        reason: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE card_outbox SET state = $2, finished_at = $3, claimed_by = NULL, \
+                 last_error = COALESCE($4, last_error) WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(state)
+            .bind(at(when))
+            .bind(reason)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+    }
+
+    fn card<I: Stamp>(&self, row: CardRow<I>) -> Result<CardPost, StoreError> {
+        let store = self.store;
+        let notes: Vec<String> = serde_json::from_str(&row.notes)
+            .map_err(|e| store.corrupt("card notes", e.to_string()))?;
+        Ok(CardPost {
+            id: OutboxId(row.id),
+            zoom_id: zoom_id_value(store.engine(), row.zoom_id)?,
+            team_id: row.team_id,
+            channel_id: row.channel_id,
+            user_id: row.user_id,
+            response_url: row.response_url,
+            response_url_expires_at: store
+                .instant("response_url expiry", row.response_url_expires_at)?,
+            notes,
+            locale: row.locale,
+            created_at: store.instant("card creation time", row.created_at)?,
+            attempts: store.count("card attempts", row.attempts)?,
+            last_error: row.last_error,
+        })
+    }
+}

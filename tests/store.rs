@@ -1,0 +1,1403 @@
+//! The store on both engines: every case runs against a fresh SQLite file and a fresh PostgreSQL database.
+//!
+//! `on_both_engines!` turns each `async fn case(db: &TestDb)` into `on_sqlite::case` and
+//! `on_postgres::case`; assertion messages name the engine (`{db}`) and the table row.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use slack_zoom::store::{
+    CancelOutcome, CardLocation, CardPost, DueNotice, Engine, MeetingRecord, MeetingState,
+    NewCardPost, NewMeetingRecord, RescheduleOutcome, Schedule, Store, StoreError,
+};
+use sqlx::{Connection, PgConnection, SqliteConnection};
+use support::postgres;
+use tokio::task::JoinSet;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated database of one engine, with the store opened on it.
+struct TestDb {
+    kind: Kind,
+    url: String,
+    store: Store,
+    _scratch: Option<Scratch>,
+}
+
+impl fmt::Display for TestDb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+        })
+    }
+}
+
+impl TestDb {
+    async fn start(kind: Kind) -> TestDb {
+        let (url, scratch) = match kind {
+            Kind::Sqlite => {
+                let scratch = Scratch::new();
+                let url = format!("sqlite://{}", scratch.path("store.db").display());
+                (url, Some(scratch))
+            }
+            Kind::Postgres => (postgres::server().fresh_database().await, None),
+        };
+        let store = Store::open(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: open {url}: {e}"));
+        TestDb {
+            kind,
+            url,
+            store,
+            _scratch: scratch,
+        }
+    }
+
+    /// Another store on the same database: its own pool, as a second replica (or a restart).
+    async fn replica(&self) -> Store {
+        Store::open(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("{self}: open a second store: {e}"))
+    }
+
+    /// Runs SQL on the database directly, bypassing the store (to tamper with it).
+    async fn execute(&self, sqlite: &'static str, postgres: &'static str) {
+        let result = match self.kind {
+            Kind::Sqlite => {
+                let mut c = SqliteConnection::connect(&self.url).await.unwrap();
+                let r = sqlx::query(sqlite).execute(&mut c).await.map(drop);
+                let _ = c.close().await;
+                r
+            }
+            Kind::Postgres => {
+                let mut c = PgConnection::connect(&self.url).await.unwrap();
+                let r = sqlx::query(postgres).execute(&mut c).await.map(drop);
+                let _ = c.close().await;
+                r
+            }
+        };
+        result.unwrap_or_else(|e| panic!("{self}: direct SQL: {e}"));
+    }
+
+    /// Every (table, column) of the schema.
+    async fn columns(&self) -> Vec<(String, String)> {
+        match self.kind {
+            Kind::Sqlite => {
+                let mut c = SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_as(
+                    "SELECT m.name, p.name FROM sqlite_master AS m \
+                     JOIN pragma_table_info(m.name) AS p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+            }
+            Kind::Postgres => {
+                let mut c = PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_as(
+                    "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                     WHERE table_schema = 'public'",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+            }
+        }
+    }
+
+    async fn insert(&self, meeting: &NewMeetingRecord) {
+        let inserted = self
+            .store
+            .meetings()
+            .insert(meeting)
+            .await
+            .unwrap_or_else(|e| panic!("{self}: insert {}: {e}", meeting.zoom_id));
+        assert!(inserted, "{self}: meeting {} was new", meeting.zoom_id);
+    }
+}
+
+/// Declares each case once per engine.
+macro_rules! on_both_engines {
+    ($($case:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = super::TestDb::start(super::Kind::Sqlite).await;
+                    super::$case(&db).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = super::TestDb::start(super::Kind::Postgres).await;
+                    super::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_engines!(
+    every_field_of_a_meeting_round_trips,
+    instants_are_kept_to_the_microsecond,
+    inserting_a_zoom_id_again_keeps_the_first_record,
+    a_zoom_id_too_large_for_the_column_is_refused_and_never_found,
+    an_unknown_meeting_is_absent_and_cannot_be_changed,
+    the_card_location_is_recorded,
+    cancelling_records_who_and_when_once,
+    rescheduling_moves_the_meeting_and_records_when,
+    upcoming_lists_one_users_live_meetings_by_start,
+    no_column_can_hold_a_passcode_or_a_start_url,
+    a_key_is_won_by_its_first_live_claim_only,
+    purging_deletes_only_expired_keys_and_at_most_the_limit,
+    replicas_racing_for_the_same_keys_win_each_once,
+    a_due_notice_is_claimed_once_until_its_lease_lapses,
+    a_notice_overdue_beyond_the_grace_is_dropped_and_reported_once,
+    a_leased_notice_is_not_dropped_while_its_lease_lives,
+    scheduling_a_notice_again_replaces_the_pending_one,
+    a_cancelled_meeting_has_no_notices,
+    rescheduling_replaces_the_start_notice,
+    due_notices_come_most_overdue_first_within_the_limit,
+    replicas_racing_for_due_notices_claim_each_once,
+    every_field_of_a_card_round_trips,
+    a_card_is_claimed_once_until_its_lease_lapses,
+    a_released_card_returns_at_its_retry_time_and_only_its_owner_may_release_it,
+    posted_and_abandoned_cards_leave_the_queue,
+    the_oldest_pending_age_follows_the_queue,
+    replicas_racing_for_cards_claim_each_once,
+    ping_answers_while_the_database_is_up,
+    a_reopened_database_keeps_its_rows,
+    a_database_migrated_by_a_newer_build_is_refused,
+    a_database_whose_migration_was_modified_is_refused,
+);
+
+/// A directory removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "slack-zoom-store-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: fixed instants, so no test depends on the clock.
+
+/// `minutes` after Monday 2030-01-07 09:00 UTC.
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 7, 9, 0, 0).unwrap() + TimeDelta::minutes(minutes)
+}
+
+fn secs(s: i64) -> TimeDelta {
+    TimeDelta::seconds(s)
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A meeting of `user` in team T1 starting `start` minutes after [`at`]`(0)`.
+fn meeting(zoom_id: u64, user: &str, start: i64, duration_minutes: u32) -> NewMeetingRecord {
+    NewMeetingRecord {
+        zoom_id,
+        team_id: "T1".into(),
+        channel_id: "C1".into(),
+        scheduled_by: user.into(),
+        topic: format!("Meeting {zoom_id}"),
+        schedule: Schedule {
+            start: at(start),
+            duration_minutes,
+            zone: "Europe/Berlin".into(),
+        },
+        join_url: format!("https://zoom.us/j/{zoom_id}"),
+        host: "host@example.com".into(),
+        recurrence: None,
+        card: None,
+        created_at: at(-120),
+    }
+}
+
+/// What the store should return for a freshly inserted `new`.
+fn record_of(new: &NewMeetingRecord) -> MeetingRecord {
+    MeetingRecord {
+        zoom_id: new.zoom_id,
+        team_id: new.team_id.clone(),
+        channel_id: new.channel_id.clone(),
+        scheduled_by: new.scheduled_by.clone(),
+        topic: new.topic.clone(),
+        schedule: new.schedule.clone(),
+        join_url: new.join_url.clone(),
+        host: new.host.clone(),
+        recurrence: new.recurrence.clone(),
+        card: new.card.clone(),
+        state: MeetingState::Scheduled,
+        created_at: new.created_at,
+        moved_at: None,
+    }
+}
+
+/// A card for meeting `zoom_id`, enqueued `created` minutes after [`at`]`(0)`.
+fn card(zoom_id: u64, created: i64) -> NewCardPost {
+    NewCardPost {
+        zoom_id,
+        team_id: "T1".into(),
+        channel_id: "C1".into(),
+        user_id: "U1".into(),
+        response_url: format!("https://hooks.slack.com/commands/T1/{zoom_id}/secret"),
+        response_url_expires_at: at(created + 30),
+        notes: vec![],
+        locale: Some("en-US".into()),
+        created_at: at(created),
+    }
+}
+
+async fn get(db: &TestDb, zoom_id: u64) -> Option<MeetingRecord> {
+    db.store
+        .meetings()
+        .get(zoom_id)
+        .await
+        .unwrap_or_else(|e| panic!("{db}: get {zoom_id}: {e}"))
+}
+
+fn ids(notices: &[DueNotice]) -> Vec<u64> {
+    notices.iter().map(|n| n.zoom_id).collect()
+}
+
+fn card_ids(cards: &[CardPost]) -> Vec<u64> {
+    cards.iter().map(|c| c.zoom_id).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meetings
+
+async fn every_field_of_a_meeting_round_trips(db: &TestDb) {
+    let single = meeting(85_746_065_432, "U1", 60, 45);
+    let series = NewMeetingRecord {
+        topic: "Ünïcödé \"retro\" — 'quotes'; DROP TABLE meetings; --".into(),
+        recurrence: Some("every Monday at 09:00 Europe/Berlin".into()),
+        card: Some(CardLocation {
+            channel_id: "C9".into(),
+            message_ts: "1767777777.000200".into(),
+        }),
+        schedule: Schedule {
+            start: at(24 * 60),
+            duration_minutes: 1440,
+            zone: "America/Argentina/Buenos_Aires".into(),
+        },
+        host: "Zoom-User-Id_1".into(),
+        ..meeting(9_876_543_210_987, "U2", 0, 30)
+    };
+    for (case, new) in [
+        ("a single meeting", &single),
+        ("a recurring series", &series),
+    ] {
+        db.insert(new).await;
+        let got = get(db, new.zoom_id).await;
+        assert_eq!(got, Some(record_of(new)), "{db}: {case}");
+        assert_eq!(
+            got.is_some_and(|m| m.is_recurring()),
+            new.recurrence.is_some(),
+            "{db}: {case}"
+        );
+    }
+}
+
+async fn instants_are_kept_to_the_microsecond(db: &TestDb) {
+    let start = at(60) + TimeDelta::nanoseconds(123_456_789);
+    let mut new = meeting(1_000_000_001, "U1", 0, 30);
+    new.schedule.start = start;
+    db.insert(&new).await;
+    let got = get(db, new.zoom_id).await.unwrap();
+    assert_eq!(
+        got.schedule.start,
+        at(60) + TimeDelta::microseconds(123_456),
+        "{db}: nanoseconds are dropped, microseconds kept"
+    );
+}
+
+async fn inserting_a_zoom_id_again_keeps_the_first_record(db: &TestDb) {
+    let first = meeting(4_294_967_297, "U1", 60, 30);
+    db.insert(&first).await;
+    let again = NewMeetingRecord {
+        topic: "A different topic".into(),
+        ..meeting(4_294_967_297, "U2", 120, 15)
+    };
+    let inserted = db.store.meetings().insert(&again).await.unwrap();
+    assert!(
+        !inserted,
+        "{db}: the second insert reports it stored nothing"
+    );
+    assert_eq!(
+        get(db, first.zoom_id).await,
+        Some(record_of(&first)),
+        "{db}"
+    );
+}
+
+async fn a_zoom_id_too_large_for_the_column_is_refused_and_never_found(db: &TestDb) {
+    let err = db
+        .store
+        .meetings()
+        .insert(&meeting(u64::MAX, "U1", 60, 30))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::OutOfRange { .. }),
+        "{db}: {err:?}"
+    );
+    assert!(
+        err.to_string().contains(&u64::MAX.to_string()),
+        "{db}: {err}"
+    );
+    assert_eq!(get(db, u64::MAX).await, None, "{db}");
+}
+
+async fn an_unknown_meeting_is_absent_and_cannot_be_changed(db: &TestDb) {
+    let store = &db.store;
+    let unknown = 123_456_789;
+    assert_eq!(get(db, unknown).await, None, "{db}: get");
+    let card = CardLocation {
+        channel_id: "C1".into(),
+        message_ts: "1.2".into(),
+    };
+    assert!(
+        !store.meetings().set_card(unknown, &card).await.unwrap(),
+        "{db}: set_card"
+    );
+    assert_eq!(
+        store.meetings().cancel(unknown, "U1", at(0)).await.unwrap(),
+        CancelOutcome::NotFound,
+        "{db}: cancel"
+    );
+    let schedule = meeting(unknown, "U1", 60, 30).schedule;
+    assert_eq!(
+        store
+            .meetings()
+            .reschedule(unknown, &schedule, at(0), Some(at(59)))
+            .await
+            .unwrap(),
+        RescheduleOutcome::NotFound,
+        "{db}: reschedule"
+    );
+    assert_eq!(
+        store
+            .notices()
+            .schedule(unknown, at(59), at(0))
+            .await
+            .unwrap(),
+        None,
+        "{db}: schedule a notice"
+    );
+    let err = store
+        .outbox()
+        .enqueue(&card_for(unknown))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::UnknownMeeting { zoom_id, .. } if zoom_id == unknown),
+        "{db}: enqueue: {err:?}"
+    );
+    assert!(err.to_string().contains("123456789"), "{db}: {err}");
+}
+
+fn card_for(zoom_id: u64) -> NewCardPost {
+    card(zoom_id, 0)
+}
+
+async fn the_card_location_is_recorded(db: &TestDb) {
+    let new = meeting(555_000_111, "U1", 60, 30);
+    db.insert(&new).await;
+    let card = CardLocation {
+        channel_id: "C7".into(),
+        message_ts: "1767780000.123456".into(),
+    };
+    assert!(
+        db.store
+            .meetings()
+            .set_card(new.zoom_id, &card)
+            .await
+            .unwrap(),
+        "{db}"
+    );
+    assert_eq!(get(db, new.zoom_id).await.unwrap().card, Some(card), "{db}");
+}
+
+async fn cancelling_records_who_and_when_once(db: &TestDb) {
+    let new = meeting(600_000_001, "U1", 60, 30);
+    db.insert(&new).await;
+    let meetings = db.store.meetings();
+    let steps = [
+        (
+            "the first cancellation",
+            "U2",
+            at(5),
+            CancelOutcome::Cancelled,
+        ),
+        ("a second one", "U3", at(6), CancelOutcome::AlreadyCancelled),
+    ];
+    for (case, by, when, want) in steps {
+        let got = meetings.cancel(new.zoom_id, by, when).await.unwrap();
+        assert_eq!(got, want, "{db}: {case}");
+    }
+    let stored = get(db, new.zoom_id).await.unwrap();
+    assert_eq!(
+        stored.state,
+        MeetingState::Cancelled {
+            at: at(5),
+            by: "U2".into()
+        },
+        "{db}: the first cancellation's time and author stay"
+    );
+    let moved = meetings
+        .reschedule(new.zoom_id, &meeting(0, "", 90, 30).schedule, at(7), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        moved,
+        RescheduleOutcome::Cancelled,
+        "{db}: a cancelled meeting is not moved"
+    );
+    assert_eq!(
+        get(db, new.zoom_id).await.unwrap().schedule,
+        new.schedule,
+        "{db}"
+    );
+    let upcoming = meetings.upcoming("T1", "U1", at(0), 10).await.unwrap();
+    assert!(
+        upcoming.is_empty(),
+        "{db}: cancelled meetings are not upcoming"
+    );
+}
+
+async fn rescheduling_moves_the_meeting_and_records_when(db: &TestDb) {
+    let new = meeting(700_000_001, "U1", 60, 30);
+    db.insert(&new).await;
+    let later = Schedule {
+        start: at(180),
+        duration_minutes: 90,
+        zone: "Asia/Tokyo".into(),
+    };
+    let outcome = db
+        .store
+        .meetings()
+        .reschedule(new.zoom_id, &later, at(10), None)
+        .await
+        .unwrap();
+    assert_eq!(outcome, RescheduleOutcome::Moved, "{db}");
+    let stored = get(db, new.zoom_id).await.unwrap();
+    assert_eq!(stored.schedule, later, "{db}");
+    assert_eq!(stored.moved_at, Some(at(10)), "{db}");
+    // The end moved too: listed while the moved meeting runs, not after.
+    let listed = |now| async move {
+        let upcoming = db
+            .store
+            .meetings()
+            .upcoming("T1", "U1", now, 10)
+            .await
+            .unwrap();
+        !upcoming.is_empty()
+    };
+    assert!(listed(at(180 + 89)).await, "{db}: in progress");
+    assert!(!listed(at(180 + 90)).await, "{db}: ended");
+}
+
+async fn upcoming_lists_one_users_live_meetings_by_start(db: &TestDb) {
+    let now = at(0);
+    let mut other_team = meeting(10, "U1", 30, 30);
+    other_team.team_id = "T2".into();
+    let rows = [
+        (meeting(1, "U1", -90, 30), "ended before now"),
+        (meeting(2, "U1", -60, 60), "ends exactly now"),
+        (meeting(3, "U1", -10, 30), "in progress"),
+        (meeting(4, "U1", 120, 30), "later"),
+        (meeting(5, "U1", 30, 30), "soon"),
+        (meeting(6, "U1", 30, 15), "soon, same start, larger id"),
+        (meeting(7, "U2", 15, 30), "another user's"),
+        (meeting(8, "U1", 45, 30), "cancelled"),
+        (meeting(9, "U1", 60, 30), "far"),
+        (other_team, "another team's"),
+    ];
+    for (new, _) in &rows {
+        db.insert(new).await;
+    }
+    db.store.meetings().cancel(8, "U1", now).await.unwrap();
+    for (limit, want) in [
+        (10, vec![3, 5, 6, 9, 4]),
+        (3, vec![3, 5, 6]),
+        (1, vec![3]),
+        (0, vec![]),
+    ] {
+        let got: Vec<u64> = db
+            .store
+            .meetings()
+            .upcoming("T1", "U1", now, limit)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.zoom_id)
+            .collect();
+        assert_eq!(got, want, "{db}: limit {limit}");
+    }
+}
+
+async fn no_column_can_hold_a_passcode_or_a_start_url(db: &TestDb) {
+    let columns = db.columns().await;
+    assert!(
+        columns.contains(&("meetings".into(), "join_url".into())),
+        "{db}: the schema query sees the tables: {columns:?}"
+    );
+    for (table, column) in &columns {
+        let lower = column.to_ascii_lowercase();
+        for forbidden in ["pass", "pwd", "start_url", "secret", "token"] {
+            assert!(
+                !lower.contains(forbidden),
+                "{db}: {table}.{column} looks like it holds a {forbidden}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claims
+
+async fn a_key_is_won_by_its_first_live_claim_only(db: &TestDb) {
+    let ttl = Duration::from_secs(600);
+    let steps = [
+        ("replay:a", secs(0), true, "the first claim"),
+        ("replay:a", secs(1), false, "a replay while live"),
+        ("replay:b", secs(1), true, "another key"),
+        (
+            "delivery:a",
+            secs(1),
+            true,
+            "the same id under another prefix",
+        ),
+        (
+            "replay:a",
+            secs(600) - TimeDelta::microseconds(1),
+            false,
+            "a microsecond before expiry",
+        ),
+        ("replay:a", secs(600), true, "at expiry: claimable again"),
+        ("replay:a", secs(601), false, "the re-claim is live"),
+    ];
+    for (key, offset, want, case) in steps {
+        let got = db
+            .store
+            .claims()
+            .claim(key, at(0) + offset, ttl)
+            .await
+            .unwrap();
+        assert_eq!(got, want, "{db}: {case}");
+    }
+}
+
+async fn purging_deletes_only_expired_keys_and_at_most_the_limit(db: &TestDb) {
+    let claims = db.store.claims();
+    for i in 0..5 {
+        assert!(
+            claims
+                .claim(&format!("short:{i}"), at(0), MINUTE)
+                .await
+                .unwrap()
+        );
+    }
+    for i in 0..2 {
+        assert!(
+            claims
+                .claim(&format!("long:{i}"), at(0), 60 * MINUTE)
+                .await
+                .unwrap()
+        );
+    }
+    let now = at(2);
+    for (want, case) in [(3, "the first batch"), (2, "the rest"), (0, "nothing left")] {
+        assert_eq!(
+            claims.purge_expired(now, 3).await.unwrap(),
+            want,
+            "{db}: {case}"
+        );
+    }
+    assert!(
+        !claims.claim("long:0", now, MINUTE).await.unwrap(),
+        "{db}: a live key survives the purge"
+    );
+}
+
+async fn replicas_racing_for_the_same_keys_win_each_once(db: &TestDb) {
+    let replicas = [db.store.clone(), db.replica().await];
+    let keys: Vec<String> = (0..25).map(|k| format!("replay:v0={k:064x}")).collect();
+    let mut tasks = JoinSet::new();
+    for task in 0..8usize {
+        let store = replicas[task % 2].clone();
+        let keys = keys.clone();
+        let label = db.to_string();
+        tasks.spawn(async move {
+            let mut won = Vec::new();
+            // Each task walks the keys from a different place, so they collide mid-walk.
+            for i in 0..keys.len() {
+                let key = &keys[(i + task * 3) % keys.len()];
+                let claimed = store.claims().claim(key, at(0), 10 * MINUTE).await;
+                if claimed.unwrap_or_else(|e| panic!("{label}: claim: {e}")) {
+                    won.push(key.clone());
+                }
+            }
+            won
+        });
+    }
+    let mut wins: BTreeMap<String, usize> = BTreeMap::new();
+    while let Some(won) = tasks.join_next().await {
+        for key in won.expect("claiming task") {
+            *wins.entry(key).or_default() += 1;
+        }
+    }
+    for key in &keys {
+        assert_eq!(wins.get(key), Some(&1), "{db}: {key} won exactly once");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start notices
+
+const GRACE: Duration = Duration::from_secs(5 * 60);
+const LEASE: Duration = Duration::from_secs(60);
+
+async fn a_due_notice_is_claimed_once_until_its_lease_lapses(db: &TestDb) {
+    let new = meeting(800_000_001, "U1", 60, 30);
+    db.insert(&new).await;
+    let notices = db.store.notices();
+    let id = notices
+        .schedule(new.zoom_id, at(59), at(0))
+        .await
+        .unwrap()
+        .unwrap();
+    let steps = [
+        ("not yet due", at(58), "A", vec![]),
+        ("due", at(59), "A", vec![1]),
+        ("leased to A", at(59) + secs(59), "B", vec![]),
+        ("lease lapsed: B retries", at(59) + secs(60), "B", vec![2]),
+    ];
+    for (case, now, owner, want_attempts) in steps {
+        let due = notices
+            .claim_due(now, GRACE, owner, LEASE, 10)
+            .await
+            .unwrap();
+        let attempts: Vec<u32> = due.claimed.iter().map(|n| n.attempts).collect();
+        assert_eq!(attempts, want_attempts, "{db}: {case}");
+        assert!(due.dropped.is_empty(), "{db}: {case}");
+        if let Some(notice) = due.claimed.first() {
+            assert_eq!(
+                (notice.id, notice.zoom_id, notice.due_at),
+                (id, new.zoom_id, at(59)),
+                "{db}: {case}"
+            );
+        }
+    }
+    assert!(
+        notices.complete(id, at(60)).await.unwrap(),
+        "{db}: completed"
+    );
+    assert!(
+        !notices.complete(id, at(60)).await.unwrap(),
+        "{db}: completed once"
+    );
+    let after = notices
+        .claim_due(at(62), GRACE, "C", LEASE, 10)
+        .await
+        .unwrap();
+    assert!(
+        after.claimed.is_empty(),
+        "{db}: a posted notice is not claimed again"
+    );
+}
+
+async fn a_notice_overdue_beyond_the_grace_is_dropped_and_reported_once(db: &TestDb) {
+    let notices = db.store.notices();
+    for (zoom_id, due) in [(1, at(0)), (2, at(4)), (3, at(5))] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        notices
+            .schedule(zoom_id, due, at(-10))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // At 10:00 with 5 minutes' grace, due before 9:05 is too late; 9:05 itself is not.
+    let first = notices
+        .claim_due(at(10), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&first.dropped), [1, 2], "{db}: dropped");
+    assert_eq!(ids(&first.claimed), [3], "{db}: claimed");
+    let claimed = first.claimed.first().unwrap().id;
+    assert!(notices.complete(claimed, at(10)).await.unwrap(), "{db}");
+    let again = notices
+        .claim_due(at(20), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert!(
+        again.dropped.is_empty(),
+        "{db}: each dropped notice is reported once"
+    );
+    let dropped = first.dropped.first().unwrap().id;
+    assert!(
+        !notices.complete(dropped, at(20)).await.unwrap(),
+        "{db}: a dropped notice cannot be marked posted"
+    );
+}
+
+async fn a_leased_notice_is_not_dropped_while_its_lease_lives(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let notices = db.store.notices();
+    notices.schedule(1, at(0), at(-10)).await.unwrap().unwrap();
+    let long_lease = Duration::from_secs(10 * 60);
+    let claimed = notices
+        .claim_due(at(0), GRACE, "A", long_lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed.claimed), [1], "{db}");
+    for (case, now, want_dropped) in [
+        ("past the grace, still leased", at(6), vec![]),
+        ("the lease lapsed past the grace", at(10), vec![1]),
+    ] {
+        let due = notices.claim_due(now, GRACE, "B", LEASE, 10).await.unwrap();
+        assert_eq!(ids(&due.dropped), want_dropped, "{db}: {case}");
+        assert!(due.claimed.is_empty(), "{db}: {case}");
+    }
+}
+
+async fn scheduling_a_notice_again_replaces_the_pending_one(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let notices = db.store.notices();
+    let first = notices.schedule(1, at(50), at(0)).await.unwrap().unwrap();
+    let second = notices.schedule(1, at(55), at(1)).await.unwrap().unwrap();
+    assert_ne!(first, second, "{db}: a replacement has its own id");
+    let due = notices
+        .claim_due(at(55), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    let got: Vec<_> = due.claimed.iter().map(|n| (n.id, n.due_at)).collect();
+    assert_eq!(got, [(second, at(55))], "{db}: only the replacement is due");
+    assert!(
+        due.dropped.is_empty(),
+        "{db}: the replaced one is not dropped either"
+    );
+    assert!(
+        !notices.complete(first, at(56)).await.unwrap(),
+        "{db}: a late completion of the replaced notice changes nothing"
+    );
+}
+
+async fn a_cancelled_meeting_has_no_notices(db: &TestDb) {
+    let notices = db.store.notices();
+    for zoom_id in [1, 2] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        notices
+            .schedule(zoom_id, at(59), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    db.store.meetings().cancel(1, "U1", at(1)).await.unwrap();
+    assert_eq!(
+        notices.cancel(2, at(1)).await.unwrap(),
+        1,
+        "{db}: one pending"
+    );
+    assert_eq!(
+        notices.cancel(2, at(2)).await.unwrap(),
+        0,
+        "{db}: none left"
+    );
+    let due = notices
+        .claim_due(at(59), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert!(
+        due.claimed.is_empty() && due.dropped.is_empty(),
+        "{db}: {due:?}"
+    );
+    assert_eq!(
+        notices.schedule(1, at(59), at(3)).await.unwrap(),
+        None,
+        "{db}: no notice for a cancelled meeting"
+    );
+}
+
+async fn rescheduling_replaces_the_start_notice(db: &TestDb) {
+    let meetings = db.store.meetings();
+    let notices = db.store.notices();
+    for zoom_id in [1, 2] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        notices
+            .schedule(zoom_id, at(59), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let later = meeting(0, "", 120, 30).schedule;
+    let moved = meetings
+        .reschedule(1, &later, at(1), Some(at(119)))
+        .await
+        .unwrap();
+    assert_eq!(moved, RescheduleOutcome::Moved, "{db}");
+    let moved = meetings.reschedule(2, &later, at(1), None).await.unwrap();
+    assert_eq!(moved, RescheduleOutcome::Moved, "{db}");
+    for (case, now, want) in [
+        ("the old time", at(59), vec![]),
+        ("the new time", at(119), vec![1]),
+    ] {
+        let due = notices.claim_due(now, GRACE, "A", LEASE, 10).await.unwrap();
+        assert_eq!(ids(&due.claimed), want, "{db}: {case}");
+        assert!(due.dropped.is_empty(), "{db}: {case}");
+    }
+}
+
+async fn due_notices_come_most_overdue_first_within_the_limit(db: &TestDb) {
+    let notices = db.store.notices();
+    for zoom_id in [5, 3, 1, 4, 2] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        notices
+            .schedule(zoom_id, at(zoom_id as i64), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    for (case, want) in [
+        ("first", vec![1, 2]),
+        ("next", vec![3, 4]),
+        ("last", vec![5]),
+    ] {
+        let due = notices
+            .claim_due(at(5), GRACE, "A", LEASE, 2)
+            .await
+            .unwrap();
+        assert_eq!(ids(&due.claimed), want, "{db}: {case} batch");
+    }
+}
+
+async fn replicas_racing_for_due_notices_claim_each_once(db: &TestDb) {
+    const NOTICES: u64 = 60;
+    for zoom_id in 1..=NOTICES {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        db.store
+            .notices()
+            .schedule(zoom_id, at(59), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let replicas = [db.store.clone(), db.replica().await];
+    let mut tasks = JoinSet::new();
+    for task in 0..8usize {
+        let store = replicas[task % 2].clone();
+        let label = db.to_string();
+        tasks.spawn(async move {
+            let owner = format!("replica-{}-task-{task}", task % 2);
+            let mut mine = Vec::new();
+            // Every round claims at least one notice, so more rounds than notices means
+            // claims are handed out again (and the loop would never end).
+            for _ in 0..=NOTICES {
+                let due = store
+                    .notices()
+                    .claim_due(at(59), GRACE, &owner, LEASE, 3)
+                    .await;
+                let due = due.unwrap_or_else(|e| panic!("{label}: claim_due: {e}"));
+                if due.claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(due.claimed.iter().map(|n| n.zoom_id));
+            }
+            panic!("{label}: {owner} claimed more rounds than there are notices");
+        });
+    }
+    let mut claims: BTreeMap<u64, usize> = BTreeMap::new();
+    while let Some(mine) = tasks.join_next().await {
+        for zoom_id in mine.expect("claiming task") {
+            *claims.entry(zoom_id).or_default() += 1;
+        }
+    }
+    for zoom_id in 1..=NOTICES {
+        assert_eq!(claims.get(&zoom_id), Some(&1), "{db}: notice of {zoom_id}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Card outbox
+
+async fn every_field_of_a_card_round_trips(db: &TestDb) {
+    db.insert(&meeting(98_765_432_109, "U1", 60, 30)).await;
+    db.insert(&meeting(2, "U1", 60, 30)).await;
+    let full = NewCardPost {
+        notes: vec![
+            "Times are read in Europe/Berlin because your Slack profile has no timezone.".into(),
+            "Ünïcödé, \"quotes\", a\nnewline and a \\ backslash.".into(),
+        ],
+        locale: Some("de-DE".into()),
+        ..card(98_765_432_109, 0)
+    };
+    let bare = NewCardPost {
+        notes: vec![],
+        locale: None,
+        ..card(2, 1)
+    };
+    let outbox = db.store.outbox();
+    let mut want = Vec::new();
+    for new in [&full, &bare] {
+        let id = outbox.enqueue(new).await.unwrap();
+        want.push(CardPost {
+            id,
+            zoom_id: new.zoom_id,
+            team_id: new.team_id.clone(),
+            channel_id: new.channel_id.clone(),
+            user_id: new.user_id.clone(),
+            response_url: new.response_url.clone(),
+            response_url_expires_at: new.response_url_expires_at,
+            notes: new.notes.clone(),
+            locale: new.locale.clone(),
+            created_at: new.created_at,
+            attempts: 1,
+            last_error: None,
+        });
+    }
+    let got = outbox.claim("A", at(2), LEASE, 10).await.unwrap();
+    assert_eq!(got, want, "{db}");
+}
+
+async fn a_card_is_claimed_once_until_its_lease_lapses(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let outbox = db.store.outbox();
+    let id = outbox.enqueue(&card(1, 0)).await.unwrap();
+    let steps = [
+        ("free", at(0), "A", vec![1]),
+        ("leased to A", at(0) + secs(59), "B", vec![]),
+        ("lease lapsed: B retries", at(0) + secs(60), "B", vec![2]),
+    ];
+    for (case, now, owner, want_attempts) in steps {
+        let got = outbox.claim(owner, now, LEASE, 10).await.unwrap();
+        let attempts: Vec<u32> = got.iter().map(|c| c.attempts).collect();
+        assert_eq!(attempts, want_attempts, "{db}: {case}");
+    }
+    assert!(outbox.complete(id, at(2)).await.unwrap(), "{db}: completed");
+    assert!(
+        !outbox.complete(id, at(2)).await.unwrap(),
+        "{db}: completed once"
+    );
+    let after = outbox.claim("C", at(10), LEASE, 10).await.unwrap();
+    assert!(after.is_empty(), "{db}: a posted card is not claimed again");
+}
+
+async fn a_released_card_returns_at_its_retry_time_and_only_its_owner_may_release_it(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let outbox = db.store.outbox();
+    let id = outbox.enqueue(&card(1, 0)).await.unwrap();
+    assert_eq!(
+        outbox.claim("A", at(0), LEASE, 10).await.unwrap().len(),
+        1,
+        "{db}"
+    );
+    assert!(
+        !outbox.release(id, "B", at(0), "not mine").await.unwrap(),
+        "{db}: B does not hold it"
+    );
+    assert!(
+        outbox
+            .release(id, "A", at(5), "Slack answered 500")
+            .await
+            .unwrap(),
+        "{db}: A does"
+    );
+    let early = outbox.claim("B", at(5) - secs(1), LEASE, 10).await.unwrap();
+    assert!(
+        early.is_empty(),
+        "{db}: not before the retry time, though A's lease lapsed"
+    );
+    let retried = outbox.claim("B", at(5), LEASE, 10).await.unwrap();
+    let got: Vec<_> = retried
+        .iter()
+        .map(|c| (c.id, c.attempts, c.last_error.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [(id, 2, Some("Slack answered 500".to_owned()))],
+        "{db}"
+    );
+    assert!(
+        !outbox.release(id, "A", at(6), "late").await.unwrap(),
+        "{db}: A's release after B claimed it changes nothing"
+    );
+}
+
+async fn posted_and_abandoned_cards_leave_the_queue(db: &TestDb) {
+    let outbox = db.store.outbox();
+    for zoom_id in [1, 2] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+    }
+    let posted = outbox.enqueue(&card(1, 0)).await.unwrap();
+    let abandoned = outbox.enqueue(&card(2, 0)).await.unwrap();
+    assert_eq!(
+        card_ids(&outbox.claim("A", at(0), LEASE, 10).await.unwrap()),
+        [1, 2]
+    );
+    assert!(outbox.complete(posted, at(1)).await.unwrap(), "{db}");
+    assert!(
+        outbox
+            .abandon(abandoned, at(31), "response_url expired")
+            .await
+            .unwrap(),
+        "{db}"
+    );
+    assert!(
+        !outbox.abandon(posted, at(31), "too late").await.unwrap(),
+        "{db}: a posted card cannot be abandoned"
+    );
+    assert!(
+        outbox
+            .claim("B", at(60), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}"
+    );
+    assert_eq!(
+        outbox.oldest_pending_age(at(60)).await.unwrap(),
+        None,
+        "{db}"
+    );
+}
+
+async fn the_oldest_pending_age_follows_the_queue(db: &TestDb) {
+    let outbox = db.store.outbox();
+    for zoom_id in [1, 2] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+    }
+    assert_eq!(
+        outbox.oldest_pending_age(at(0)).await.unwrap(),
+        None,
+        "{db}: empty"
+    );
+    let first = outbox.enqueue(&card(1, 0)).await.unwrap();
+    let second = outbox.enqueue(&card(2, 1)).await.unwrap();
+    // Claimed but not posted is still pending.
+    outbox.claim("A", at(1), LEASE, 1).await.unwrap();
+    let steps = [
+        ("both pending", None, Some(100)),
+        ("the first posted", Some(first), Some(40)),
+        ("both posted", Some(second), None),
+    ];
+    for (case, complete, want_secs) in steps {
+        if let Some(id) = complete {
+            assert!(outbox.complete(id, at(1)).await.unwrap(), "{db}: {case}");
+        }
+        let age = outbox.oldest_pending_age(at(0) + secs(100)).await.unwrap();
+        assert_eq!(age, want_secs.map(Duration::from_secs), "{db}: {case}");
+    }
+}
+
+async fn replicas_racing_for_cards_claim_each_once(db: &TestDb) {
+    const CARDS: u64 = 60;
+    for zoom_id in 1..=CARDS {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        db.store.outbox().enqueue(&card(zoom_id, 0)).await.unwrap();
+    }
+    let replicas = [db.store.clone(), db.replica().await];
+    let mut tasks = JoinSet::new();
+    for task in 0..8usize {
+        let store = replicas[task % 2].clone();
+        let label = db.to_string();
+        tasks.spawn(async move {
+            let owner = format!("replica-{}-task-{task}", task % 2);
+            let mut mine = Vec::new();
+            // As for notices: more rounds than cards means cards are handed out again.
+            for _ in 0..=CARDS {
+                let cards = store.outbox().claim(&owner, at(1), LEASE, 3).await;
+                let cards = cards.unwrap_or_else(|e| panic!("{label}: claim: {e}"));
+                if cards.is_empty() {
+                    return mine;
+                }
+                mine.extend(cards.iter().map(|c| c.zoom_id));
+            }
+            panic!("{label}: {owner} claimed more rounds than there are cards");
+        });
+    }
+    let mut claims: BTreeMap<u64, usize> = BTreeMap::new();
+    while let Some(mine) = tasks.join_next().await {
+        for zoom_id in mine.expect("claiming task") {
+            *claims.entry(zoom_id).or_default() += 1;
+        }
+    }
+    for zoom_id in 1..=CARDS {
+        assert_eq!(claims.get(&zoom_id), Some(&1), "{db}: card of {zoom_id}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+async fn ping_answers_while_the_database_is_up(db: &TestDb) {
+    db.store
+        .ping()
+        .await
+        .unwrap_or_else(|e| panic!("{db}: {e}"));
+    let want = match db.kind {
+        Kind::Sqlite => Engine::Sqlite,
+        Kind::Postgres => Engine::Postgres,
+    };
+    assert_eq!(db.store.engine(), want, "{db}");
+}
+
+async fn a_reopened_database_keeps_its_rows(db: &TestDb) {
+    let new = meeting(85_746_065_432, "U1", 60, 30);
+    db.insert(&new).await;
+    assert!(
+        db.store
+            .claims()
+            .claim("replay:x", at(0), MINUTE)
+            .await
+            .unwrap()
+    );
+    db.store
+        .notices()
+        .schedule(new.zoom_id, at(59), at(0))
+        .await
+        .unwrap()
+        .unwrap();
+    db.store
+        .outbox()
+        .enqueue(&card(new.zoom_id, 0))
+        .await
+        .unwrap();
+    db.store.close().await;
+
+    let reopened = db.replica().await;
+    assert_eq!(
+        reopened.meetings().get(new.zoom_id).await.unwrap(),
+        Some(record_of(&new)),
+        "{db}: the meeting"
+    );
+    assert!(
+        !reopened
+            .claims()
+            .claim("replay:x", at(0), MINUTE)
+            .await
+            .unwrap(),
+        "{db}: the claim"
+    );
+    let due = reopened
+        .notices()
+        .claim_due(at(59), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&due.claimed), [new.zoom_id], "{db}: the notice");
+    let cards = reopened
+        .outbox()
+        .claim("A", at(0), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(card_ids(&cards), [new.zoom_id], "{db}: the card");
+}
+
+async fn a_database_migrated_by_a_newer_build_is_refused(db: &TestDb) {
+    db.store.close().await;
+    db.execute(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from a newer build', 1, x'00', 0)",
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from a newer build', TRUE, '\\x00'::bytea, 0)",
+    )
+    .await;
+    let err = Store::open(&db.url).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Migrate { .. }), "{db}: {err:?}");
+    for needle in [engine_name(db), "newer slack-zoom", "99990101000000"] {
+        assert!(
+            text.contains(needle),
+            "{db}: `{needle}` missing from: {text}"
+        );
+    }
+}
+
+async fn a_database_whose_migration_was_modified_is_refused(db: &TestDb) {
+    db.store.close().await;
+    db.execute(
+        "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1",
+        "UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea WHERE version = 1",
+    )
+    .await;
+    let err = Store::open(&db.url).await.unwrap_err();
+    let text = err.to_string();
+    for needle in [engine_name(db), "migration 1", "checksum"] {
+        assert!(
+            text.contains(needle),
+            "{db}: `{needle}` missing from: {text}"
+        );
+    }
+}
+
+fn engine_name(db: &TestDb) -> &'static str {
+    match db.kind {
+        Kind::Sqlite => "SQLite",
+        Kind::Postgres => "PostgreSQL",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening: engine-specific failures
+
+#[tokio::test]
+async fn a_missing_sqlite_file_is_created() {
+    let scratch = Scratch::new();
+    let path = scratch.path("new.db");
+    Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(path.is_file(), "{} was created", path.display());
+}
+
+#[tokio::test]
+async fn an_unopenable_sqlite_path_names_the_engine_and_the_path() {
+    let scratch = Scratch::new();
+    let path = scratch.path("no-such-directory/store.db");
+    let err = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    for needle in [
+        "SQLite",
+        &path.display().to_string(),
+        "unable to open",
+        "directory exists",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_sqlite_database_is_refused() {
+    let scratch = Scratch::new();
+    let path = scratch.path("garbled.db");
+    std::fs::write(&path, "this is not a database, just text ".repeat(200)).unwrap();
+    let err = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    for needle in ["SQLite", "garbled.db", "not a database"] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_url_without_a_lasting_file_is_refused() {
+    for (url, want) in [
+        ("sqlite::memory:", "in-memory"),
+        ("sqlite://:memory:", "in-memory"),
+        ("sqlite://x.db?mode=memory", "in-memory"),
+        ("sqlite://", "names no file"),
+    ] {
+        let err = Store::open(url).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidUrl { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(err.to_string().contains(want), "{url}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn an_unsupported_url_is_refused_without_echoing_it() {
+    for (url, want) in [
+        ("mysql://root:hunter2@db/app", "`mysql:`"),
+        ("hunter2", "without a recognisable scheme"),
+        ("", "without a recognisable scheme"),
+    ] {
+        let err = Store::open(url).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, StoreError::UnsupportedUrl { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(text.contains(want), "{url}: {text}");
+        assert!(!text.contains("hunter2"), "{url}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_postgres_url_nobody_listens_on_fails_without_printing_the_password() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://app:hunter2-secret@127.0.0.1:{port}/meetings");
+    let err = Store::open(&url).await.unwrap_err();
+    let text = err.to_string();
+    let debug = format!("{err:?}");
+    assert!(matches!(err, StoreError::Open { .. }), "{debug}");
+    for needle in [
+        "PostgreSQL",
+        &format!("postgres://app@127.0.0.1:{port}/meetings"),
+        "refused",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+    // "refused", not a pool's "timed out": the cause reaches the operator.
+    assert!(
+        !text.contains("hunter2") && !debug.contains("hunter2"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn a_postgres_database_that_does_not_exist_is_named() {
+    let url = postgres::server().url("no_such_database");
+    let err = Store::open(&url).await.unwrap_err();
+    let text = err.to_string();
+    for needle in ["PostgreSQL", "no_such_database", "does not exist"] {
+        assert!(text.contains(needle), "`{needle}` missing from: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_store_never_shows_its_password() {
+    let server = postgres::server();
+    let url = server.fresh_database().await;
+    // Trust auth ignores the password, so the store opens and can be inspected.
+    let with_password = url.replacen("postgres@", "postgres:hunter2-secret@", 1);
+    let store = Store::open(&with_password).await.unwrap();
+    let shown = format!("{store:?} {}", store.target());
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        shown.contains(&format!("127.0.0.1:{}", server.port())),
+        "{shown}"
+    );
+}

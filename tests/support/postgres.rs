@@ -1,0 +1,258 @@
+//! A real PostgreSQL for tests: one throwaway server per test binary, started on first use, stopped when the process exits.
+//!
+//! The server runs from the machine's packages (`initdb`, `pg_ctl` from `pg_config --bindir` or
+//! `/usr/lib/postgresql/*/bin`) as the `postgres` user (PostgreSQL refuses root, and tests run
+//! as root), in a temporary directory owned by `postgres`, with trust auth on 127.0.0.1, a free
+//! port and its own socket directory. Each test gets its own database from
+//! [`PgServer::fresh_database`].
+//!
+//! Stopping does not rely on destructors (statics are never dropped, and a panic or a killed
+//! process runs none): a watchdog process holds the read end of a pipe whose write end only this
+//! process holds. When this process exits, however it exits, the kernel closes the write end,
+//! the watchdog reads EOF and runs `pg_ctl stop -m fast`, then removes the directory.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+
+use sqlx::{Connection, PgConnection};
+
+/// The running server of this test binary.
+pub struct PgServer {
+    port: u16,
+    /// Never written or closed: see the module documentation.
+    _watchdog: ChildStdin,
+}
+
+static SERVER: OnceLock<Result<PgServer, String>> = OnceLock::new();
+
+/// The server, started on first call; panics with the reason when it cannot start (including
+/// when PostgreSQL is not installed: these tests never skip silently).
+pub fn server() -> &'static PgServer {
+    match SERVER.get_or_init(start) {
+        Ok(server) => server,
+        Err(problem) => panic!("cannot start the test PostgreSQL server: {problem}"),
+    }
+}
+
+impl PgServer {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates an empty database `t_<random>` and returns its URL.
+    pub async fn fresh_database(&self) -> String {
+        let name = format!("t_{:016x}", rand::random::<u64>());
+        let mut admin = PgConnection::connect(&self.url("postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("connect to the test PostgreSQL server: {e}"));
+        // The name is generated above from hex digits only.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        let _ = admin.close().await;
+        self.url(&name)
+    }
+}
+
+fn start() -> Result<PgServer, String> {
+    let bindir = find_bindir()?;
+    let user = RunAs::detect()?;
+    let dir = std::env::temp_dir().join(format!(
+        "slack-zoom-pg-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    user.take_ownership(&dir)?;
+    // First the watchdog, so that whatever happens from here on, the server is stopped and
+    // the directory removed when this process exits.
+    let watchdog = spawn_watchdog(&user, &bindir, &dir)?;
+    let data = dir.join("data");
+
+    let initdb = user
+        .command(&bindir.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+        // Durability is pointless for a throwaway server and costs seconds.
+        .arg("--no-sync")
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("run initdb: {e}"))?;
+    if !initdb.status.success() {
+        return Err(format!(
+            "initdb failed ({}): {}",
+            initdb.status,
+            String::from_utf8_lossy(&initdb.stderr)
+        ));
+    }
+
+    // The free port may be taken between choosing and binding it; try a few.
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let port = free_port()?;
+        let log = dir.join("server.log");
+        let started = user
+            .command(&bindir.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(&log)
+            .arg("-o")
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
+                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                dir.display()
+            ))
+            .args(["-w", "-t", "60", "start"])
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("run pg_ctl start: {e}"))?;
+        if started.status.success() {
+            return Ok(PgServer {
+                port,
+                _watchdog: watchdog,
+            });
+        }
+        failures.push(format!(
+            "pg_ctl start on port {port} failed ({}): {}{}\nserver log:\n{}",
+            started.status,
+            String::from_utf8_lossy(&started.stdout),
+            String::from_utf8_lossy(&started.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        ));
+    }
+    Err(failures.join("\n"))
+}
+
+/// Where `initdb` and `pg_ctl` live: `pg_config --bindir` first, then Debian's versioned
+/// directories, newest first.
+fn find_bindir() -> Result<PathBuf, String> {
+    let mut candidates = Vec::new();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    }
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versioned: Vec<(u32, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+                Some((version, e.path().join("bin")))
+            })
+            .collect();
+        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+        candidates.extend(versioned.into_iter().map(|(_, bin)| bin));
+    }
+    candidates
+        .into_iter()
+        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+        .ok_or_else(|| {
+            "PostgreSQL is not installed: these tests need its `initdb` and `pg_ctl` (looked in \
+             `pg_config --bindir` and /usr/lib/postgresql/*/bin). Install it with \
+             `apt-get update && apt-get install -y postgresql` (.ci/run does this)."
+                .to_owned()
+        })
+}
+
+/// How to run PostgreSQL's programs: as the `postgres` user when this process is root.
+enum RunAs {
+    Postgres,
+    CurrentUser,
+}
+
+impl RunAs {
+    fn detect() -> Result<RunAs, String> {
+        let uid = Command::new("id")
+            .arg("-u")
+            .output()
+            .map_err(|e| format!("run `id -u`: {e}"))?;
+        if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+            return Ok(RunAs::CurrentUser);
+        }
+        let exists = Command::new("id")
+            .args(["-u", "postgres"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if exists {
+            Ok(RunAs::Postgres)
+        } else {
+            Err(
+                "tests run as root, PostgreSQL refuses to, and there is no `postgres` system \
+                 user to run it as (Debian's postgresql package creates one)"
+                    .to_owned(),
+            )
+        }
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        match self {
+            RunAs::Postgres => {
+                let mut command = Command::new("runuser");
+                command.args(["-u", "postgres", "--"]).arg(program);
+                command
+            }
+            RunAs::CurrentUser => Command::new(program),
+        }
+    }
+
+    fn take_ownership(&self, dir: &Path) -> Result<(), String> {
+        if let RunAs::Postgres = self {
+            let status = Command::new("chown")
+                .arg("postgres")
+                .arg(dir)
+                .status()
+                .map_err(|e| format!("run chown: {e}"))?;
+            if !status.success() {
+                return Err(format!("chown postgres {} failed: {status}", dir.display()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts `sh` waiting for EOF on its stdin, then stopping the server and removing `dir`.
+fn spawn_watchdog(user: &RunAs, bindir: &Path, dir: &Path) -> Result<ChildStdin, String> {
+    let stop = user.command(&bindir.join("pg_ctl"));
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"cat >/dev/null; "$@" >/dev/null 2>&1; rm -rf -- "$0""#)
+        .arg(dir)
+        .arg(stop.get_program())
+        .args(stop.get_args())
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-m", "fast", "-w", "stop"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C aimed at `cargo test` must not kill the watchdog
+        // before it has stopped the server.
+        .process_group(0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("start the watchdog: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| "the watchdog has no stdin".to_owned())
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| format!("find a free port: {e}"))
+}
