@@ -16,7 +16,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
     let text = command.text();
     // Help needs no lookup, so it is answered without touching Slack's API.
     if command::is_help(text) {
-        return Reply::ephemeral(command::usage());
+        return Reply::ephemeral(command::usage(state.default_duration()));
     }
     let user = lookup_user(state, &command).await;
     let ctx = Context {
@@ -25,7 +25,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         default_duration: state.default_duration(),
     };
     let request = match command::parse(text, &ctx) {
-        Ok(Parsed::Help) => return Reply::ephemeral(command::usage()),
+        Ok(Parsed::Help) => return Reply::ephemeral(command::usage(state.default_duration())),
         Ok(Parsed::Meeting(request)) => request,
         Err(e) => {
             tracing::info!(error = ?e, "command refused");

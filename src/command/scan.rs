@@ -1,10 +1,17 @@
 //! Splits a command into words and finds the trailing run of schedule words (duration,
-//! date, time, zone), scanning from the end; whatever precedes the run is the topic.
+//! date, time, zone, repeat rule and its end), scanning from the end; whatever precedes the
+//! run is the topic.
+
+use std::ops::Range;
 
 use super::clock::{self, Clock};
 use super::date::{self, DateSpec};
 use super::duration::{self, Minutes};
 use super::error::{CommandError, WordKind};
+use super::fold;
+use super::recurrence::{RepeatUnit, WeekdaySet};
+use super::repeat::{self, EndSpec, RepeatSpec};
+use super::typo;
 use crate::time::Zone;
 
 /// How sure we are that a word is a schedule word rather than part of the topic.
@@ -18,10 +25,11 @@ pub(crate) enum Strength {
     Strong,
 }
 
-/// The longest schedule phrase, in words: `1 hour 30 minutes`.
+/// The longest schedule phrase, in words: `1 hour 30 minutes`, `every mon, wed, fri`,
+/// `until december 1st 2026`, `öğleden sonra saat 3`.
 const MAX_SPAN: usize = 4;
 
-/// A word as typed, plus the lowercase key the parsers match on.
+/// A word as typed, plus the folded key the parsers match on (see [`fold::key`]).
 #[derive(Debug)]
 pub(crate) struct Token<'a> {
     raw: &'a str,
@@ -30,17 +38,40 @@ pub(crate) struct Token<'a> {
 
 impl<'a> Token<'a> {
     fn new(raw: &'a str) -> Token<'a> {
-        let key = raw.to_ascii_lowercase();
-        // One trailing comma or full stop is punctuation (`dec 1, 2026`, `3pm.`).
-        let key = match key.strip_suffix([',', '.']) {
-            Some(stripped) if !stripped.is_empty() => stripped.to_owned(),
-            _ => key,
-        };
-        Token { raw, key }
+        Token {
+            raw,
+            key: fold::key(raw),
+        }
     }
 
     pub(crate) fn raw(&self) -> &'a str {
         self.raw
+    }
+
+    #[cfg(test)]
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// The words of a phrase as the user typed them, joined only when a message needs them (most
+/// spans tried are not schedule words, so building their text eagerly would be wasted).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Said<'s>(&'s [Token<'s>]);
+
+impl<'s> Said<'s> {
+    #[cfg(test)]
+    pub(crate) fn new(tokens: &'s [Token<'s>]) -> Said<'s> {
+        Said(tokens)
+    }
+
+    pub(crate) fn text(self) -> String {
+        join_raw(self.0)
+    }
+
+    /// Some of the words (`dec 20` of `until dec 20`); empty if out of range.
+    pub(crate) fn sub(self, range: Range<usize>) -> Said<'s> {
+        Said(self.0.get(range).unwrap_or_default())
     }
 }
 
@@ -83,6 +114,11 @@ pub(crate) enum Item {
     Date(DateSpec),
     Clock(Clock),
     Zone(Zone),
+    Repeat(RepeatSpec),
+    /// Two or more weekdays: `mon, wed` in `every 2 weeks on mon, wed`.
+    Days(WeekdaySet),
+    End(EndSpec),
+    Start(DateSpec),
 }
 
 impl Item {
@@ -92,6 +128,10 @@ impl Item {
             Item::Date(_) => WordKind::Date,
             Item::Clock(_) => WordKind::Time,
             Item::Zone(_) => WordKind::Zone,
+            Item::Repeat(_) => WordKind::Repeat,
+            Item::Days(_) => WordKind::Days,
+            Item::End(_) => WordKind::End,
+            Item::Start(_) => WordKind::Start,
         }
     }
 }
@@ -103,15 +143,26 @@ pub(crate) struct Schedule {
     pub(crate) date: Option<(DateSpec, String)>,
     pub(crate) clock: Option<(Clock, String)>,
     pub(crate) zone: Option<(Zone, String)>,
+    pub(crate) repeat: Option<(RepeatSpec, String)>,
+    pub(crate) days: Option<(WeekdaySet, String)>,
+    pub(crate) end: Option<(EndSpec, String)>,
+    pub(crate) start: Option<(DateSpec, String)>,
 }
 
 impl Schedule {
     fn slot(&self, kind: WordKind) -> Option<&str> {
+        fn raw<T>(slot: &Option<(T, String)>) -> Option<&str> {
+            slot.as_ref().map(|(_, raw)| raw.as_str())
+        }
         match kind {
-            WordKind::Duration => self.duration.as_ref().map(|(_, raw)| raw.as_str()),
-            WordKind::Date => self.date.as_ref().map(|(_, raw)| raw.as_str()),
-            WordKind::Time => self.clock.as_ref().map(|(_, raw)| raw.as_str()),
-            WordKind::Zone => self.zone.as_ref().map(|(_, raw)| raw.as_str()),
+            WordKind::Duration => raw(&self.duration),
+            WordKind::Date => raw(&self.date),
+            WordKind::Time => raw(&self.clock),
+            WordKind::Zone => raw(&self.zone),
+            WordKind::Repeat => raw(&self.repeat),
+            WordKind::Days => raw(&self.days),
+            WordKind::End => raw(&self.end),
+            WordKind::Start => raw(&self.start),
         }
     }
 
@@ -121,7 +172,35 @@ impl Schedule {
             Item::Date(d) => self.date = Some((d, raw)),
             Item::Clock(c) => self.clock = Some((c, raw)),
             Item::Zone(z) => self.zone = Some((z, raw)),
+            Item::Repeat(r) => self.repeat = Some((r, raw)),
+            Item::Days(d) => self.days = Some((d, raw)),
+            Item::End(e) => self.end = Some((e, raw)),
+            Item::Start(d) => self.start = Some((d, raw)),
         }
+    }
+
+    /// `every` before a list of days (`every monday, wednesday and friday`, too long for one
+    /// phrase) makes the list a weekly repeat.
+    fn promote_days(&mut self, every: &str) -> Result<(), CommandError> {
+        let Some((days, raw)) = self.days.take() else {
+            return Ok(());
+        };
+        let raw = format!("{every} {raw}");
+        if let Some((_, first)) = &self.repeat {
+            return Err(CommandError::Duplicate {
+                kind: WordKind::Repeat,
+                first: raw,
+                second: first.clone(),
+            });
+        }
+        let spec = RepeatSpec {
+            unit: RepeatUnit::Weeks,
+            interval: 1,
+            days: Some(days),
+            month_day: None,
+        };
+        self.repeat = Some((spec, raw));
+        Ok(())
     }
 }
 
@@ -222,18 +301,34 @@ fn join_raw(tokens: &[Token<'_>]) -> String {
 }
 
 /// What a span of words is, if anything: `None` if no parser claims it, `Some(Err)` if one
-/// claims it and it is impossible (`25:00`, `45x`, `2026-02-30`).
+/// claims it and it is impossible (`25:00`, `45x`, `2026-02-30`) or is a schedule word we do
+/// not read (`tmrw`, `3p`, `45perc`).
 fn classify(span: &[Token<'_>], zone_slot: ZoneSlot, example_year: i32) -> Option<Classified> {
-    let keys: Vec<&str> = span.iter().map(|t| t.key.as_str()).collect();
-    let raw = join_raw(span);
-    if let Some(found) = clock::parse(&keys, &raw) {
+    let mut buffer = [""; MAX_SPAN];
+    for (key, token) in buffer.iter_mut().zip(span) {
+        *key = token.key.as_str();
+    }
+    let keys = buffer.get(..span.len())?;
+    let said = Said(span);
+    if let Some(found) = clock::parse(keys, said) {
         return Some(found.map(|(c, s)| (Item::Clock(c), s)));
     }
-    if let Some(found) = date::parse(&keys, &raw, example_year) {
+    if let Some(found) = date::parse(keys, said, example_year) {
         return Some(found.map(|(d, s)| (Item::Date(d), s)));
     }
-    if let Some(found) = duration::parse(&keys, &raw) {
+    // Before durations, which would read `2moro` as a number with an odd unit.
+    if let Some((kind, suggestion)) = typo::check(keys) {
+        return Some(Err(CommandError::UnknownWord {
+            word: said.text(),
+            kind,
+            suggestion,
+        }));
+    }
+    if let Some(found) = duration::parse(keys, said) {
         return Some(found.map(|(m, s)| (Item::Duration(m), s)));
+    }
+    if let Some(found) = repeat::parse(keys, said, example_year) {
+        return Some(found);
     }
     match span {
         [token] => classify_zone(token, zone_slot).map(|r| r.map(|z| (z, Strength::Strong))),
@@ -269,14 +364,19 @@ fn zone_slot_at(tokens: &[Token<'_>], index: usize, example_year: i32) -> ZoneSl
     }
 }
 
-/// `at 3pm`, `on friday`, `for 30m`: a small word that belongs to the phrase after it.
-fn connector_for(key: &str) -> Option<WordKind> {
+/// `at 3pm`, `on friday`, `for 30m`, `saat 15:00`, `every` + a list of days: a small word
+/// that belongs to the phrase after it.
+fn connects(key: &str, kind: WordKind) -> bool {
     match key {
-        "at" => Some(WordKind::Time),
-        "on" => Some(WordKind::Date),
-        "for" => Some(WordKind::Duration),
-        _ => None,
+        "at" | "saat" => kind == WordKind::Time,
+        "on" => matches!(kind, WordKind::Date | WordKind::Days),
+        "for" => kind == WordKind::Duration,
+        _ => is_every(key) && kind == WordKind::Days,
     }
+}
+
+fn is_every(key: &str) -> bool {
+    matches!(key, "every" | "each" | "her")
 }
 
 /// The schedule found at the end of the command, and where the topic words stop.
@@ -335,12 +435,18 @@ pub(crate) fn scan(
                 end = start;
             }
             None => {
-                let connector = tokens.get(end - 1).and_then(|t| connector_for(&t.key));
-                if connector.is_some() && connector == next_kind {
-                    next_kind = None;
-                    end -= 1;
-                } else {
+                let Some(word) = tokens.get(end - 1).map(|t| t.key.as_str()) else {
                     break;
+                };
+                match next_kind {
+                    Some(kind) if connects(word, kind) => {
+                        if kind == WordKind::Days && is_every(word) {
+                            schedule.promote_days(tokens.get(end - 1).map_or(word, |t| t.raw))?;
+                        }
+                        next_kind = None;
+                        end -= 1;
+                    }
+                    _ => break,
                 }
             }
         }
@@ -352,8 +458,28 @@ pub(crate) fn scan(
 }
 
 /// Refuses topic words that follow a strong schedule word ("Review 2pm changes 30m"): the
-/// user probably mistyped the order, and a silent topic would hide that.
+/// user probably mistyped the order, and a silent topic would hide that. Also refuses a
+/// misspelt schedule word anywhere in the topic (`tmrw`, `nxt fri`): it was surely meant as
+/// part of the schedule.
 pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), CommandError> {
+    for start in 0..topic.len() {
+        for len in 1..=2 {
+            let Some(span) = topic.get(start..start + len) else {
+                continue;
+            };
+            let mut buffer = [""; 2];
+            for (key, token) in buffer.iter_mut().zip(span) {
+                *key = token.key.as_str();
+            }
+            if let Some((kind, suggestion)) = buffer.get(..len).and_then(typo::check) {
+                return Err(CommandError::UnknownWord {
+                    word: join_raw(span),
+                    kind,
+                    suggestion,
+                });
+            }
+        }
+    }
     for start in 0..topic.len() {
         for len in (1..=MAX_SPAN).rev() {
             let Some(span) = topic.get(start..start + len) else {
