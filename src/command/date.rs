@@ -106,7 +106,7 @@ pub(crate) fn turkish_weekday(key: &str) -> Option<Weekday> {
 }
 
 /// A month name in English or Turkish, folded (`ağustos` → `agustos`).
-fn month(key: &str) -> Option<u32> {
+pub(crate) fn month(key: &str) -> Option<u32> {
     Some(match key {
         "jan" | "january" | "ocak" => 1,
         "feb" | "february" | "subat" => 2,
@@ -235,6 +235,9 @@ fn numeric(
     example_year: i32,
 ) -> Option<Result<(DateSpec, Strength), CommandError>> {
     let invalid = || invalid_date(said);
+    if !key.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
     for sep in ['-', '/', '.'] {
         let Some(parts) = numeric_parts(key, sep) else {
             continue;

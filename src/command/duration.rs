@@ -219,6 +219,13 @@ pub(crate) fn parse(
     keys: &[&str],
     said: Said<'_>,
 ) -> Option<Result<(Minutes, Strength), CommandError>> {
+    // Every duration starts with a number; most words tried are not one.
+    if !keys
+        .first()
+        .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == ','))
+    {
+        return None;
+    }
     // `15h`, `09h30` are times of day, never durations (see `clock::is_h_time`).
     if keys.iter().any(|k| clock::is_h_time(k)) {
         return None;

@@ -2,6 +2,7 @@
 //! date, time, zone, repeat rule and its end), scanning from the end; whatever precedes the
 //! run is the topic.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use super::clock::{self, Clock};
@@ -34,6 +35,8 @@ const MAX_SPAN: usize = 4;
 pub(crate) struct Token<'a> {
     raw: &'a str,
     key: String,
+    /// What the word is on its own (zones aside): the scan asks several times per word.
+    alone: OnceCell<Option<Classified>>,
 }
 
 impl<'a> Token<'a> {
@@ -41,6 +44,7 @@ impl<'a> Token<'a> {
         Token {
             raw,
             key: fold::key(raw),
+            alone: OnceCell::new(),
         }
     }
 
@@ -304,11 +308,29 @@ fn join_raw(tokens: &[Token<'_>]) -> String {
 /// claims it and it is impossible (`25:00`, `45x`, `2026-02-30`) or is a schedule word we do
 /// not read (`tmrw`, `3p`, `45perc`).
 fn classify(span: &[Token<'_>], zone_slot: ZoneSlot, example_year: i32) -> Option<Classified> {
+    if let [token] = span {
+        let alone = token
+            .alone
+            .get_or_init(|| phrase(span, example_year))
+            .clone();
+        return alone
+            .or_else(|| classify_zone(token, zone_slot).map(|r| r.map(|z| (z, Strength::Strong))));
+    }
+    phrase(span, example_year)
+}
+
+/// The parsers in order (zones aside, since where a zone may stand depends on its neighbours).
+fn phrase(span: &[Token<'_>], example_year: i32) -> Option<Classified> {
     let mut buffer = [""; MAX_SPAN];
     for (key, token) in buffer.iter_mut().zip(span) {
         *key = token.key.as_str();
     }
     let keys = buffer.get(..span.len())?;
+    if let [first, _, ..] = keys
+        && !may_start_phrase(first)
+    {
+        return None;
+    }
     let said = Said(span);
     if let Some(found) = clock::parse(keys, said) {
         return Some(found.map(|(c, s)| (Item::Clock(c), s)));
@@ -327,13 +349,63 @@ fn classify(span: &[Token<'_>], zone_slot: ZoneSlot, example_year: i32) -> Optio
     if let Some(found) = duration::parse(keys, said) {
         return Some(found.map(|(m, s)| (Item::Duration(m), s)));
     }
-    if let Some(found) = repeat::parse(keys, said, example_year) {
-        return Some(found);
-    }
-    match span {
-        [token] => classify_zone(token, zone_slot).map(|r| r.map(|z| (z, Strength::Strong))),
-        _ => None,
-    }
+    repeat::parse(keys, said, example_year)
+}
+
+/// Words a phrase of two or more words can start with (besides numbers, weekdays and
+/// months): a cheap test that spares the parsers most spans of topic words. Keep it in step
+/// with the parsers; `the_phrase_filter_rejects_only_spans_no_parser_claims` checks it.
+const PHRASE_STARTERS: &[&str] = &[
+    // Times.
+    "gece",
+    "ogleden",
+    "sabah",
+    "aksam",
+    "saat",
+    // Dates.
+    "day",
+    "the",
+    "obur",
+    "oburgun",
+    "next",
+    "gelecek",
+    "haftaya",
+    "onumuzdeki",
+    "this",
+    "bu",
+    "ayin",
+    "today",
+    "tomorrow",
+    "bugun",
+    "yarin",
+    // Misspelt `next`.
+    "nxt",
+    "nex",
+    "nxet",
+    "enxt",
+    // Repeats, ends and starts.
+    "every",
+    "each",
+    "her",
+    "hafta",
+    "x",
+    "×",
+    "until",
+    "till",
+    "til",
+    "through",
+    "thru",
+    "for",
+    "starting",
+    "beginning",
+];
+
+fn may_start_phrase(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '.' | ','))
+        || PHRASE_STARTERS.contains(&key)
+        // `mon,wed fri` is a list of days.
+        || key.split(',').next().and_then(date::weekday).is_some()
+        || date::month(key).is_some()
 }
 
 /// The longest schedule phrase ending just before `end`, with its start index.
@@ -549,6 +621,63 @@ mod tests {
             raws("réunion 🎉 مرحبا 3pm"),
             ["réunion", "🎉", "مرحبا", "3pm"]
         );
+    }
+
+    /// Every parser, without the [`may_start_phrase`] shortcut.
+    fn classify_slowly(span: &[Token<'_>]) -> Option<Classified> {
+        let keys: Vec<&str> = span.iter().map(|t| t.key.as_str()).collect();
+        let said = Said(span);
+        if let Some(found) = clock::parse(&keys, said) {
+            return Some(found.map(|(c, s)| (Item::Clock(c), s)));
+        }
+        if let Some(found) = date::parse(&keys, said, 2026) {
+            return Some(found.map(|(d, s)| (Item::Date(d), s)));
+        }
+        if let Some((kind, suggestion)) = typo::check(&keys) {
+            return Some(Err(CommandError::UnknownWord {
+                word: said.text(),
+                kind,
+                suggestion,
+            }));
+        }
+        if let Some(found) = duration::parse(&keys, said) {
+            return Some(found.map(|(m, s)| (Item::Duration(m), s)));
+        }
+        repeat::parse(&keys, said, 2026)
+    }
+
+    #[test]
+    fn the_phrase_filter_rejects_only_spans_no_parser_claims() {
+        // Every starter, and words that end phrases or sit in their middle.
+        let mut words: Vec<&str> = PHRASE_STARTERS.to_vec();
+        words.extend([
+            "review", "2", "15", "2026", "1st", "15th", "dec", "aralik", "fri", "cuma", "mon,wed",
+            "and", "ve", "after", "tomorrow", "gun", "yarisi", "sonra", "once", "3", "3:30", "pm",
+            "weeks", "hafta", "ici", "haftada", "bir", "times", "kez", "kadar", "itibaren",
+            "boyunca", "hours", "saat", "dakika", "30", "other", "weekday", "8", "day",
+        ]);
+        let text = words.join(" ");
+        let tokens = tokenize(&text);
+        let check = |span: &[Token<'_>]| {
+            let fast = classify(span, ZoneSlot::SlashOnly, 2026);
+            let slow = classify_slowly(span);
+            assert_eq!(fast, slow, "{:?}", join_raw(span));
+        };
+        for a in 0..tokens.len() {
+            for b in 0..tokens.len() {
+                let (Some(x), Some(y)) = (tokens.get(a), tokens.get(b)) else {
+                    continue;
+                };
+                let pair = [Token::new(x.raw), Token::new(y.raw)];
+                check(&pair);
+                for c in [0, 5, 17, 31, 44, 60] {
+                    if let Some(z) = tokens.get(c) {
+                        check(&[Token::new(x.raw), Token::new(y.raw), Token::new(z.raw)]);
+                        check(&[Token::new(z.raw), Token::new(x.raw), Token::new(y.raw)]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -68,6 +68,13 @@ const NEXT_WORDS: [&str; 4] = ["nxt", "nex", "nxet", "enxt"];
 /// If `keys` is a misspelt schedule word, its kind and what was probably meant.
 pub(crate) fn check(keys: &[&str]) -> Option<(WordKind, Option<String>)> {
     match keys {
+        // Every entry is 3 to 9 bytes long and starts with one of these.
+        [key]
+            if !(3..=9).contains(&key.len())
+                || !key.starts_with(['t', '2', 'm', 'w', 'f', 's']) =>
+        {
+            None
+        }
         [key] => DATE_WORDS
             .iter()
             .find(|(typo, _)| typo == key)
@@ -96,6 +103,14 @@ mod tests {
                 Some((WordKind::Date, Some(meant.to_owned()))),
                 "{keys:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_quick_rejection_matches_the_table() {
+        for (typo, _) in DATE_WORDS {
+            assert!((3..=9).contains(&typo.len()), "{typo}");
+            assert!(typo.starts_with(['t', '2', 'm', 'w', 'f', 's']), "{typo}");
         }
     }
 
