@@ -597,6 +597,10 @@ const SERIES: &[(&str, &str, &str, &str)] = &[
     // Ends and starts.
     ("Sync every monday 10am until jun 22", MON, NY, "2026-06-08 14:00 | 2026-06-08 10:00 America/New_York | 30 | Sync | Every Monday at 10:00 AM (America/New_York), until Jun 22, 2026 | 3 | 2026-06-22 10:00 | 2026-06-22 14:00"),
     ("Sync every monday 10am until 2026-06-22", MON, NY, "2026-06-08 14:00 | 2026-06-08 10:00 America/New_York | 30 | Sync | Every Monday at 10:00 AM (America/New_York), until Jun 22, 2026 | 3 | 2026-06-22 10:00 | 2026-06-22 14:00"),
+    // A weekday or day of the month right after the rule picks its day; a date is the start.
+    ("Standup weekly on fri 9am tomorrow x 2", MON, NY, "2026-06-05 13:00 | 2026-06-05 09:00 America/New_York | 30 | Standup | Every Friday at 9:00 AM (America/New_York), 2 times | 2 | 2026-06-12 09:00 | 2026-06-12 13:00"),
+    ("Standup every 2 weeks on tue 9am next mon x 2", MON, NY, "2026-06-09 13:00 | 2026-06-09 09:00 America/New_York | 30 | Standup | Every 2 weeks on Tuesday at 9:00 AM (America/New_York), 2 times | 2 | 2026-06-23 09:00 | 2026-06-23 13:00"),
+    ("Review monthly on the 15th 9am dec 1 x 2", MON, NY, "2026-12-15 14:00 | 2026-12-15 09:00 America/New_York | 30 | Review | Every month on the 15th at 9:00 AM (America/New_York), 2 times | 2 | 2027-01-15 09:00 | 2027-01-15 14:00"),
     ("Sync every monday 10am starting dec 1 x 2", MON, NY, "2026-12-07 15:00 | 2026-12-07 10:00 America/New_York | 30 | Sync | Every Monday at 10:00 AM (America/New_York), 2 times | 2 | 2026-12-14 10:00 | 2026-12-14 15:00"),
     ("Sync every monday 10am Europe/Berlin x 2", MON, NY, "2026-06-08 08:00 | 2026-06-08 10:00 Europe/Berlin | 30 | Sync | Every Monday at 10:00 AM (Europe/Berlin), 2 times | 2 | 2026-06-15 10:00 | 2026-06-15 08:00 | explicit"),
     ("Sync 45m every friday at 4pm x 8 UTC", MON, NY, "2026-06-05 16:00 | 2026-06-05 16:00 UTC | 45 | Sync | Every Friday at 4:00 PM (UTC), 8 times | 8 | 2026-07-24 16:00 | 2026-07-24 16:00 | explicit"),

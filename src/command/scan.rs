@@ -119,8 +119,11 @@ pub(crate) enum Item {
     Clock(Clock),
     Zone(Zone),
     Repeat(RepeatSpec),
-    /// Two or more weekdays: `mon, wed` in `every 2 weeks on mon, wed`.
+    /// Two or more weekdays (`mon, wed` in `every 2 weeks on mon, wed`), or one right after a
+    /// repeat rule (`fri` in `weekly on fri`).
     Days(WeekdaySet),
+    /// A day of the month right after a repeat rule: `the 15th` in `monthly on the 15th`.
+    MonthDay(u32),
     End(EndSpec),
     Start(DateSpec),
 }
@@ -133,7 +136,7 @@ impl Item {
             Item::Clock(_) => WordKind::Time,
             Item::Zone(_) => WordKind::Zone,
             Item::Repeat(_) => WordKind::Repeat,
-            Item::Days(_) => WordKind::Days,
+            Item::Days(_) | Item::MonthDay(_) => WordKind::Days,
             Item::End(_) => WordKind::End,
             Item::Start(_) => WordKind::Start,
         }
@@ -149,6 +152,7 @@ pub(crate) struct Schedule {
     pub(crate) zone: Option<(Zone, String)>,
     pub(crate) repeat: Option<(RepeatSpec, String)>,
     pub(crate) days: Option<(WeekdaySet, String)>,
+    pub(crate) month_day: Option<(u32, String)>,
     pub(crate) end: Option<(EndSpec, String)>,
     pub(crate) start: Option<(DateSpec, String)>,
 }
@@ -164,7 +168,7 @@ impl Schedule {
             WordKind::Time => raw(&self.clock),
             WordKind::Zone => raw(&self.zone),
             WordKind::Repeat => raw(&self.repeat),
-            WordKind::Days => raw(&self.days),
+            WordKind::Days => raw(&self.days).or(raw(&self.month_day)),
             WordKind::End => raw(&self.end),
             WordKind::Start => raw(&self.start),
         }
@@ -178,6 +182,7 @@ impl Schedule {
             Item::Zone(z) => self.zone = Some((z, raw)),
             Item::Repeat(r) => self.repeat = Some((r, raw)),
             Item::Days(d) => self.days = Some((d, raw)),
+            Item::MonthDay(d) => self.month_day = Some((d, raw)),
             Item::End(e) => self.end = Some((e, raw)),
             Item::Start(d) => self.start = Some((d, raw)),
         }
@@ -422,6 +427,28 @@ fn phrase_ending_at(
     })
 }
 
+/// A weekday or day of the month right after a repeat rule (`weekly on fri`, `every 2 weeks
+/// tue`, `monthly on the 15th`) says which day the series falls on, so it is not a date: the
+/// date slot stays free for the start (`weekly on fri 9am tomorrow`).
+fn day_of_repeat(tokens: &[Token<'_>], start: usize, item: Item, example_year: i32) -> Item {
+    let selector = match item {
+        Item::Date(DateSpec::Weekday(day)) => WeekdaySet::new([day]).map(Item::Days),
+        Item::Date(DateSpec::DayOfMonth(day)) => Some(Item::MonthDay(day)),
+        _ => None,
+    };
+    let Some(selector) = selector else {
+        return item;
+    };
+    let before = match start.checked_sub(1).and_then(|i| tokens.get(i)) {
+        Some(token) if token.key == "on" => start - 1,
+        _ => start,
+    };
+    match phrase_ending_at(tokens, before, ZoneSlot::SlashOnly, example_year) {
+        Some((_, Ok((Item::Repeat(_), _)))) => selector,
+        _ => item,
+    }
+}
+
 /// Whether the word at `index` is where a zone would go: last, or right after a time, and
 /// preceded by a schedule phrase (or nothing at all).
 fn zone_slot_at(tokens: &[Token<'_>], index: usize, example_year: i32) -> ZoneSlot {
@@ -490,6 +517,7 @@ pub(crate) fn scan(
             }
             Some((_, Err(err))) => return Err(err),
             Some((start, Ok((item, strength)))) => {
+                let item = day_of_repeat(tokens, start, item, example_year);
                 let kind = item.kind();
                 let raw = tokens.get(start..end).map(join_raw).unwrap_or_default();
                 if let Some(second) = schedule.slot(kind) {

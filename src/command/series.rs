@@ -64,6 +64,12 @@ pub(crate) fn resolve(
         }
         days = Some(set);
     }
+    if let Some((day, raw)) = schedule.month_day {
+        if repeat.unit != RepeatUnit::Months || month_day.is_some() {
+            return Err(conflict(raw));
+        }
+        month_day = Some(day);
+    }
     let mut from: Option<(From, String)> = None;
     if let Some((spec, raw)) = schedule.start {
         let date = spec.resolve(today, &raw)?;
@@ -82,17 +88,24 @@ pub(crate) fn resolve(
             }
         };
         match spec {
+            // `weekly 9am fri`: the day of a weekly rule that names none.
             DateSpec::Weekday(day) | DateSpec::NextWeekday(day)
-                if repeat.unit == RepeatUnit::Weeks =>
+                if repeat.unit == RepeatUnit::Weeks && days.is_none() =>
             {
-                if days.is_some() {
-                    return Err(conflict(raw));
-                }
                 days = WeekdaySet::new([day]);
                 if let DateSpec::NextWeekday(_) = spec {
                     let date = spec.resolve(today, &raw)?;
                     start_at(From { date, named: true }, raw)?;
                 }
+            }
+            // `every monday 10am fri`: which day?
+            DateSpec::Weekday(_) if repeat.unit == RepeatUnit::Weeks => {
+                return Err(conflict(raw));
+            }
+            // `daily 9am fri`: from the next Friday, as for a one-off.
+            DateSpec::Weekday(_) => {
+                let date = spec.resolve(today, &raw)?;
+                start_at(From { date, named: false }, raw)?;
             }
             DateSpec::DayOfMonth(day) => {
                 if repeat.unit != RepeatUnit::Months || month_day.is_some() {
@@ -100,8 +113,6 @@ pub(crate) fn resolve(
                 }
                 month_day = Some(day);
             }
-            // `daily on fri`, `monthly on tue`: not a rule Zoom has.
-            DateSpec::Weekday(_) | DateSpec::NextWeekday(_) => return Err(conflict(raw)),
             _ => {
                 let date = spec.resolve(today, &raw)?;
                 start_at(From { date, named: true }, raw)?;
