@@ -69,6 +69,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("-h", MON, NY, "help"),
     ("--help", MON, NY, "help"),
     (" ? ", MON, NY, "help"),
+    ("yardım", MON, NY, "help"),
+    ("YARDIM", MON, NY, "help"),
     ("Help me plan", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Help me plan | now"),
     // The canonical form and topic-only forms.
     ("Design review 45m tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 45 | Design review"),
@@ -593,6 +595,8 @@ const SERIES: &[(&str, &str, &str, &str)] = &[
     ("Review every month on the 1st 10:00 x 3", MON, NY, "2026-07-01 14:00 | 2026-07-01 10:00 America/New_York | 30 | Review | Every month on the 1st at 10:00 AM (America/New_York), 3 times | 3 | 2026-09-01 10:00 | 2026-09-01 14:00"),
     ("Review monthly on the 15th 9am x 2", MON, NY, "2026-06-15 13:00 | 2026-06-15 09:00 America/New_York | 30 | Review | Every month on the 15th at 9:00 AM (America/New_York), 2 times | 2 | 2026-07-15 09:00 | 2026-07-15 13:00"),
     ("Review monthly on the 31st 9am x 3", MON, NY, "2026-07-31 13:00 | 2026-07-31 09:00 America/New_York | 30 | Review | Every month on the 31st at 9:00 AM (America/New_York), 3 times | 3 | 2026-10-31 09:00 | 2026-10-31 13:00 | skipped"),
+    ("Review monthly 9am x 2", MON, NY, "2026-07-01 13:00 | 2026-07-01 09:00 America/New_York | 30 | Review | Every month on the 1st at 9:00 AM (America/New_York), 2 times | 2 | 2026-08-01 09:00 | 2026-08-01 13:00"),
+    ("Review monthly 9am dec 15 x 2", MON, NY, "2026-12-15 14:00 | 2026-12-15 09:00 America/New_York | 30 | Review | Every month on the 15th at 9:00 AM (America/New_York), 2 times | 2 | 2027-01-15 09:00 | 2027-01-15 14:00"),
     ("Review every 3 months on the 15th 9am x 2", MON, NY, "2026-06-15 13:00 | 2026-06-15 09:00 America/New_York | 30 | Review | Every 3 months on the 15th at 9:00 AM (America/New_York), 2 times | 2 | 2026-09-15 09:00 | 2026-09-15 13:00"),
     // Ends and starts.
     ("Sync every monday 10am until jun 22", MON, NY, "2026-06-08 14:00 | 2026-06-08 10:00 America/New_York | 30 | Sync | Every Monday at 10:00 AM (America/New_York), until Jun 22, 2026 | 3 | 2026-06-22 10:00 | 2026-06-22 14:00"),
@@ -618,6 +622,7 @@ const SERIES: &[(&str, &str, &str, &str)] = &[
     ("Standup 15dk her hafta içi 9:30 19 haziran'a kadar", MON, IST, "2026-06-02 06:30 | 2026-06-02 09:30 Europe/Istanbul | 15 | Standup | Every weekday at 9:30 AM (Europe/Istanbul), until Jun 19, 2026 | 14 | 2026-06-19 09:30 | 2026-06-19 06:30"),
     ("İnceleme her ay ayın 1'inde 10:00 x 3", MON, IST, "2026-07-01 07:00 | 2026-07-01 10:00 Europe/Istanbul | 30 | İnceleme | Every month on the 1st at 10:00 AM (Europe/Istanbul), 3 times | 3 | 2026-09-01 10:00 | 2026-09-01 07:00"),
     ("Sync her pazartesi ve çarşamba 15:00 x 4", MON, IST, "2026-06-03 12:00 | 2026-06-03 15:00 Europe/Istanbul | 30 | Sync | Every Monday and Wednesday at 3:00 PM (Europe/Istanbul), 4 times | 4 | 2026-06-15 15:00 | 2026-06-15 12:00"),
+    ("Sync her gün 9:30 1 temmuz'dan itibaren x 2", MON, IST, "2026-07-01 06:30 | 2026-07-01 09:30 Europe/Istanbul | 30 | Sync | Every day at 9:30 AM (Europe/Istanbul), 2 times | 2 | 2026-07-02 09:30 | 2026-07-02 06:30"),
     ("Sync her 2 haftada bir cuma 16:00 x 2", MON, IST, "2026-06-05 13:00 | 2026-06-05 16:00 Europe/Istanbul | 30 | Sync | Every 2 weeks on Friday at 4:00 PM (Europe/Istanbul), 2 times | 2 | 2026-06-19 16:00 | 2026-06-19 13:00"),
 ];
 
