@@ -420,6 +420,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Sync tomorrow 10am x 8", MON, NY, "!EndWithoutRepeat `x 8`"),
     ("Sync every monday 10am starting 2026-05-01", MON, NY, "!InPast"),
     ("Sync every day 10am starting dec 1 tomorrow", MON, NY, "!Duplicate"),
+    ("Sync every 2 weeks on weekend 10am", MON, NY, "!UnexpectedWord `on` after `every 2 weeks`"),
     // A meeting of the series whose wall-clock time does not exist (spring forward).
     ("Sync every day 2:30am", NY_SPRING, NY, "!SeriesGap `02:30` doesn't exist in America/New_York on Sun, Mar 8, 2026 (the clocks jump forward)"),
     ("Sync every day 2:30am x 5", NY_MARCH, NY, "!SeriesGap on Sun, Mar 8, 2026"),
@@ -578,6 +579,7 @@ const SERIES: &[(&str, &str, &str, &str)] = &[
     ("Sync every mon, wed 15:00 x 4", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync | Every Monday and Wednesday at 3:00 PM (America/New_York), 4 times | 4 | 2026-06-10 15:00 | 2026-06-10 19:00"),
     ("Sync every monday and wednesday 15:00 x 4", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync | Every Monday and Wednesday at 3:00 PM (America/New_York), 4 times | 4 | 2026-06-10 15:00 | 2026-06-10 19:00"),
     ("Sync every monday, wednesday and friday 3pm x 6", MON, NY, "2026-06-01 19:00 | 2026-06-01 15:00 America/New_York | 30 | Sync | Every Monday, Wednesday and Friday at 3:00 PM (America/New_York), 6 times | 6 | 2026-06-12 15:00 | 2026-06-12 19:00"),
+    ("Sync every 2 weeks on weekdays 4pm x 6", MON, NY, "2026-06-01 20:00 | 2026-06-01 16:00 America/New_York | 30 | Sync | Every 2 weeks on weekdays at 4:00 PM (America/New_York), 6 times | 6 | 2026-06-15 16:00 | 2026-06-15 20:00"),
     ("Sync every 2 weeks on tue, thu 4pm x 4", MON, NY, "2026-06-02 20:00 | 2026-06-02 16:00 America/New_York | 30 | Sync | Every 2 weeks on Tuesday and Thursday at 4:00 PM (America/New_York), 4 times | 4 | 2026-06-18 16:00 | 2026-06-18 20:00"),
     ("Sync every weekend 10am x 2", MON, NY, "2026-06-06 14:00 | 2026-06-06 10:00 America/New_York | 30 | Sync | Every Saturday and Sunday at 10:00 AM (America/New_York), 2 times | 2 | 2026-06-07 10:00 | 2026-06-07 14:00"),
     // Weekly without a day: the day of the start.

@@ -387,14 +387,18 @@ fn series_dates(
             )),
             Frequency::Weekly(_) => first.checked_add_days(Days::new(step as u64)),
             Frequency::Monthly { day } => {
-                let month = first
-                    .with_day(1)
-                    .and_then(|d| d.checked_add_months(Months::new(interval_u32 * step_u32)));
+                let month = first.with_day(1).and_then(|d| {
+                    d.checked_add_months(Months::new(interval_u32.saturating_mul(step_u32)))
+                });
                 match month {
                     Some(month) => match month.with_day(u32::from(day)) {
                         Some(date) => Some(date),
                         None => {
-                            out.skipped_months = true;
+                            // Only a month wholly inside the series counts as skipped.
+                            let month_end = month.checked_add_months(Months::new(1));
+                            if until.is_none_or(|until| month_end.is_some_and(|end| end <= until)) {
+                                out.skipped_months = true;
+                            }
                             continue;
                         }
                     },
@@ -516,6 +520,16 @@ mod tests {
             ]
         );
         assert!(r.skips_months());
+        let until_august = Recurrence::new(
+            Frequency::Monthly { day: 31 },
+            1,
+            Some(SeriesEnd::Until(at(2026, 8, 31, 0, 0).date())),
+            at(2026, 7, 31, 9, 0),
+            Zone::utc(),
+        )
+        .expect("valid series");
+        assert_eq!(dates(&until_august), ["Fri 2026-07-31", "Mon 2026-08-31"]);
+        assert!(!until_august.skips_months(), "September is after the end");
     }
 
     #[test]

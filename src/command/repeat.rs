@@ -37,7 +37,13 @@ type Found = Option<Result<(Item, Strength), CommandError>>;
 /// in the trailing run of schedule words.
 pub(crate) fn parse(keys: &[&str], said: Said<'_>, example_year: i32) -> Found {
     if let Some(spec) = repeat(keys) {
-        return Some(Ok((Item::Repeat(spec), Strength::Weak)));
+        // `every 2 weeks` is unmistakable; `every day` may be a topic ("Every day counts").
+        let strength = if spec.interval == 1 {
+            Strength::Weak
+        } else {
+            Strength::Strong
+        };
+        return Some(Ok((Item::Repeat(spec), strength)));
     }
     if let Some(days) = days_list(keys, Names::Any)
         && days.len() >= 2
@@ -70,6 +76,7 @@ fn repeat(keys: &[&str]) -> Option<RepeatSpec> {
         ["fortnightly"] => Some(rule(RepeatUnit::Weeks, 2)),
         ["monthly"] | ["aylik"] => Some(rule(RepeatUnit::Months, 1)),
         ["weekdays"] | ["hafta", "ici", "her", "gun"] => Some(weekly_on(WeekdaySet::WORKWEEK)),
+        ["weekends"] => Some(weekly_on(WeekdaySet::WEEKEND)),
         // `2 haftada bir`, `her 2 haftada bir`: once every two weeks.
         [n, per, "bir"] | ["her", n, per, "bir"] => Some(rule(turkish_per(per)?, number(n)?)),
         ["every" | "each", rest @ ..] => every(rest),
@@ -332,7 +339,32 @@ mod tests {
         for (text, want) in cases {
             let got = parsed(text);
             assert!(
-                matches!(&got, Some(Ok((item, Strength::Weak))) if *item == want),
+                matches!(&got, Some(Ok((item, _))) if *item == want),
+                "{text}: got {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_repeats_with_an_interval_are_strong() {
+        for (text, strong) in [
+            ("every day", false),
+            ("every monday", false),
+            ("daily", false),
+            ("her gün", false),
+            ("every 2 weeks", true),
+            ("every other week", true),
+            ("fortnightly", true),
+            ("her 2 haftada bir", true),
+        ] {
+            let got = parsed(text);
+            let want = if strong {
+                Strength::Strong
+            } else {
+                Strength::Weak
+            };
+            assert!(
+                matches!(&got, Some(Ok((_, s))) if *s == want),
                 "{text}: got {got:?}"
             );
         }

@@ -427,13 +427,23 @@ fn phrase_ending_at(
     })
 }
 
-/// A weekday or day of the month right after a repeat rule (`weekly on fri`, `every 2 weeks
-/// tue`, `monthly on the 15th`) says which day the series falls on, so it is not a date: the
-/// date slot stays free for the start (`weekly on fri 9am tomorrow`).
+/// A weekday, `weekdays` or a day of the month right after a repeat rule (`weekly on fri`,
+/// `every 2 weeks on weekdays`, `monthly on the 15th`) says which days the series falls on, so
+/// it is neither a date nor a second rule: the date slot stays free for the start (`weekly on
+/// fri 9am tomorrow`).
 fn day_of_repeat(tokens: &[Token<'_>], start: usize, item: Item, example_year: i32) -> Item {
     let selector = match item {
         Item::Date(DateSpec::Weekday(day)) => WeekdaySet::new([day]).map(Item::Days),
         Item::Date(DateSpec::DayOfMonth(day)) => Some(Item::MonthDay(day)),
+        // `every 2 weeks on weekdays`.
+        Item::Repeat(RepeatSpec {
+            days: Some(days), ..
+        }) if tokens
+            .get(start)
+            .is_some_and(|t| matches!(t.key.as_str(), "weekdays" | "weekends")) =>
+        {
+            Some(Item::Days(days))
+        }
         _ => None,
     };
     let Some(selector) = selector else {
