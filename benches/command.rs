@@ -40,6 +40,20 @@ const SHORTHANDS: &[(&str, &str)] = &[
     ("midnight", "Sync tomorrow midnight"),
     ("now", "Sync now"),
     ("empty", ""),
+    ("repeat_weekly", "Standup every monday 10am x 8"),
+    (
+        "repeat_weekdays_until",
+        "Standup 15m every weekday 9:30 until jul 20",
+    ),
+    ("repeat_days_list", "Sync every mon, wed, fri 3pm x 6"),
+    ("repeat_monthly", "Review every month on the 1st 10:00 x 3"),
+    ("repeat_open_ended", "Retro every 2 weeks on tue 4pm"),
+    ("turkish", "Toplantı 45dk yarın 15:00"),
+    (
+        "turkish_letters_folded",
+        "TOPLANTI 1,5 saat PAZARTESİ öğleden sonra 3",
+    ),
+    ("turkish_repeat", "Standup her hafta içi 9:30 8 kez"),
     ("quoted_topic", "\"Review 2pm changes\" 30m tomorrow 3pm"),
     ("explicit_zone", "Sync 45m tomorrow 3pm Europe/Berlin"),
     (
@@ -50,6 +64,9 @@ const SHORTHANDS: &[(&str, &str)] = &[
 
 /// Refused: a strong schedule word followed by topic words (the parser must say which word).
 const INVALID: &str = "Design review 45m tomorrow 3pm with the whole team";
+
+/// Refused: a misspelt date word (`tmrw`), which must never end up in the topic.
+const MISSPELT: &str = "Design review 45m tmrw 3pm";
 
 fn context() -> Context {
     // A fixed clock, so every run parses against the same calendar (a Monday in June 2026).
@@ -93,6 +110,10 @@ fn command(c: &mut Criterion) {
         parse(INVALID, &ctx).is_err(),
         "the invalid input must be refused"
     );
+    assert!(
+        parse(MISSPELT, &ctx).is_err(),
+        "the misspelt input must be refused"
+    );
 
     let mut group = c.benchmark_group("parse");
     group.bench_function("canonical", |b| {
@@ -103,6 +124,9 @@ fn command(c: &mut Criterion) {
     });
     group.bench_function("invalid", |b| {
         b.iter(|| parse(black_box(INVALID), black_box(&ctx)));
+    });
+    group.bench_function("misspelt", |b| {
+        b.iter(|| parse(black_box(MISSPELT), black_box(&ctx)));
     });
     group.finish();
 

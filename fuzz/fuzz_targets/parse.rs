@@ -1,5 +1,5 @@
 //! Fuzz target: `command::parse` on arbitrary UTF-8 must never panic, and accepted input
-//! must round-trip through its canonical form.
+//! (repeating meetings included) must round-trip through its canonical form.
 #![no_main]
 
 use chrono::{DateTime, Utc};
@@ -30,6 +30,10 @@ fuzz_target!(|text: &str| {
                 assert_eq!(again.duration(), request.duration());
                 assert_eq!(again.zone(), request.zone());
                 assert_eq!(again.local_start(), request.local_start());
+                assert_eq!(again.recurrence(), request.recurrence());
+                if request.recurrence().is_some() {
+                    assert_eq!(again.notes(), request.notes());
+                }
             }
             other => panic!("{text:?} → {canonical:?} → {other:?}"),
         }

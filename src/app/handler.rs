@@ -33,7 +33,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
     let text = command.text();
     // Help needs no lookup, so it is answered without touching Slack's API.
     if command::is_help(text) {
-        return Reply::ephemeral(command::usage());
+        return Reply::ephemeral(command::usage(state.default_duration()));
     }
     if state.is_shutting_down() {
         return Reply::ephemeral(RESTARTING);
@@ -45,7 +45,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         default_duration: state.default_duration(),
     };
     let request = match command::parse(text, &ctx) {
-        Ok(Parsed::Help) => return Reply::ephemeral(command::usage()),
+        Ok(Parsed::Help) => return Reply::ephemeral(command::usage(state.default_duration())),
         Ok(Parsed::Meeting(request)) => request,
         Err(e) => {
             tracing::info!(error = ?e, "command refused");

@@ -1,16 +1,19 @@
 //! Calendar dates: `2026-12-01`, `2026/12/01`, `today`, `tomorrow`, `fri`, `next friday`,
-//! `dec 1`, `1 dec`, `december 1st 2026`; numeric day/month forms like `03/04` are refused.
+//! `dec 1`, `1 dec`, `december 1st 2026`, `the 15th`, and the Turkish words (`yarın`,
+//! `öbür gün`, `gelecek cuma`, `20 aralık`); numeric day/month forms like `03/04` are refused.
 
-use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
+use chrono::{Datelike, Months, NaiveDate, TimeDelta, Weekday};
 
 use super::error::CommandError;
-use super::scan::Strength;
+use super::scan::{Said, Strength};
 
 /// A date as written, before it is pinned to a calendar day relative to "today".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DateSpec {
     Today,
     Tomorrow,
+    /// `day after tomorrow`, `öbür gün`.
+    DayAfterTomorrow,
     /// `fri`: the next Friday, today included (the caller skips a week if the time passed).
     Weekday(Weekday),
     /// `next fri`: the Friday of next calendar week (weeks start on Monday).
@@ -21,6 +24,8 @@ pub(crate) enum DateSpec {
         day: u32,
     },
     Exact(NaiveDate),
+    /// `the 15th`, `ayın 15'i`: the next 15th, today included (months without it skipped).
+    DayOfMonth(u32),
 }
 
 impl DateSpec {
@@ -32,6 +37,9 @@ impl DateSpec {
         match self {
             DateSpec::Today => Ok(today),
             DateSpec::Tomorrow => today.succ_opt().ok_or_else(invalid),
+            DateSpec::DayAfterTomorrow => today
+                .checked_add_signed(TimeDelta::days(2))
+                .ok_or_else(invalid),
             DateSpec::Weekday(weekday) => {
                 let ahead = days_until(today.weekday(), weekday);
                 today
@@ -53,6 +61,11 @@ impl DateSpec {
                     .ok_or_else(invalid)
             }
             DateSpec::Exact(date) => Ok(date),
+            DateSpec::DayOfMonth(day) => (0..=12)
+                .filter_map(|k| today.with_day(1)?.checked_add_months(Months::new(k)))
+                .filter_map(|month| month.with_day(day))
+                .find(|date| *date >= today)
+                .ok_or_else(invalid),
         }
     }
 }
@@ -64,7 +77,8 @@ fn days_until(from: Weekday, to: Weekday) -> i64 {
     (to - from).rem_euclid(7)
 }
 
-fn weekday(key: &str) -> Option<Weekday> {
+/// A weekday name in English or Turkish (keys are folded: `salı` → `sali`).
+pub(crate) fn weekday(key: &str) -> Option<Weekday> {
     Some(match key {
         "mon" | "monday" => Weekday::Mon,
         "tue" | "tues" | "tuesday" => Weekday::Tue,
@@ -73,26 +87,50 @@ fn weekday(key: &str) -> Option<Weekday> {
         "fri" | "friday" => Weekday::Fri,
         "sat" | "saturday" => Weekday::Sat,
         "sun" | "sunday" => Weekday::Sun,
+        _ => return turkish_weekday(key),
+    })
+}
+
+/// A Turkish weekday name, folded (`çarşamba` → `carsamba`).
+pub(crate) fn turkish_weekday(key: &str) -> Option<Weekday> {
+    Some(match key {
+        "pazartesi" => Weekday::Mon,
+        "sali" => Weekday::Tue,
+        "carsamba" => Weekday::Wed,
+        "persembe" => Weekday::Thu,
+        "cuma" => Weekday::Fri,
+        "cumartesi" => Weekday::Sat,
+        "pazar" => Weekday::Sun,
         _ => return None,
     })
 }
 
-fn month(key: &str) -> Option<u32> {
+/// A month name in English or Turkish, folded (`ağustos` → `agustos`).
+pub(crate) fn month(key: &str) -> Option<u32> {
     Some(match key {
-        "jan" | "january" => 1,
-        "feb" | "february" => 2,
-        "mar" | "march" => 3,
-        "apr" | "april" => 4,
-        "may" => 5,
-        "jun" | "june" => 6,
-        "jul" | "july" => 7,
-        "aug" | "august" => 8,
-        "sep" | "sept" | "september" => 9,
-        "oct" | "october" => 10,
-        "nov" | "november" => 11,
-        "dec" | "december" => 12,
+        "jan" | "january" | "ocak" => 1,
+        "feb" | "february" | "subat" => 2,
+        "mar" | "march" | "mart" => 3,
+        "apr" | "april" | "nisan" => 4,
+        "may" | "mayis" => 5,
+        "jun" | "june" | "haziran" => 6,
+        "jul" | "july" | "temmuz" => 7,
+        "aug" | "august" | "agustos" => 8,
+        "sep" | "sept" | "september" | "eylul" => 9,
+        "oct" | "october" | "ekim" => 10,
+        "nov" | "november" | "kasim" => 11,
+        "dec" | "december" | "aralik" => 12,
         _ => return None,
     })
+}
+
+/// `1st`, `15th`, `22nd`: a day of the month written as an ordinal (a bare `15` after
+/// `the` is too likely to be something else).
+fn ordinal_day(key: &str) -> Option<u32> {
+    let digits = ["st", "nd", "rd", "th"]
+        .iter()
+        .find_map(|suffix| key.strip_suffix(suffix))?;
+    day(digits)
 }
 
 /// `1`, `01`, `1st`, `22nd`: a day-of-month shape (range checked later).
@@ -126,18 +164,19 @@ fn numeric_parts(key: &str, sep: char) -> Option<Vec<&str>> {
     ok.then_some(parts)
 }
 
-/// Parses one to three lowercase words as a date.
+/// Parses one to four folded words as a date.
 ///
 /// `None` means "not a date"; `Some(Err)` means it is shaped like one and impossible
 /// (`2026-02-30`, `feb 30`, `feb 29 2027`) or is an ambiguous numeric form (`03/04`).
-/// `today`, `tomorrow` and ISO-style dates are strong; weekdays and month names are weak
-/// because they double as topic words ("Sun team sync", "May planning").
+/// `today`, `tomorrow` (`bugün`, `yarın`, `öbür gün`) and ISO-style dates are strong;
+/// weekdays and month names are weak because they double as topic words ("Sun team sync",
+/// "May planning").
 pub(crate) fn parse(
     keys: &[&str],
-    raw: &str,
+    said: Said<'_>,
     example_year: i32,
 ) -> Option<Result<(DateSpec, Strength), CommandError>> {
-    let invalid = || invalid_date(raw);
+    let invalid = || invalid_date(said);
     let weak = |spec| Some(Ok((spec, Strength::Weak)));
     let exact = |y: i32, m: u32, d: u32, strength| match NaiveDate::from_ymd_opt(y, m, d) {
         Some(date) => Some(Ok((DateSpec::Exact(date), strength))),
@@ -151,10 +190,25 @@ pub(crate) fn parse(
             invalid()
         }
     };
+    let strong = |spec| Some(Ok((spec, Strength::Strong)));
+    let day_of_month = |d: Option<u32>| match d {
+        Some(d @ 1..=31) => weak(DateSpec::DayOfMonth(d)),
+        Some(_) => invalid(),
+        None => None,
+    };
     match keys {
-        ["today"] => Some(Ok((DateSpec::Today, Strength::Strong))),
-        ["tomorrow"] => Some(Ok((DateSpec::Tomorrow, Strength::Strong))),
-        ["next", w] => weak(DateSpec::NextWeekday(weekday(w)?)),
+        ["today" | "bugun"] => strong(DateSpec::Today),
+        ["tomorrow" | "yarin"] => strong(DateSpec::Tomorrow),
+        ["day", "after", "tomorrow"]
+        | ["the", "day", "after", "tomorrow"]
+        | ["obur", "gun"]
+        | ["oburgun"] => strong(DateSpec::DayAfterTomorrow),
+        ["next" | "gelecek" | "haftaya" | "onumuzdeki", w] => {
+            weak(DateSpec::NextWeekday(weekday(w)?))
+        }
+        ["this" | "bu", w] => weak(DateSpec::Weekday(weekday(w)?)),
+        ["the", d] => day_of_month(ordinal_day(d)),
+        ["ayin", d] => day_of_month(day(d)),
         [m, d] if month(m).is_some() => month_day(month(m)?, day(d)?),
         [d, m] if month(m).is_some() => month_day(month(m)?, day(d)?),
         [m, d, y] if month(m).is_some() => exact(year(y)?, month(m)?, day(d)?, Strength::Weak),
@@ -163,26 +217,27 @@ pub(crate) fn parse(
             if let Some(w) = weekday(key) {
                 return weak(DateSpec::Weekday(w));
             }
-            numeric(key, raw, example_year)
+            numeric(key, said, example_year)
         }
         _ => None,
     }
 }
 
 /// A date-shaped word that names no real date.
-fn invalid_date(raw: &str) -> Option<Result<(DateSpec, Strength), CommandError>> {
-    Some(Err(CommandError::InvalidDate {
-        word: raw.to_owned(),
-    }))
+fn invalid_date(said: Said<'_>) -> Option<Result<(DateSpec, Strength), CommandError>> {
+    Some(Err(CommandError::InvalidDate { word: said.text() }))
 }
 
 /// `2026-12-01` / `2026/12/01` (year first, never ambiguous) and the refused day/month forms.
 fn numeric(
     key: &str,
-    raw: &str,
+    said: Said<'_>,
     example_year: i32,
 ) -> Option<Result<(DateSpec, Strength), CommandError>> {
-    let invalid = || invalid_date(raw);
+    let invalid = || invalid_date(said);
+    if !key.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
     for sep in ['-', '/', '.'] {
         let Some(parts) = numeric_parts(key, sep) else {
             continue;
@@ -216,7 +271,7 @@ fn numeric(
                 let month_day = NaiveDate::from_ymd_opt(year, *first, *second);
                 let example = day_month.or(month_day)?;
                 return Some(Err(CommandError::AmbiguousDate {
-                    word: raw.to_owned(),
+                    word: said.text(),
                     example,
                 }));
             }
@@ -235,8 +290,9 @@ mod tests {
     }
 
     fn spec(text: &str) -> Option<Result<DateSpec, CommandError>> {
-        let keys: Vec<&str> = text.split_whitespace().collect();
-        parse(&keys, text, 2026).map(|r| r.map(|(s, _)| s))
+        let tokens = crate::command::scan::tokenize(text);
+        let keys: Vec<&str> = tokens.iter().map(|t| t.key()).collect();
+        parse(&keys, Said::new(&tokens), 2026).map(|r| r.map(|(s, _)| s))
     }
 
     #[test]
@@ -256,6 +312,9 @@ mod tests {
             ("feb 29", DateSpec::MonthDay { month: 2, day: 29 }),
             ("dec 1 2026", DateSpec::Exact(date(2026, 12, 1))),
             ("1st december 2027", DateSpec::Exact(date(2027, 12, 1))),
+            ("day after tomorrow", DateSpec::DayAfterTomorrow),
+            ("the 15th", DateSpec::DayOfMonth(15)),
+            ("the 1st", DateSpec::DayOfMonth(1)),
         ] {
             assert_eq!(spec(input), Some(Ok(expected)), "input {input:?}");
         }
@@ -271,11 +330,82 @@ mod tests {
             "apr 31",
             "feb 29 2027",
             "dec 32",
+            "the 32nd",
+            "32 aralık",
         ] {
             assert!(
                 matches!(spec(input), Some(Err(CommandError::InvalidDate { .. }))),
                 "input {input:?}: got {:?}",
                 spec(input)
+            );
+        }
+    }
+
+    #[test]
+    fn turkish_dates_parse_with_or_without_turkish_letters() {
+        use Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
+        let month_day = |month, day| DateSpec::MonthDay { month, day };
+        for (input, expected) in [
+            ("bugün", DateSpec::Today),
+            ("bugun", DateSpec::Today),
+            ("BUGÜN", DateSpec::Today),
+            ("yarın", DateSpec::Tomorrow),
+            ("yarin", DateSpec::Tomorrow),
+            ("YARIN", DateSpec::Tomorrow),
+            ("yarın'a", DateSpec::Tomorrow),
+            ("öbür gün", DateSpec::DayAfterTomorrow),
+            ("obur gun", DateSpec::DayAfterTomorrow),
+            ("pazartesi", DateSpec::Weekday(Mon)),
+            ("PAZARTESİ", DateSpec::Weekday(Mon)),
+            ("salı", DateSpec::Weekday(Tue)),
+            ("Salı", DateSpec::Weekday(Tue)),
+            ("SALI", DateSpec::Weekday(Tue)),
+            ("sali", DateSpec::Weekday(Tue)),
+            ("çarşamba", DateSpec::Weekday(Wed)),
+            ("carsamba", DateSpec::Weekday(Wed)),
+            ("perşembe", DateSpec::Weekday(Thu)),
+            ("cuma", DateSpec::Weekday(Fri)),
+            ("cumartesi", DateSpec::Weekday(Sat)),
+            ("pazar", DateSpec::Weekday(Sun)),
+            ("gelecek cuma", DateSpec::NextWeekday(Fri)),
+            ("haftaya cuma", DateSpec::NextWeekday(Fri)),
+            ("bu cuma", DateSpec::Weekday(Fri)),
+            ("FRIDAY", DateSpec::Weekday(Fri)),
+            ("20 aralık", month_day(12, 20)),
+            ("aralık 20", month_day(12, 20)),
+            ("20 ARALIK", month_day(12, 20)),
+            ("20 aralik", month_day(12, 20)),
+            ("1 ocak", month_day(1, 1)),
+            ("1 şubat", month_day(2, 1)),
+            ("1 subat", month_day(2, 1)),
+            ("1 mart", month_day(3, 1)),
+            ("1 nisan", month_day(4, 1)),
+            ("1 mayıs", month_day(5, 1)),
+            ("1 haziran", month_day(6, 1)),
+            ("1 temmuz", month_day(7, 1)),
+            ("1 ağustos", month_day(8, 1)),
+            ("1 eylül", month_day(9, 1)),
+            ("1 ekim", month_day(10, 1)),
+            ("1 kasım", month_day(11, 1)),
+            ("20 aralık 2026", DateSpec::Exact(date(2026, 12, 20))),
+            ("ayın 15'i", DateSpec::DayOfMonth(15)),
+        ] {
+            assert_eq!(spec(input), Some(Ok(expected)), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn days_of_the_month_resolve_to_the_next_one_skipping_short_months() {
+        let today = date(2026, 1, 31);
+        for (day, expected) in [
+            (31, date(2026, 1, 31)),
+            (30, date(2026, 3, 30)),
+            (1, date(2026, 2, 1)),
+        ] {
+            assert_eq!(
+                DateSpec::DayOfMonth(day).resolve(today, "x"),
+                Ok(expected),
+                "day {day}"
             );
         }
     }

@@ -1,10 +1,11 @@
-//! Meeting length: `45`, `45m`, `90 mins`, `1h30m`, `1h 30m`, `1.5h`, `2 hours` → [`Minutes`].
+//! Meeting length: `45`, `45m`, `90 mins`, `1h30m`, `1h 30m`, `1.5h`, `2 hours`, and the
+//! Turkish `45dk`, `30 dakika`, `1 saat`, `1,5 saat`, `1sa30dk` → [`Minutes`].
 
 use std::fmt;
 
 use super::clock;
-use super::error::CommandError;
-use super::scan::Strength;
+use super::error::{CommandError, WordKind};
+use super::scan::{Said, Strength};
 
 /// A meeting length in whole minutes, 1 to 1440 (Zoom's scheduled meetings are capped
 /// well beyond that, but a day-long booking is already almost certainly a typo).
@@ -59,10 +60,86 @@ enum Unit {
 
 fn unit(letters: &str) -> Option<Unit> {
     match letters {
-        "h" | "hr" | "hrs" | "hour" | "hours" => Some(Unit::Hours),
-        "m" | "min" | "mins" | "minute" | "minutes" => Some(Unit::Minutes),
+        "h" | "hr" | "hrs" | "hour" | "hours" | "sa" | "saat" => Some(Unit::Hours),
+        "m" | "min" | "mins" | "minute" | "minutes" | "dk" | "dak" | "dakika" => {
+            Some(Unit::Minutes)
+        }
         _ => None,
     }
+}
+
+/// Units for minutes and hours in languages we do not read yet, and seconds (which Zoom
+/// does not book), folded. A number glued to one of these (`45perc`) is a duration we
+/// refuse, not a topic word.
+const FOREIGN_UNITS: &[(&str, Option<Unit>)] = &[
+    ("perc", Some(Unit::Minutes)),
+    ("dakka", Some(Unit::Minutes)),
+    ("分", Some(Unit::Minutes)),
+    ("分钟", Some(Unit::Minutes)),
+    ("分間", Some(Unit::Minutes)),
+    ("мин", Some(Unit::Minutes)),
+    ("минут", Some(Unit::Minutes)),
+    ("минуты", Some(Unit::Minutes)),
+    ("ora", Some(Unit::Hours)),
+    ("ore", Some(Unit::Hours)),
+    ("óra", Some(Unit::Hours)),
+    ("uur", Some(Unit::Hours)),
+    ("std", Some(Unit::Hours)),
+    ("stunde", Some(Unit::Hours)),
+    ("stunden", Some(Unit::Hours)),
+    ("tunti", Some(Unit::Hours)),
+    ("tuntia", Some(Unit::Hours)),
+    ("godz", Some(Unit::Hours)),
+    ("godzina", Some(Unit::Hours)),
+    ("godziny", Some(Unit::Hours)),
+    ("hora", Some(Unit::Hours)),
+    ("horas", Some(Unit::Hours)),
+    ("heure", Some(Unit::Hours)),
+    ("heures", Some(Unit::Hours)),
+    ("timme", Some(Unit::Hours)),
+    ("timmar", Some(Unit::Hours)),
+    ("時間", Some(Unit::Hours)),
+    ("小时", Some(Unit::Hours)),
+    ("小時", Some(Unit::Hours)),
+    ("час", Some(Unit::Hours)),
+    ("часа", Some(Unit::Hours)),
+    ("часов", Some(Unit::Hours)),
+    ("sec", None),
+    ("secs", None),
+    ("second", None),
+    ("seconds", None),
+    ("sek", None),
+    ("sn", None),
+    ("saniye", None),
+];
+
+/// The unit a word of [`FOREIGN_UNITS`] means (`Some(None)` for seconds).
+fn foreign_unit(word: &str) -> Option<Option<Unit>> {
+    FOREIGN_UNITS
+        .iter()
+        .find(|(foreign, _)| *foreign == word)
+        .map(|(_, unit)| *unit)
+}
+
+/// Whether `letters` after a number look like a duration unit we do not read, and which unit
+/// it probably is: misspellings of ours (`mn`, `mnis`, `hrz`, `dakk`, `saa`) and
+/// [`FOREIGN_UNITS`]. `None` for suffixes like `G`, `D`, `K`, `x`, `st`, `th`.
+fn unknown_unit(letters: &str) -> Option<Option<Unit>> {
+    if let Some(unit) = foreign_unit(letters) {
+        return Some(unit);
+    }
+    let guess = if letters.starts_with("mi") || letters.starts_with("mn") {
+        Some(Unit::Minutes)
+    } else if letters.starts_with('h') || letters.starts_with("sa") {
+        Some(Unit::Hours)
+    } else if letters.starts_with("dk") || letters.starts_with("dak") {
+        Some(Unit::Minutes)
+    } else if letters.starts_with('m') {
+        None
+    } else {
+        return None;
+    };
+    Some(guess)
 }
 
 /// Splits `1h30m` into number/letter runs; `None` if anything else appears.
@@ -71,13 +148,14 @@ fn lex<'a>(keys: &[&'a str]) -> Option<Vec<Lexeme<'a>>> {
     for key in keys {
         let mut rest: &'a str = key;
         while let Some(first) = rest.chars().next() {
-            let is_number = |c: char| c.is_ascii_digit() || c == '.';
+            // `1,5 saat`: Turkish writes a decimal comma.
+            let is_number = |c: char| c.is_ascii_digit() || c == '.' || c == ',';
             let (lexeme, len) = if is_number(first) {
                 let len = rest.find(|c: char| !is_number(c)).unwrap_or(rest.len());
                 (Lexeme::Number(rest.get(..len)?), len)
-            } else if first.is_ascii_alphabetic() {
+            } else if first.is_alphabetic() {
                 let len = rest
-                    .find(|c: char| !c.is_ascii_alphabetic())
+                    .find(|c: char| !c.is_alphabetic())
                     .unwrap_or(rest.len());
                 (Lexeme::Letters(rest.get(..len)?), len)
             } else {
@@ -100,7 +178,7 @@ enum NumberError {
 
 /// Whole minutes in `number` units of `unit`; `1.5` hours is 90, `1.33` hours is refused.
 fn minutes_of(number: &str, unit: Unit) -> Result<u64, NumberError> {
-    let (whole, fraction) = match number.split_once('.') {
+    let (whole, fraction) = match number.split_once(['.', ',']) {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (number, None),
     };
@@ -131,24 +209,30 @@ fn minutes_of(number: &str, unit: Unit) -> Result<u64, NumberError> {
     Ok(minutes)
 }
 
-/// Parses a span of one to four lowercase words as a duration.
+/// Parses a span of one to four folded words as a duration.
 ///
 /// `None` means "not a duration" (so the words may be something else or topic words);
-/// `Some(Err)` means it clearly tried to be one (`45x`, `0m`, `1.33h`) and failed.
+/// `Some(Err)` means it clearly tried to be one (`45x`, `0m`, `1.33h`, `45perc`) and failed.
 /// A bare number is a weak duration (it might be a topic word like "Sprint 42"); bare
 /// numbers outside 1..=1440, like a year, are not durations at all.
-pub(crate) fn parse(keys: &[&str], raw: &str) -> Option<Result<(Minutes, Strength), CommandError>> {
+pub(crate) fn parse(
+    keys: &[&str],
+    said: Said<'_>,
+) -> Option<Result<(Minutes, Strength), CommandError>> {
+    // Every duration starts with a number; most words tried are not one.
+    if !keys
+        .first()
+        .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == ','))
+    {
+        return None;
+    }
     // `15h`, `09h30` are times of day, never durations (see `clock::is_h_time`).
     if keys.iter().any(|k| clock::is_h_time(k)) {
         return None;
     }
     let lexemes = lex(keys)?;
-    let invalid = || CommandError::InvalidDuration {
-        word: raw.to_owned(),
-    };
-    let out_of_range = || CommandError::DurationOutOfRange {
-        word: raw.to_owned(),
-    };
+    let invalid = || CommandError::InvalidDuration { word: said.text() };
+    let out_of_range = || CommandError::DurationOutOfRange { word: said.text() };
     let to_minutes = |total: u64| {
         u32::try_from(total)
             .ok()
@@ -166,9 +250,21 @@ pub(crate) fn parse(keys: &[&str], raw: &str) -> Option<Result<(Minutes, Strengt
             return Some(Ok((bare, Strength::Weak)));
         }
         [Lexeme::Number(n), Lexeme::Letters(u)] => match unit(u) {
-            Some(Unit::Minutes) if n.contains('.') => Err(invalid()),
+            Some(Unit::Minutes) if n.contains(['.', ',']) => Err(invalid()),
             Some(u) => convert(n, u).and_then(to_minutes),
-            None => return single_word_error(keys, u, invalid()),
+            // `45perc`, `45mn` as one word; `45 perc` only for the known foreign words, since
+            // `Top 10 list` is a topic.
+            None => match (keys.len(), unknown_unit(u), foreign_unit(u)) {
+                (1, Some(guess), _) | (_, _, Some(guess)) => Err(CommandError::UnknownWord {
+                    word: said.text(),
+                    kind: WordKind::Duration,
+                    suggestion: guess.map(|unit| match unit {
+                        Unit::Hours => format!("{n}h"),
+                        Unit::Minutes => format!("{n}m"),
+                    }),
+                }),
+                _ => return single_word_error(keys, u, invalid()),
+            },
         },
         [
             Lexeme::Number(h),
@@ -181,7 +277,7 @@ pub(crate) fn parse(keys: &[&str], raw: &str) -> Option<Result<(Minutes, Strengt
                 [Lexeme::Letters(mu)] => unit(mu) == Some(Unit::Minutes),
                 _ => false,
             };
-            if !minute_unit_ok || h.contains('.') || m.contains('.') {
+            if !minute_unit_ok || h.contains(['.', ',']) || m.contains(['.', ',']) {
                 return single_word_error(keys, "", invalid());
             }
             let hours = convert(h, Unit::Hours);
@@ -203,11 +299,12 @@ pub(crate) fn parse(keys: &[&str], raw: &str) -> Option<Result<(Minutes, Strengt
     Some(result.map(|m| (m, Strength::Strong)))
 }
 
-/// Whether the letters after the leading number start like a unit (`45mn`, `2hrz`), as
-/// opposed to `5G` or `3D`, which are more likely topic words.
+/// Whether the letters after the leading number start like a unit (`45mn`, `2hrz`,
+/// `45perc`, `1h30x`), as opposed to `5G` or `3D`, which are more likely topic words.
 pub(crate) fn has_unit_like_suffix(key: &str) -> bool {
-    key.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
-        .starts_with(['h', 'm'])
+    let letters = key.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
+    let word: String = letters.chars().take_while(|c| c.is_alphabetic()).collect();
+    letters.starts_with(['h', 'm']) || unknown_unit(&word).is_some()
 }
 
 /// A single word like `45x` or `1h30x` is a failed duration; across several words, or
@@ -230,8 +327,9 @@ mod tests {
     use super::*;
 
     fn minutes(text: &str) -> Option<Result<(u16, Strength), CommandError>> {
-        let keys: Vec<&str> = text.split_whitespace().collect();
-        parse(&keys, text).map(|r| r.map(|(m, s)| (m.get(), s)))
+        let tokens = crate::command::scan::tokenize(text);
+        let keys: Vec<&str> = tokens.iter().map(|t| t.key()).collect();
+        parse(&keys, Said::new(&tokens)).map(|r| r.map(|(m, s)| (m.get(), s)))
     }
 
     #[test]
@@ -253,6 +351,21 @@ mod tests {
             ("1hr30min", 90),
             ("24h", 1440),
             ("1440", 1440),
+            ("30dk", 30),
+            ("30 dk", 30),
+            ("30DK", 30),
+            ("30 dakika", 30),
+            ("30 DAKİKA", 30),
+            ("1 saat", 60),
+            ("1 SAAT", 60),
+            ("1,5 saat", 90),
+            ("1.5 saat", 90),
+            ("1sa30dk", 90),
+            ("1 saat 30 dakika", 90),
+            ("1 sa 30 dk", 90),
+            ("2 sa", 120),
+            ("2sa", 120),
+            ("1,5h", 90),
         ] {
             let got = minutes(input);
             assert!(
@@ -286,7 +399,7 @@ mod tests {
 
     #[test]
     fn malformed_durations_are_errors() {
-        for input in ["45x", "1h30x", "1.33h", "1.5m", "1h75m", "45mins2"] {
+        for input in ["45x", "1h30x", "1.33h", "1.5m", "1h75m", "45mins2", "1,5dk"] {
             assert!(
                 matches!(
                     minutes(input),
@@ -325,14 +438,48 @@ mod tests {
     }
 
     #[test]
+    fn units_we_do_not_read_are_refused_with_a_guess() {
+        for (input, guess) in [
+            ("45mn", Some("45m")),
+            ("45perc", Some("45m")),
+            ("30mnis", Some("30m")),
+            ("30minz", Some("30m")),
+            ("2hrz", Some("2h")),
+            ("2óra", Some("2h")),
+            ("2stunden", Some("2h")),
+            ("45dakka", Some("45m")),
+            ("45分", Some("45m")),
+            ("2saa", Some("2h")),
+            ("30sec", None),
+            ("6mo", None),
+        ] {
+            assert_eq!(
+                minutes(input),
+                Some(Err(CommandError::UnknownWord {
+                    word: input.to_owned(),
+                    kind: WordKind::Duration,
+                    suggestion: guess.map(str::to_owned),
+                })),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
     fn unit_like_suffixes_are_told_apart_from_other_letters() {
         for (input, unit_like) in [
             ("45mn", true),
             ("2hrz", true),
             ("1.5hx", true),
+            ("45perc", true),
+            ("45sn", true),
             ("45x", false),
             ("5g", false),
             ("3d", false),
+            ("4k", false),
+            ("80s", false),
+            ("2fa", false),
+            ("1on1", false),
         ] {
             assert_eq!(has_unit_like_suffix(input), unit_like, "input {input:?}");
         }

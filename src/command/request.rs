@@ -1,14 +1,14 @@
 //! The typed result of a command: [`MeetingRequest`] and the [`Note`]s the reply must show.
 
-use std::fmt;
-
-use chrono::{DateTime, NaiveDateTime, Offset, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::duration::Minutes;
+use super::recurrence::Recurrence;
 use super::topic::Topic;
 use crate::time::Zone;
 
 /// Something the reply must tell the user because we made a choice on their behalf.
+/// `Display` gives the English sentence (worded in `error.rs`, with every other message).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Note {
     /// No date was given and the time had already passed today, so it is tomorrow.
@@ -21,30 +21,10 @@ pub enum Note {
         start: DateTime<Utc>,
         first: bool,
     },
-}
-
-impl fmt::Display for Note {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Note::MovedToTomorrow => {
-                f.write_str("That time has already passed today, so I scheduled it for tomorrow.")
-            }
-            Note::AmbiguousLocalTime {
-                local,
-                zone,
-                start,
-                first,
-            } => {
-                let offset = start.with_timezone(&zone.tz()).offset().fix();
-                write!(
-                    f,
-                    "{} happens twice in {zone} because the clocks go back; I used the {} one (UTC{offset}).",
-                    local.format("%H:%M on %a %b %-d"),
-                    if *first { "first" } else { "second" },
-                )
-            }
-        }
-    }
+    /// A repeating meeting with no end stops at Zoom's cap; `last` is its last date.
+    SeriesCapped { max: u8, last: NaiveDate },
+    /// A monthly series on the 29th–31st skips the months that lack that day.
+    MonthsSkipped { day: u8 },
 }
 
 /// A meeting to create: everything Zoom needs, already validated.
@@ -57,6 +37,7 @@ pub struct MeetingRequest {
     local_start: NaiveDateTime,
     explicit_zone: bool,
     starts_now: bool,
+    recurrence: Option<Recurrence>,
     notes: Vec<Note>,
 }
 
@@ -68,6 +49,7 @@ pub(crate) struct Parts {
     pub(crate) zone: Zone,
     pub(crate) explicit_zone: bool,
     pub(crate) starts_now: bool,
+    pub(crate) recurrence: Option<Recurrence>,
     pub(crate) notes: Vec<Note>,
 }
 
@@ -83,6 +65,7 @@ impl MeetingRequest {
             local_start,
             explicit_zone: parts.explicit_zone,
             starts_now: parts.starts_now,
+            recurrence: parts.recurrence,
             notes: parts.notes,
         }
     }
@@ -95,7 +78,7 @@ impl MeetingRequest {
         self.duration
     }
 
-    /// The start instant, in whole minutes.
+    /// The start instant, in whole minutes; for a series, its first occurrence.
     pub fn start(&self) -> DateTime<Utc> {
         self.start
     }
@@ -125,16 +108,26 @@ impl MeetingRequest {
         &self.notes
     }
 
+    /// How the meeting repeats, for `every monday 10am` and the like; `None` for a one-off.
+    /// Its first occurrence is this request's [`start`](Self::start).
+    pub fn recurrence(&self) -> Option<&Recurrence> {
+        self.recurrence.as_ref()
+    }
+
     /// `"<topic>" <N>m <YYYY-MM-DD> <HH:MM> <Zone>`: a command that parses back to the same
     /// topic, duration, start, zone and local start (with the same context). The topic is
     /// always quoted, in its Slack form, so schedule-like words in it stay in the topic.
+    /// A series is written `"<topic>" <N>m <HH:MM> <rule> starting <YYYY-MM-DD> [<end>] <Zone>`
+    /// (`every 2 weeks on tue starting 2026-06-02 x 8`) and parses back to the same series.
     ///
     /// Legacy single-word zones (`Japan`) that only arrive through `From<Tz>` are not
     /// accepted by [`Zone::parse`], so such a request does not round-trip.
     pub fn to_canonical(&self) -> String {
         // A start of "now" is written as `now`: during a repeated (fall-back) hour its
         // wall-clock time would name the first, already past, occurrence.
-        let when = if self.starts_now {
+        let when = if let Some(recurrence) = &self.recurrence {
+            recurrence.canonical()
+        } else if self.starts_now {
             "now".to_owned()
         } else {
             self.local_start.format("%Y-%m-%d %H:%M").to_string()

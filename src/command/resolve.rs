@@ -1,25 +1,27 @@
 //! Pins the schedule words to a UTC start: today/tomorrow in the zone in effect, DST gaps
-//! and overlaps, the five-minute grace for "just now", and the one-year horizon.
+//! and overlaps, the five-minute grace for "just now", and the one-year horizon. Repeating
+//! meetings are handed to `series.rs`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
 use super::Context;
 use super::clock::Clock;
 use super::date::DateSpec;
-use super::error::CommandError;
+use super::error::{CommandError, WordKind};
 use super::request::{MeetingRequest, Note, Parts};
 use super::scan::Schedule;
+use super::series;
 use super::topic::Topic;
 use crate::time::{self, Zone};
 
 /// A start up to this far in the past means "now" (people type the minute they are in).
 const GRACE: TimeDelta = TimeDelta::minutes(5);
 
-/// How far ahead a meeting may be booked.
-const HORIZON_DAYS: i64 = 365;
+/// How far ahead a meeting (or a series' first meeting) may be booked.
+pub(crate) const HORIZON_DAYS: i64 = 365;
 
 /// `ctx.now` without seconds: meetings start on whole minutes.
-fn this_minute(now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn this_minute(now: DateTime<Utc>) -> DateTime<Utc> {
     now.with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(now)
@@ -79,9 +81,29 @@ fn today_or_later(
 /// Builds the request from the parsed pieces and the context.
 pub(crate) fn resolve(
     topic: Topic,
-    schedule: Schedule,
+    mut schedule: Schedule,
     ctx: &Context,
 ) -> Result<MeetingRequest, CommandError> {
+    if let Some(repeat) = schedule.repeat.take() {
+        return series::resolve(topic, schedule, repeat, ctx);
+    }
+    if let Some((_, days)) = schedule.days {
+        return Err(CommandError::DaysWithoutRepeat { days });
+    }
+    if let Some((_, end)) = schedule.end {
+        return Err(CommandError::EndWithoutRepeat { end });
+    }
+    // `starting tomorrow` for a single meeting is just its date.
+    if let Some((spec, raw)) = schedule.start.take() {
+        if let Some((_, date)) = &schedule.date {
+            return Err(CommandError::Duplicate {
+                kind: WordKind::Date,
+                first: date.clone(),
+                second: raw,
+            });
+        }
+        schedule.date = Some((spec, raw));
+    }
     let explicit_zone = schedule.zone.is_some();
     let zone = schedule.zone.map_or(ctx.zone, |(zone, _)| zone);
     let duration = schedule
@@ -154,6 +176,7 @@ pub(crate) fn resolve(
         zone,
         explicit_zone,
         starts_now: start == now,
+        recurrence: None,
         notes,
     }))
 }

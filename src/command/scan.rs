@@ -1,10 +1,18 @@
 //! Splits a command into words and finds the trailing run of schedule words (duration,
-//! date, time, zone), scanning from the end; whatever precedes the run is the topic.
+//! date, time, zone, repeat rule and its end), scanning from the end; whatever precedes the
+//! run is the topic.
+
+use std::cell::OnceCell;
+use std::ops::Range;
 
 use super::clock::{self, Clock};
 use super::date::{self, DateSpec};
 use super::duration::{self, Minutes};
 use super::error::{CommandError, WordKind};
+use super::fold;
+use super::recurrence::{RepeatUnit, WeekdaySet};
+use super::repeat::{self, EndSpec, RepeatSpec};
+use super::typo;
 use crate::time::Zone;
 
 /// How sure we are that a word is a schedule word rather than part of the topic.
@@ -18,29 +26,56 @@ pub(crate) enum Strength {
     Strong,
 }
 
-/// The longest schedule phrase, in words: `1 hour 30 minutes`.
+/// The longest schedule phrase, in words: `1 hour 30 minutes`, `every mon, wed, fri`,
+/// `until december 1st 2026`, `öğleden sonra saat 3`.
 const MAX_SPAN: usize = 4;
 
-/// A word as typed, plus the lowercase key the parsers match on.
+/// A word as typed, plus the folded key the parsers match on (see [`fold::key`]).
 #[derive(Debug)]
 pub(crate) struct Token<'a> {
     raw: &'a str,
     key: String,
+    /// What the word is on its own (zones aside): the scan asks several times per word.
+    alone: OnceCell<Option<Classified>>,
 }
 
 impl<'a> Token<'a> {
     fn new(raw: &'a str) -> Token<'a> {
-        let key = raw.to_ascii_lowercase();
-        // One trailing comma or full stop is punctuation (`dec 1, 2026`, `3pm.`).
-        let key = match key.strip_suffix([',', '.']) {
-            Some(stripped) if !stripped.is_empty() => stripped.to_owned(),
-            _ => key,
-        };
-        Token { raw, key }
+        Token {
+            raw,
+            key: fold::key(raw),
+            alone: OnceCell::new(),
+        }
     }
 
     pub(crate) fn raw(&self) -> &'a str {
         self.raw
+    }
+
+    #[cfg(test)]
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// The words of a phrase as the user typed them, joined only when a message needs them (most
+/// spans tried are not schedule words, so building their text eagerly would be wasted).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Said<'s>(&'s [Token<'s>]);
+
+impl<'s> Said<'s> {
+    #[cfg(test)]
+    pub(crate) fn new(tokens: &'s [Token<'s>]) -> Said<'s> {
+        Said(tokens)
+    }
+
+    pub(crate) fn text(self) -> String {
+        join_raw(self.0)
+    }
+
+    /// Some of the words (`dec 20` of `until dec 20`); empty if out of range.
+    pub(crate) fn sub(self, range: Range<usize>) -> Said<'s> {
+        Said(self.0.get(range).unwrap_or_default())
     }
 }
 
@@ -83,6 +118,14 @@ pub(crate) enum Item {
     Date(DateSpec),
     Clock(Clock),
     Zone(Zone),
+    Repeat(RepeatSpec),
+    /// Two or more weekdays (`mon, wed` in `every 2 weeks on mon, wed`), or one right after a
+    /// repeat rule (`fri` in `weekly on fri`).
+    Days(WeekdaySet),
+    /// A day of the month right after a repeat rule: `the 15th` in `monthly on the 15th`.
+    MonthDay(u32),
+    End(EndSpec),
+    Start(DateSpec),
 }
 
 impl Item {
@@ -92,6 +135,10 @@ impl Item {
             Item::Date(_) => WordKind::Date,
             Item::Clock(_) => WordKind::Time,
             Item::Zone(_) => WordKind::Zone,
+            Item::Repeat(_) => WordKind::Repeat,
+            Item::Days(_) | Item::MonthDay(_) => WordKind::Days,
+            Item::End(_) => WordKind::End,
+            Item::Start(_) => WordKind::Start,
         }
     }
 }
@@ -103,15 +150,27 @@ pub(crate) struct Schedule {
     pub(crate) date: Option<(DateSpec, String)>,
     pub(crate) clock: Option<(Clock, String)>,
     pub(crate) zone: Option<(Zone, String)>,
+    pub(crate) repeat: Option<(RepeatSpec, String)>,
+    pub(crate) days: Option<(WeekdaySet, String)>,
+    pub(crate) month_day: Option<(u32, String)>,
+    pub(crate) end: Option<(EndSpec, String)>,
+    pub(crate) start: Option<(DateSpec, String)>,
 }
 
 impl Schedule {
     fn slot(&self, kind: WordKind) -> Option<&str> {
+        fn raw<T>(slot: &Option<(T, String)>) -> Option<&str> {
+            slot.as_ref().map(|(_, raw)| raw.as_str())
+        }
         match kind {
-            WordKind::Duration => self.duration.as_ref().map(|(_, raw)| raw.as_str()),
-            WordKind::Date => self.date.as_ref().map(|(_, raw)| raw.as_str()),
-            WordKind::Time => self.clock.as_ref().map(|(_, raw)| raw.as_str()),
-            WordKind::Zone => self.zone.as_ref().map(|(_, raw)| raw.as_str()),
+            WordKind::Duration => raw(&self.duration),
+            WordKind::Date => raw(&self.date),
+            WordKind::Time => raw(&self.clock),
+            WordKind::Zone => raw(&self.zone),
+            WordKind::Repeat => raw(&self.repeat),
+            WordKind::Days => raw(&self.days).or(raw(&self.month_day)),
+            WordKind::End => raw(&self.end),
+            WordKind::Start => raw(&self.start),
         }
     }
 
@@ -121,7 +180,36 @@ impl Schedule {
             Item::Date(d) => self.date = Some((d, raw)),
             Item::Clock(c) => self.clock = Some((c, raw)),
             Item::Zone(z) => self.zone = Some((z, raw)),
+            Item::Repeat(r) => self.repeat = Some((r, raw)),
+            Item::Days(d) => self.days = Some((d, raw)),
+            Item::MonthDay(d) => self.month_day = Some((d, raw)),
+            Item::End(e) => self.end = Some((e, raw)),
+            Item::Start(d) => self.start = Some((d, raw)),
         }
+    }
+
+    /// `every` before a list of days (`every monday, wednesday and friday`, too long for one
+    /// phrase) makes the list a weekly repeat.
+    fn promote_days(&mut self, every: &str) -> Result<(), CommandError> {
+        let Some((days, raw)) = self.days.take() else {
+            return Ok(());
+        };
+        let raw = format!("{every} {raw}");
+        if let Some((_, first)) = &self.repeat {
+            return Err(CommandError::Duplicate {
+                kind: WordKind::Repeat,
+                first: raw,
+                second: first.clone(),
+            });
+        }
+        let spec = RepeatSpec {
+            unit: RepeatUnit::Weeks,
+            interval: 1,
+            days: Some(days),
+            month_day: None,
+        };
+        self.repeat = Some((spec, raw));
+        Ok(())
     }
 }
 
@@ -222,23 +310,107 @@ fn join_raw(tokens: &[Token<'_>]) -> String {
 }
 
 /// What a span of words is, if anything: `None` if no parser claims it, `Some(Err)` if one
-/// claims it and it is impossible (`25:00`, `45x`, `2026-02-30`).
+/// claims it and it is impossible (`25:00`, `45x`, `2026-02-30`) or is a schedule word we do
+/// not read (`tmrw`, `3p`, `45perc`).
 fn classify(span: &[Token<'_>], zone_slot: ZoneSlot, example_year: i32) -> Option<Classified> {
-    let keys: Vec<&str> = span.iter().map(|t| t.key.as_str()).collect();
-    let raw = join_raw(span);
-    if let Some(found) = clock::parse(&keys, &raw) {
+    if let [token] = span {
+        let alone = token
+            .alone
+            .get_or_init(|| phrase(span, example_year))
+            .clone();
+        return alone
+            .or_else(|| classify_zone(token, zone_slot).map(|r| r.map(|z| (z, Strength::Strong))));
+    }
+    phrase(span, example_year)
+}
+
+/// The parsers in order (zones aside, since where a zone may stand depends on its neighbours).
+fn phrase(span: &[Token<'_>], example_year: i32) -> Option<Classified> {
+    let mut buffer = [""; MAX_SPAN];
+    for (key, token) in buffer.iter_mut().zip(span) {
+        *key = token.key.as_str();
+    }
+    let keys = buffer.get(..span.len())?;
+    if let [first, _, ..] = keys
+        && !may_start_phrase(first)
+    {
+        return None;
+    }
+    let said = Said(span);
+    if let Some(found) = clock::parse(keys, said) {
         return Some(found.map(|(c, s)| (Item::Clock(c), s)));
     }
-    if let Some(found) = date::parse(&keys, &raw, example_year) {
+    if let Some(found) = date::parse(keys, said, example_year) {
         return Some(found.map(|(d, s)| (Item::Date(d), s)));
     }
-    if let Some(found) = duration::parse(&keys, &raw) {
+    // Before durations, which would read `2moro` as a number with an odd unit.
+    if let Some((kind, suggestion)) = typo::check(keys) {
+        return Some(Err(CommandError::UnknownWord {
+            word: said.text(),
+            kind,
+            suggestion,
+        }));
+    }
+    if let Some(found) = duration::parse(keys, said) {
         return Some(found.map(|(m, s)| (Item::Duration(m), s)));
     }
-    match span {
-        [token] => classify_zone(token, zone_slot).map(|r| r.map(|z| (z, Strength::Strong))),
-        _ => None,
-    }
+    repeat::parse(keys, said, example_year)
+}
+
+/// Words a phrase of two or more words can start with (besides numbers, weekdays and
+/// months): a cheap test that spares the parsers most spans of topic words. Keep it in step
+/// with the parsers; `the_phrase_filter_rejects_only_spans_no_parser_claims` checks it.
+const PHRASE_STARTERS: &[&str] = &[
+    // Times.
+    "gece",
+    "ogleden",
+    "sabah",
+    "aksam",
+    "saat",
+    // Dates.
+    "day",
+    "the",
+    "obur",
+    "oburgun",
+    "next",
+    "gelecek",
+    "haftaya",
+    "onumuzdeki",
+    "this",
+    "bu",
+    "ayin",
+    "today",
+    "tomorrow",
+    "bugun",
+    "yarin",
+    // Misspelt `next`.
+    "nxt",
+    "nex",
+    "nxet",
+    "enxt",
+    // Repeats, ends and starts.
+    "every",
+    "each",
+    "her",
+    "hafta",
+    "x",
+    "×",
+    "until",
+    "till",
+    "til",
+    "through",
+    "thru",
+    "for",
+    "starting",
+    "beginning",
+];
+
+fn may_start_phrase(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '.' | ','))
+        || PHRASE_STARTERS.contains(&key)
+        // `mon,wed fri` is a list of days.
+        || key.split(',').next().and_then(date::weekday).is_some()
+        || date::month(key).is_some()
 }
 
 /// The longest schedule phrase ending just before `end`, with its start index.
@@ -255,6 +427,38 @@ fn phrase_ending_at(
     })
 }
 
+/// A weekday, `weekdays` or a day of the month right after a repeat rule (`weekly on fri`,
+/// `every 2 weeks on weekdays`, `monthly on the 15th`) says which days the series falls on, so
+/// it is neither a date nor a second rule: the date slot stays free for the start (`weekly on
+/// fri 9am tomorrow`).
+fn day_of_repeat(tokens: &[Token<'_>], start: usize, item: Item, example_year: i32) -> Item {
+    let selector = match item {
+        Item::Date(DateSpec::Weekday(day)) => WeekdaySet::new([day]).map(Item::Days),
+        Item::Date(DateSpec::DayOfMonth(day)) => Some(Item::MonthDay(day)),
+        // `every 2 weeks on weekdays`.
+        Item::Repeat(RepeatSpec {
+            days: Some(days), ..
+        }) if tokens
+            .get(start)
+            .is_some_and(|t| matches!(t.key.as_str(), "weekdays" | "weekends")) =>
+        {
+            Some(Item::Days(days))
+        }
+        _ => None,
+    };
+    let Some(selector) = selector else {
+        return item;
+    };
+    let before = match start.checked_sub(1).and_then(|i| tokens.get(i)) {
+        Some(token) if token.key == "on" => start - 1,
+        _ => start,
+    };
+    match phrase_ending_at(tokens, before, ZoneSlot::SlashOnly, example_year) {
+        Some((_, Ok((Item::Repeat(_), _)))) => selector,
+        _ => item,
+    }
+}
+
 /// Whether the word at `index` is where a zone would go: last, or right after a time, and
 /// preceded by a schedule phrase (or nothing at all).
 fn zone_slot_at(tokens: &[Token<'_>], index: usize, example_year: i32) -> ZoneSlot {
@@ -269,14 +473,19 @@ fn zone_slot_at(tokens: &[Token<'_>], index: usize, example_year: i32) -> ZoneSl
     }
 }
 
-/// `at 3pm`, `on friday`, `for 30m`: a small word that belongs to the phrase after it.
-fn connector_for(key: &str) -> Option<WordKind> {
+/// `at 3pm`, `on friday`, `for 30m`, `saat 15:00`, `every` + a list of days: a small word
+/// that belongs to the phrase after it.
+fn connects(key: &str, kind: WordKind) -> bool {
     match key {
-        "at" => Some(WordKind::Time),
-        "on" => Some(WordKind::Date),
-        "for" => Some(WordKind::Duration),
-        _ => None,
+        "at" | "saat" => kind == WordKind::Time,
+        "on" => matches!(kind, WordKind::Date | WordKind::Days),
+        "for" => kind == WordKind::Duration,
+        _ => is_every(key) && kind == WordKind::Days,
     }
+}
+
+fn is_every(key: &str) -> bool {
+    matches!(key, "every" | "each" | "her")
 }
 
 /// The schedule found at the end of the command, and where the topic words stop.
@@ -318,6 +527,7 @@ pub(crate) fn scan(
             }
             Some((_, Err(err))) => return Err(err),
             Some((start, Ok((item, strength)))) => {
+                let item = day_of_repeat(tokens, start, item, example_year);
                 let kind = item.kind();
                 let raw = tokens.get(start..end).map(join_raw).unwrap_or_default();
                 if let Some(second) = schedule.slot(kind) {
@@ -335,12 +545,18 @@ pub(crate) fn scan(
                 end = start;
             }
             None => {
-                let connector = tokens.get(end - 1).and_then(|t| connector_for(&t.key));
-                if connector.is_some() && connector == next_kind {
-                    next_kind = None;
-                    end -= 1;
-                } else {
+                let Some(word) = tokens.get(end - 1).map(|t| t.key.as_str()) else {
                     break;
+                };
+                match next_kind {
+                    Some(kind) if connects(word, kind) => {
+                        if kind == WordKind::Days && is_every(word) {
+                            schedule.promote_days(tokens.get(end - 1).map_or(word, |t| t.raw))?;
+                        }
+                        next_kind = None;
+                        end -= 1;
+                    }
+                    _ => break,
                 }
             }
         }
@@ -352,8 +568,28 @@ pub(crate) fn scan(
 }
 
 /// Refuses topic words that follow a strong schedule word ("Review 2pm changes 30m"): the
-/// user probably mistyped the order, and a silent topic would hide that.
+/// user probably mistyped the order, and a silent topic would hide that. Also refuses a
+/// misspelt schedule word anywhere in the topic (`tmrw`, `nxt fri`): it was surely meant as
+/// part of the schedule.
 pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), CommandError> {
+    for start in 0..topic.len() {
+        for len in 1..=2 {
+            let Some(span) = topic.get(start..start + len) else {
+                continue;
+            };
+            let mut buffer = [""; 2];
+            for (key, token) in buffer.iter_mut().zip(span) {
+                *key = token.key.as_str();
+            }
+            if let Some((kind, suggestion)) = buffer.get(..len).and_then(typo::check) {
+                return Err(CommandError::UnknownWord {
+                    word: join_raw(span),
+                    kind,
+                    suggestion,
+                });
+            }
+        }
+    }
     for start in 0..topic.len() {
         for len in (1..=MAX_SPAN).rev() {
             let Some(span) = topic.get(start..start + len) else {
@@ -423,6 +659,63 @@ mod tests {
             raws("réunion 🎉 مرحبا 3pm"),
             ["réunion", "🎉", "مرحبا", "3pm"]
         );
+    }
+
+    /// Every parser, without the [`may_start_phrase`] shortcut.
+    fn classify_slowly(span: &[Token<'_>]) -> Option<Classified> {
+        let keys: Vec<&str> = span.iter().map(|t| t.key.as_str()).collect();
+        let said = Said(span);
+        if let Some(found) = clock::parse(&keys, said) {
+            return Some(found.map(|(c, s)| (Item::Clock(c), s)));
+        }
+        if let Some(found) = date::parse(&keys, said, 2026) {
+            return Some(found.map(|(d, s)| (Item::Date(d), s)));
+        }
+        if let Some((kind, suggestion)) = typo::check(&keys) {
+            return Some(Err(CommandError::UnknownWord {
+                word: said.text(),
+                kind,
+                suggestion,
+            }));
+        }
+        if let Some(found) = duration::parse(&keys, said) {
+            return Some(found.map(|(m, s)| (Item::Duration(m), s)));
+        }
+        repeat::parse(&keys, said, 2026)
+    }
+
+    #[test]
+    fn the_phrase_filter_rejects_only_spans_no_parser_claims() {
+        // Every starter, and words that end phrases or sit in their middle.
+        let mut words: Vec<&str> = PHRASE_STARTERS.to_vec();
+        words.extend([
+            "review", "2", "15", "2026", "1st", "15th", "dec", "aralik", "fri", "cuma", "mon,wed",
+            "and", "ve", "after", "tomorrow", "gun", "yarisi", "sonra", "once", "3", "3:30", "pm",
+            "weeks", "hafta", "ici", "haftada", "bir", "times", "kez", "kadar", "itibaren",
+            "boyunca", "hours", "saat", "dakika", "30", "other", "weekday", "8", "day",
+        ]);
+        let text = words.join(" ");
+        let tokens = tokenize(&text);
+        let check = |span: &[Token<'_>]| {
+            let fast = classify(span, ZoneSlot::SlashOnly, 2026);
+            let slow = classify_slowly(span);
+            assert_eq!(fast, slow, "{:?}", join_raw(span));
+        };
+        for a in 0..tokens.len() {
+            for b in 0..tokens.len() {
+                let (Some(x), Some(y)) = (tokens.get(a), tokens.get(b)) else {
+                    continue;
+                };
+                let pair = [Token::new(x.raw), Token::new(y.raw)];
+                check(&pair);
+                for c in [0, 5, 17, 31, 44, 60] {
+                    if let Some(z) = tokens.get(c) {
+                        check(&[Token::new(x.raw), Token::new(y.raw), Token::new(z.raw)]);
+                        check(&[Token::new(z.raw), Token::new(x.raw), Token::new(y.raw)]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
