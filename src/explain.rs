@@ -44,7 +44,7 @@ pub fn explain(
     };
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Meeting(request)) => request,
-        Ok(Parsed::Help) => return Err(command::usage()),
+        Ok(Parsed::Help) => return Err(command::usage(default_duration)),
         Err(e) => return Err(e.user_message()),
     };
     let zone_note = (source == ZoneSource::Assumed).then(|| {
