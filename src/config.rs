@@ -16,6 +16,10 @@ use crate::slack::respond::DeliveryPolicy;
 use crate::slack::socket::SocketModeConfig;
 use crate::time::Zone;
 
+/// The database when `DATABASE_URL` is unset: a file in the working directory, created and
+/// migrated at startup, so nothing needs installing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://slack-zoom.db";
+
 /// Where operators find the configuration table.
 const SEE_README: &str = "See the Configuration section of README.md.";
 
@@ -63,6 +67,16 @@ pub struct Config {
     /// A request's header must arrive within this, and idle keep-alive connections close after
     /// it; not an environment variable (tests shorten it).
     pub header_read_timeout: Duration,
+    /// `sqlite://…` (one process, the default) or `postgres://…` (several replicas).
+    pub database_url: String,
+    /// Slack users who may cancel or move any meeting scheduled through the app.
+    pub admin_user_ids: BTreeSet<String>,
+    /// When the start notice is posted, in minutes before the start; `None` turns notices off.
+    pub start_notice_minutes: Option<u32>,
+    /// A notice that came due while the service was down is still posted this late, no later.
+    pub notice_grace: Duration,
+    /// How often due notices and unposted cards are looked for; not an environment variable.
+    pub sweep_interval: Duration,
 }
 
 /// The Server-to-Server OAuth app's credentials.
@@ -191,6 +205,39 @@ impl Config {
             }
             parsed
         });
+        let database_url = env
+            .optional("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let admin_user_ids = env.optional("ADMIN_USER_IDS").map_or_else(BTreeSet::new, |raw| {
+            let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
+            let bad: Vec<&String> = ids
+                .iter()
+                .filter(|id| {
+                    !(id.starts_with(['U', 'W'])
+                        && id.len() <= 32
+                        && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+                })
+                .collect();
+            if !bad.is_empty() || ids.is_empty() {
+                env.problems.push(
+                    "ADMIN_USER_IDS must list Slack user ids such as U0123ABCD, separated by commas"
+                        .into(),
+                );
+            }
+            ids
+        });
+        let start_notice_minutes = env.parsed(
+            "START_NOTICE_MINUTES",
+            "0",
+            "a whole number of minutes from -1 to 1440 (negative turns start notices off)",
+            |v| v.parse::<i64>().ok().filter(|m| (-1_000_000..=1440).contains(m)),
+        );
+        let notice_grace = env.parsed(
+            "NOTICE_GRACE_MINUTES",
+            "10",
+            "a whole number of minutes from 0 to 1440",
+            |v| v.parse::<u64>().ok().filter(|m| *m <= 1440),
+        );
         let slack_allowed_team_ids = env.optional("SLACK_ALLOWED_TEAM_IDS").map(|raw| {
             let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
             if ids.is_empty() {
@@ -243,6 +290,12 @@ impl Config {
                 ConnectionLimits::max_connections_for(descriptor_limit(), 10_000)
             }),
             header_read_timeout: ConnectionLimits::DEFAULT_HEADER_READ_TIMEOUT,
+            database_url,
+            admin_user_ids,
+            // Negative turns notices off.
+            start_notice_minutes: start_notice_minutes.and_then(|m| u32::try_from(m).ok()),
+            notice_grace: Duration::from_secs(60 * notice_grace.unwrap_or(10)),
+            sweep_interval: Duration::from_secs(15),
         })
     }
 }
@@ -368,6 +421,31 @@ mod tests {
         assert!(!c.dry_run);
         assert_eq!(c.zoom_request_timeout, Duration::from_secs(20));
         assert_eq!(c.slack_signing_secret.expose_secret(), "s3cr3t-signing");
+        assert_eq!(c.database_url, "sqlite://slack-zoom.db");
+        assert!(c.admin_user_ids.is_empty());
+        assert_eq!(c.start_notice_minutes, Some(0));
+        assert_eq!(c.notice_grace, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn store_admins_and_notices_are_configured() {
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("DATABASE_URL", "postgres://app@db:5432/zoom"),
+            ("ADMIN_USER_IDS", "U1, W2"),
+            ("START_NOTICE_MINUTES", "-1"),
+            ("NOTICE_GRACE_MINUTES", "3"),
+        ]);
+        let c = config(&vars).unwrap();
+        assert_eq!(c.database_url, "postgres://app@db:5432/zoom");
+        assert_eq!(c.admin_user_ids.iter().collect::<Vec<_>>(), ["U1", "W2"]);
+        assert_eq!(c.start_notice_minutes, None, "negative turns notices off");
+        assert_eq!(c.notice_grace, Duration::from_secs(180));
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([("ADMIN_USER_IDS", "ada"), ("START_NOTICE_MINUTES", "soon")]);
+        let text = config(&vars).unwrap_err().to_string();
+        assert!(text.contains("ADMIN_USER_IDS"), "{text}");
+        assert!(text.contains("START_NOTICE_MINUTES is `soon`"), "{text}");
     }
 
     #[test]

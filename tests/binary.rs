@@ -52,6 +52,9 @@ async fn invalid_values_are_reported_before_binding() {
 
 #[tokio::test]
 async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
+    let dir = std::env::temp_dir().join(format!("slack-zoom-binary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("slack-zoom.db");
     let mut child = Command::new(BIN)
         .env_clear()
         .current_dir(std::env::temp_dir())
@@ -62,6 +65,7 @@ async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
             ("PORT", "0"),
             ("RUST_LOG", "info"),
         ])
+        .env("DATABASE_URL", format!("sqlite://{}", database.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -106,6 +110,30 @@ async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
         .expect("exits")
         .unwrap();
     assert_eq!(status.code(), Some(0));
+    assert!(database.exists(), "the SQLite store was created at startup");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_be_opened_stops_startup_with_a_clear_message() {
+    let output = Command::new(BIN)
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .envs([
+            ("SLACK_SIGNING_SECRET", "x"),
+            ("ZOOM_DRY_RUN", "true"),
+            ("PORT", "0"),
+            ("DATABASE_URL", "sqlite:///nonexistent-dir-for-slack-zoom/x.db"),
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success(), "a non-zero exit");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("SQLite") && stderr.contains("nonexistent-dir-for-slack-zoom"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

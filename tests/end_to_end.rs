@@ -22,14 +22,30 @@ struct Service {
     stdout: BufReader<ChildStdout>,
     log: String,
     port: String,
+    /// The service's SQLite file, removed with the service.
+    database: std::path::PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = self.database.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
 }
 
 impl Service {
     async fn start(slack: &FakeSlack, zoom: &FakeZoom) -> Service {
+        let env = support::test_env(slack, zoom);
+        let database = std::path::PathBuf::from(
+            env["DATABASE_URL"].strip_prefix("sqlite://").unwrap(),
+        );
         let mut child = Command::new(BIN)
             .env_clear()
             .current_dir(std::env::temp_dir())
-            .envs(support::test_env(slack, zoom))
+            .envs(env.iter())
             // Debug level, so the secrecy check covers the chattiest logs.
             .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())
@@ -59,6 +75,7 @@ impl Service {
             stdout,
             log,
             port,
+            database,
         }
     }
 
@@ -102,7 +119,7 @@ impl Service {
             .read_to_string(&mut self.log)
             .await
             .unwrap();
-        self.log
+        std::mem::take(&mut self.log)
     }
 }
 

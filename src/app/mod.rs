@@ -41,6 +41,9 @@ pub enum StartupError {
     HttpClient(String),
     #[error("cannot set up Socket Mode: {0}")]
     SocketMode(String),
+    /// The database cannot be opened or migrated: nothing could be recorded, so do not start.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// A service that is bound to its port and ready to run.
@@ -57,7 +60,8 @@ pub struct App {
 /// Builds the whole service from its configuration and binds the listener, so callers (and
 /// tests, with port 0) know the address before requests flow.
 pub async fn build(config: Config) -> Result<App, StartupError> {
-    let state = AppState::new(&config)?;
+    let store = crate::store::Store::open(&config.database_url).await?;
+    let state = AppState::new(&config, store)?;
     let router = routes::router(state.clone());
     let listener = TcpListener::bind(config.bind)
         .await

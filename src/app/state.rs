@@ -17,6 +17,7 @@ use crate::slack::SignatureVerifier;
 use crate::slack::replay::ReplayGuard;
 use crate::slack::respond::DeliveryPolicy;
 use crate::slack::users::SlackApi;
+use crate::store::Store;
 use crate::time::Zone;
 use crate::zoom::{ZoomClient, ZoomConfig};
 
@@ -59,10 +60,17 @@ struct Inner {
     host_from_slack_email: bool,
     default_zone: Zone,
     default_duration: Minutes,
+    store: Store,
+    /// Names this process in leases on shared rows (notices, the card outbox).
+    replica: String,
+    admins: BTreeSet<String>,
+    start_notice: Option<Duration>,
+    notice_grace: Duration,
+    sweep_interval: Duration,
 }
 
 impl AppState {
-    pub fn new(config: &Config) -> Result<Self, StartupError> {
+    pub fn new(config: &Config, store: Store) -> Result<Self, StartupError> {
         let client_error = |e: reqwest::Error| StartupError::HttpClient(e.to_string());
         let slack_http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -120,6 +128,19 @@ impl AppState {
             host_from_slack_email: config.zoom_host_from_slack_email,
             default_zone: config.default_timezone,
             default_duration: config.default_duration,
+            store,
+            replica: format!(
+                "{}-{}-{:08x}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "replica".into()),
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+            admins: config.admin_user_ids.clone(),
+            start_notice: config
+                .start_notice_minutes
+                .map(|m| Duration::from_secs(60 * u64::from(m))),
+            notice_grace: config.notice_grace,
+            sweep_interval: config.sweep_interval,
         })))
     }
 
@@ -252,5 +273,33 @@ impl AppState {
 
     pub fn default_duration(&self) -> Minutes {
         self.0.default_duration
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// This process's name in leases on shared rows.
+    pub fn replica(&self) -> &str {
+        &self.0.replica
+    }
+
+    /// `true` for a user on `ADMIN_USER_IDS`.
+    pub fn is_admin(&self, user: &str) -> bool {
+        self.0.admins.contains(user)
+    }
+
+    /// How long before a meeting's start its notice is posted; `None` when notices are off
+    /// (or cannot be posted, for want of a bot token).
+    pub fn start_notice(&self) -> Option<Duration> {
+        self.0.start_notice.filter(|_| self.0.slack_api.has_token())
+    }
+
+    pub fn notice_grace(&self) -> Duration {
+        self.0.notice_grace
+    }
+
+    pub fn sweep_interval(&self) -> Duration {
+        self.0.sweep_interval
     }
 }

@@ -30,6 +30,20 @@ pub struct TestApp {
     pub zoom: FakeZoom,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The test's own SQLite file, removed (with its WAL files) when the app is dropped.
+    database: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(path) = &self.database {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
 }
 
 /// The environment a test service starts from: valid, pointing at the fakes.
@@ -46,6 +60,7 @@ pub fn test_env(slack: &FakeSlack, zoom: &FakeZoom) -> HashMap<String, String> {
         ("ZOOM_OAUTH_URL", zoom.oauth_url()),
         ("ZOOM_API_URL", zoom.api_url()),
         ("PORT", "0".to_owned()),
+        ("DATABASE_URL", format!("sqlite://{}", temp_database().display())),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -81,6 +96,11 @@ pub async fn spawn_app_with_config(
     let zoom = FakeZoom::start_with(options).await;
     let mut env = test_env(&slack, &zoom);
     adjust(&mut env, &slack);
+    let database = env
+        .get("DATABASE_URL")
+        .and_then(|url| url.strip_prefix("sqlite://"))
+        .map(std::path::PathBuf::from)
+        .filter(|path| path.starts_with(std::env::temp_dir()));
     let mut config =
         Config::from_lookup(|name| env.get(name).cloned(), false).expect("test config is valid");
     config.bind = "127.0.0.1:0".parse().unwrap();
@@ -106,7 +126,21 @@ pub async fn spawn_app_with_config(
         zoom,
         shutdown: Some(tx),
         server: Some(server),
+        database,
     }
+}
+
+/// A fresh SQLite file path under the system temp directory, unique in this process and run.
+pub fn temp_database() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "slack-zoom-test-{}-{}-{:x}.db",
+        std::process::id(),
+        rand_suffix(),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    ))
 }
 
 pub fn unix_now() -> i64 {
