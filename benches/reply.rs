@@ -24,6 +24,10 @@ fn card() -> MeetingCard {
         meeting_id: "857 4606 5432".into(),
         passcode: Some("123456".into()),
         scheduled_by: UserId::parse("U1").expect("a valid user id"),
+        minutes: 45,
+        zoom_id: Some(85_746_065_432),
+        series: None,
+        cancelled_by: None,
     }
 }
 

@@ -208,29 +208,37 @@ impl Config {
         let database_url = env
             .optional("DATABASE_URL")
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        let admin_user_ids = env.optional("ADMIN_USER_IDS").map_or_else(BTreeSet::new, |raw| {
-            let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
-            let bad: Vec<&String> = ids
-                .iter()
-                .filter(|id| {
-                    !(id.starts_with(['U', 'W'])
-                        && id.len() <= 32
-                        && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
-                })
-                .collect();
-            if !bad.is_empty() || ids.is_empty() {
-                env.problems.push(
+        let admin_user_ids = env
+            .optional("ADMIN_USER_IDS")
+            .map_or_else(BTreeSet::new, |raw| {
+                let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
+                let bad: Vec<&String> = ids
+                    .iter()
+                    .filter(|id| {
+                        !(id.starts_with(['U', 'W'])
+                            && id.len() <= 32
+                            && id
+                                .bytes()
+                                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+                    })
+                    .collect();
+                if !bad.is_empty() || ids.is_empty() {
+                    env.problems.push(
                     "ADMIN_USER_IDS must list Slack user ids such as U0123ABCD, separated by commas"
                         .into(),
                 );
-            }
-            ids
-        });
+                }
+                ids
+            });
         let start_notice_minutes = env.parsed(
             "START_NOTICE_MINUTES",
             "0",
             "a whole number of minutes from -1 to 1440 (negative turns start notices off)",
-            |v| v.parse::<i64>().ok().filter(|m| (-1_000_000..=1440).contains(m)),
+            |v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|m| (-1_000_000..=1440).contains(m))
+            },
         );
         let notice_grace = env.parsed(
             "NOTICE_GRACE_MINUTES",

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::app::{invoker_notes, preview_card};
+use crate::app::{invoker_notes, preview_card, unpinnable_series};
 use crate::command::{self, Context, MeetingRequest, Minutes, Parsed};
 use crate::slack::markup::decode_entities;
 use crate::slack::{Reply, UserId};
@@ -47,6 +47,9 @@ pub fn explain(
         Ok(Parsed::Help) => return Err(command::usage(default_duration)),
         Err(e) => return Err(e.user_message()),
     };
+    if let Some(refusal) = unpinnable_series(&request) {
+        return Err(refusal);
+    }
     let zone_note = (source == ZoneSource::Assumed).then(|| {
         format!(
             "Times are read in {} because no timezone was given (in Slack: the user's profile timezone). Add one such as `Europe/Berlin` to the command, or pass --tz.",
@@ -89,6 +92,14 @@ impl Explanation {
             format!("          {}", r.start().format("%Y-%m-%d %H:%M UTC")),
             format!("Zone:     {} ({zone_why})", r.zone().name()),
         ];
+        if let Some(series) = r.recurrence() {
+            out.push(format!(
+                "Repeats:  {} (first {}, last {})",
+                series.describe(),
+                series.first().local().format("%a %b %-d, %Y"),
+                series.last().local().format("%a %b %-d, %Y")
+            ));
+        }
         if self.notes.is_empty() {
             out.push("Notes:    none".to_owned());
         } else {
@@ -116,6 +127,12 @@ impl Explanation {
             "zone_source": if r.explicit_zone() { "command" } else {
                 match self.source { ZoneSource::Given => "given", ZoneSource::Assumed => "assumed" }
             },
+            "repeats": r.recurrence().map(|s| json!({
+                "description": s.describe(),
+                "occurrences_utc": s.occurrences().iter()
+                    .map(|o| o.start().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                    .collect::<Vec<_>>(),
+            })),
             "notes": self.notes,
             "card": self.card,
         })
@@ -145,6 +162,16 @@ fn card_lines(card: &Reply) -> Vec<String> {
                         .collect();
                     lines.push(fields.join(" · "));
                 }
+            }
+            Some("actions") => {
+                let buttons: Vec<String> = block["elements"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e["text"]["text"].as_str())
+                    .map(|label| format!("[{label}]"))
+                    .collect();
+                lines.push(buttons.join(" "));
             }
             Some("context") => {
                 let parts: Vec<String> = block["elements"]

@@ -123,7 +123,10 @@ async fn a_store_that_cannot_be_opened_stops_startup_with_a_clear_message() {
             ("SLACK_SIGNING_SECRET", "x"),
             ("ZOOM_DRY_RUN", "true"),
             ("PORT", "0"),
-            ("DATABASE_URL", "sqlite:///nonexistent-dir-for-slack-zoom/x.db"),
+            (
+                "DATABASE_URL",
+                "sqlite:///nonexistent-dir-for-slack-zoom/x.db",
+            ),
         ])
         .output()
         .await

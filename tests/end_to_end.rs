@@ -39,9 +39,8 @@ impl Drop for Service {
 impl Service {
     async fn start(slack: &FakeSlack, zoom: &FakeZoom) -> Service {
         let env = support::test_env(slack, zoom);
-        let database = std::path::PathBuf::from(
-            env["DATABASE_URL"].strip_prefix("sqlite://").unwrap(),
-        );
+        let database =
+            std::path::PathBuf::from(env["DATABASE_URL"].strip_prefix("sqlite://").unwrap());
         let mut child = Command::new(BIN)
             .env_clear()
             .current_dir(std::env::temp_dir())

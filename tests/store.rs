@@ -178,6 +178,7 @@ on_both_engines!(
     replicas_racing_for_due_notices_claim_each_once,
     every_field_of_a_card_round_trips,
     a_card_is_claimed_once_until_its_lease_lapses,
+    a_card_enqueued_held_is_left_to_its_poster_until_the_lease_lapses,
     a_released_card_returns_at_its_retry_time_and_only_its_owner_may_release_it,
     posted_and_abandoned_cards_leave_the_queue,
     the_oldest_pending_age_follows_the_queue,
@@ -1015,6 +1016,33 @@ async fn a_card_is_claimed_once_until_its_lease_lapses(db: &TestDb) {
     );
     let after = outbox.claim("C", at(10), LEASE, 10).await.unwrap();
     assert!(after.is_empty(), "{db}: a posted card is not claimed again");
+}
+
+async fn a_card_enqueued_held_is_left_to_its_poster_until_the_lease_lapses(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let outbox = db.store.outbox();
+    let id = outbox.enqueue_held(&card(1, 0), "A", LEASE).await.unwrap();
+    let before = outbox
+        .claim("B", at(0) + secs(59), LEASE, 10)
+        .await
+        .unwrap();
+    assert!(before.is_empty(), "{db}: the poster holds it");
+    assert_eq!(
+        outbox.oldest_pending_age(at(0) + secs(5)).await.unwrap(),
+        Some(Duration::from_secs(5)),
+        "{db}: still pending"
+    );
+    let after = outbox
+        .claim("B", at(0) + secs(60), LEASE, 10)
+        .await
+        .unwrap();
+    let attempts: Vec<u32> = after.iter().map(|c| c.attempts).collect();
+    assert_eq!(
+        attempts,
+        [2],
+        "{db}: the poster died; another replica takes it over"
+    );
+    assert!(outbox.complete(id, at(61)).await.unwrap(), "{db}");
 }
 
 async fn a_released_card_returns_at_its_retry_time_and_only_its_owner_may_release_it(db: &TestDb) {

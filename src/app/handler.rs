@@ -53,6 +53,10 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
             return Reply::ephemeral(escape(&e.user_message()));
         }
     };
+    if let Some(refusal) = unpinnable_series(&request) {
+        tracing::info!("recurring meeting refused: no zone on Zoom's list fits");
+        return Reply::ephemeral(escape(&refusal));
+    }
 
     let Some(admitted) = state.admit() else {
         tracing::warn!("background queue full; command refused as busy");
@@ -66,10 +70,26 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         email: user.info.email,
         real_name: user.info.real_name,
         notes: Vec::new(),
+        locale: user.info.locale.clone(),
         enqueued_at: Instant::now(),
+        host: None,
     };
     schedule::spawn(state, job, admitted);
     ack
+}
+
+/// A series Zoom could not keep at its wall-clock time: no zone on Zoom's list has the user's
+/// clock changes, and one pinned in UTC would drift an hour at each daylight-saving change.
+pub fn unpinnable_series(request: &MeetingRequest) -> Option<String> {
+    let series = request.recurrence()?;
+    if crate::app::meeting::series_zone_exists(series) {
+        return None;
+    }
+    Some(format!(
+        "I can't schedule \"{}\" as a recurring meeting: Zoom doesn't know the time zone {} or any zone with the same clock changes, and a series pinned to UTC would move by an hour at each daylight-saving change. Schedule the meetings one by one, or name a zone Zoom knows that keeps your clock, such as `Europe/Berlin` or `America/New_York`.",
+        series.describe(),
+        series.zone().name()
+    ))
 }
 
 /// The notes the invoker must see about choices made for them: the parser's (moved to
@@ -87,7 +107,9 @@ pub fn invoker_notes(request: &MeetingRequest, zone_note: Option<String>) -> Vec
 /// The immediate, ephemeral answer to an accepted command: what is being scheduled, with the
 /// invoker's notes. The card itself follows in the channel.
 pub fn acknowledgement(request: &MeetingRequest, zone_note: Option<String>) -> Reply {
-    let when = if request.starts_now() {
+    let when = if let Some(series) = request.recurrence() {
+        series.describe()
+    } else if request.starts_now() {
         "now".to_owned()
     } else {
         format!(

@@ -1,6 +1,7 @@
 //! App wiring: configuration → router, state, startup and graceful shutdown.
 
 mod handler;
+mod meeting;
 mod routes;
 mod schedule;
 mod server;
@@ -15,8 +16,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-pub use handler::{acknowledgement, invoker_notes};
-pub use schedule::preview_card;
+pub use handler::{acknowledgement, invoker_notes, unpinnable_series};
+pub use meeting::preview_card;
 pub use server::{ConnectionLimits, descriptor_limit};
 pub use shutdown::shutdown_signal;
 pub use state::AppState;

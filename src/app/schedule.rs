@@ -11,13 +11,15 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
-use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand, UserId};
-use crate::zoom::{Meeting, NewMeeting, Operation, ZoomClient, ZoomError};
+use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand};
+use crate::store::{NewCardPost, OutboxId};
+use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request.
 pub struct Job {
@@ -30,7 +32,11 @@ pub struct Job {
     /// Notes for the invoker that only arise while creating (host fallback, …); sent to them
     /// alone after the card, never on it.
     pub notes: Vec<String>,
+    /// The invoker's Slack locale, when known (kept with the card in the outbox).
+    pub locale: Option<String>,
     pub enqueued_at: Instant,
+    /// The Zoom user that ended up hosting (set by [`create`]).
+    pub host: Option<String>,
 }
 
 /// Runs `job` on the state's task tracker, inside the request's span, so shutdown waits for it
@@ -175,29 +181,41 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
         }
     };
     drop(slot);
-    let reply = match &created {
-        Ok(Some(meeting)) => {
-            let (card, notes) = card_from_answer(&job, meeting);
-            job.notes.extend(notes);
-            card.in_channel()
+    let meeting = match created {
+        Ok(Some(meeting)) => meeting,
+        Ok(None) => {
+            let preview = preview_card(&job.request, job.command.user_id().clone()).preview();
+            if let Err(e) = answer.send(&preview).await {
+                tracing::warn!(error = %e, "could not deliver the preview to Slack");
+            }
+            return;
         }
-        Ok(None) => preview_card(&job.request, job.command.user_id().clone()).preview(),
         Err(e) => {
             tracing::warn!(error = %e, "meeting not created");
             // Zoom's own text may echo the topic: escape it like user text.
-            Reply::ephemeral(format!(
-                ":warning: {}",
-                escape(&e.user_message(Operation::Create, job.request.zone().tz(), Utc::now()))
-            ))
+            answer
+                .say(format!(
+                    ":warning: {}",
+                    escape(&e.user_message(Operation::Create, job.request.zone().tz(), Utc::now()))
+                ))
+                .await;
+            return;
         }
     };
-    let delivered = answer.send(&reply).await;
-    match (delivered, created) {
-        (Ok(()), Ok(Some(meeting))) => {
+    let (card, notes) = card_from_answer(&job.request, job.command.user_id(), &meeting);
+    job.notes.extend(notes);
+    let outbox = remember(state, &job, &card).await;
+    match answer.send(&card.in_channel()).await {
+        Ok(()) => {
             tracing::info!(
                 meeting_id = meeting.id().get(),
                 "meeting created and posted"
             );
+            if let Some(id) = outbox
+                && let Err(e) = state.store().outbox().complete(id, Utc::now()).await
+            {
+                tracing::error!(error = %e, "card posted but not marked posted in the store");
+            }
             if !job.notes.is_empty() {
                 let notes: Vec<String> = job
                     .notes
@@ -207,9 +225,9 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
                 answer.say(notes.join("\n")).await;
             }
         }
-        (Ok(()), _) => {}
-        (Err(e), Ok(Some(meeting))) => {
-            // The meeting exists but nobody was told: leave what is needed to recover it.
+        Err(e) => {
+            // The meeting exists but nobody was told: the outbox row lets a sweep try again
+            // (chat.postMessage once the response_url is spent), and the log keeps the rest.
             tracing::error!(
                 error = %e,
                 meeting_id = meeting.id().get(),
@@ -217,68 +235,73 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
                 channel = %job.command.channel_id(),
                 "meeting created but the card could not be posted to Slack"
             );
-        }
-        (Err(e), _) => {
-            tracing::warn!(error = %e, channel = %job.command.channel_id(), "could not deliver the reply to Slack");
+            if let Some(id) = outbox {
+                let retry_at = Utc::now() + chrono::Duration::minutes(1);
+                if let Err(e) = state
+                    .store()
+                    .outbox()
+                    .release(id, state.replica(), retry_at, &e.to_string())
+                    .await
+                {
+                    tracing::error!(error = %e, "could not hand the unposted card back to the outbox");
+                }
+            }
         }
     }
 }
 
-/// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Says
-/// what the invoker must know when that differs from what they asked for.
-fn card_from_answer(job: &Job, meeting: &Meeting) -> (MeetingCard, Vec<String>) {
-    let request = &job.request;
-    let zone = request.zone();
-    let mut notes = Vec::new();
-    let start = match meeting.start_time() {
-        Some(zoom_start) if (zoom_start - request.start()).num_seconds().abs() > 60 => {
-            tracing::error!(
-                asked = %request.start(),
-                zoom = %zoom_start,
-                meeting_id = meeting.id().get(),
-                "Zoom stored another start than the one asked for"
-            );
-            notes.push(format!(
-                "Zoom scheduled this meeting for {}, not {} as you asked. The card shows Zoom's time: check the meeting in Zoom and change it there if needed.",
-                zoom_start.with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
-                request.start().with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
-            ));
-            zoom_start
+/// How long this process holds a card it is about to post before another replica may take it
+/// over: longer than every `response_url` attempt together.
+const CARD_LEASE: Duration = Duration::from_secs(120);
+
+/// Records the meeting, its start notice and the card about to be posted. A store error
+/// never costs the user their meeting: it is logged, and the card goes out regardless.
+async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<OutboxId> {
+    let now = Utc::now();
+    let command = &job.command;
+    let record = record(
+        card,
+        command.team_id().as_str(),
+        command.channel_id().as_str(),
+        job.request.zone().name(),
+        job.host.as_deref().unwrap_or(state.zoom_host()),
+        now,
+    )?;
+    let store = state.store();
+    if let Err(e) = store.meetings().insert(&record).await {
+        tracing::error!(error = %e, meeting_id = record.zoom_id, "meeting created but not recorded in the store");
+        return None;
+    }
+    if let Some(before) = state.start_notice() {
+        let due = card.start - chrono::Duration::from_std(before).unwrap_or_default();
+        if let Err(e) = store.notices().schedule(record.zoom_id, due, now).await {
+            tracing::error!(error = %e, meeting_id = record.zoom_id, "could not schedule the start notice");
         }
-        Some(zoom_start) => zoom_start,
-        None => request.start(),
+    }
+    let post = NewCardPost {
+        zoom_id: record.zoom_id,
+        team_id: record.team_id.clone(),
+        channel_id: record.channel_id.clone(),
+        user_id: command.user_id().as_str().to_owned(),
+        response_url: command.response_url().as_str().to_owned(),
+        response_url_expires_at: now
+            - chrono::Duration::from_std(job.enqueued_at.elapsed()).unwrap_or_default()
+            + chrono::Duration::minutes(30),
+        notes: job.notes.clone(),
+        locale: job.locale.clone(),
+        created_at: now,
     };
-    let duration = meeting
-        .duration_minutes()
-        .and_then(|m| crate::command::Minutes::new(m).ok())
-        .unwrap_or(request.duration());
-    // Zoom knows only the plain topic; when it kept ours, the card keeps the mentions in it.
-    let topic = match meeting.topic() {
-        Some(zoom_topic) if zoom_topic != request.topic().plain() => escape(zoom_topic),
-        _ => request.topic().as_slack().to_owned(),
-    };
-    let join_url = match meeting.join_url() {
-        Some(url) => url.to_owned(),
-        None => {
-            notes.push(format!(
-                "Zoom did not give a join link for meeting {}. Open it in Zoom to get the link.",
-                meeting.id().grouped()
-            ));
-            String::new()
+    match store
+        .outbox()
+        .enqueue_held(&post, state.replica(), CARD_LEASE)
+        .await
+    {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::error!(error = %e, meeting_id = record.zoom_id, "could not queue the card in the store");
+            None
         }
-    };
-    let card = MeetingCard {
-        topic,
-        start,
-        zone: zone.name().to_owned(),
-        local_start: start.with_timezone(&zone.tz()).naive_local(),
-        duration: duration.to_string(),
-        join_url,
-        meeting_id: meeting.id().grouped(),
-        passcode: meeting.password().map(str::to_owned),
-        scheduled_by: job.command.user_id().clone(),
-    };
-    (card, notes)
+    }
 }
 
 /// Creates the meeting; `Ok(None)` in dry-run mode.
@@ -286,15 +309,7 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
     let Some(zoom) = state.zoom() else {
         return Ok(None);
     };
-    let request = &job.request;
-    let meeting = NewMeeting {
-        topic: request.topic().plain(),
-        start: request.start(),
-        zone: request.zone().tz(),
-        duration_minutes: request.duration().get(),
-        agenda: agenda(&job.command, job.real_name.as_deref()),
-        recurrence: None,
-    };
+    let meeting = zoom_request(&job.request, agenda(&job.command, job.real_name.as_deref()))?;
     let email = match job.email.as_deref() {
         Some(email) if state.host_from_slack_email() => Some(email),
         None if state.host_from_slack_email() => {
@@ -315,10 +330,15 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
                         .to_owned(),
                 );
             }
-            other => return Ok(Some(with_join_url(zoom, other?).await)),
+            other => {
+                let created = other?;
+                job.host = Some(email.to_owned());
+                return Ok(Some(with_join_url(zoom, created).await));
+            }
         }
     }
     let created = zoom.create_meeting(state.zoom_host(), &meeting).await?;
+    job.host = Some(state.zoom_host().to_owned());
     Ok(Some(with_join_url(zoom, created).await))
 }
 
@@ -351,22 +371,6 @@ fn agenda(command: &SlashCommand, real_name: Option<&str>) -> String {
         None => format!("Slack user {}", command.user_id()),
     };
     format!("Scheduled from Slack by {who} in {channel}.")
-}
-
-/// The card for a meeting that does not exist (dry run, `slack-zoom try`): placeholders for
-/// what only Zoom can give.
-pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId) -> MeetingCard {
-    MeetingCard {
-        topic: request.topic().as_slack().to_owned(),
-        start: request.start(),
-        zone: request.zone().name().to_owned(),
-        local_start: request.local_start(),
-        duration: request.duration().to_string(),
-        join_url: "https://zoom.us/".to_owned(),
-        meeting_id: "000 0000 0000".to_owned(),
-        passcode: None,
-        scheduled_by,
-    }
 }
 
 #[cfg(test)]

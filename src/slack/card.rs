@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::slack::calendar::Event;
 use crate::slack::markup::{Segment, segments};
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::{Reply, UserId};
@@ -26,10 +27,36 @@ pub struct MeetingCard {
     pub meeting_id: String,
     pub passcode: Option<String>,
     pub scheduled_by: UserId,
+    /// Length in minutes, for the calendar links' end time.
+    pub minutes: u16,
+    /// The Zoom meeting the buttons act on; `None` shows no buttons.
+    pub zoom_id: Option<u64>,
+    /// For a recurring series: how it repeats, for people and for calendars.
+    pub series: Option<Series>,
+    /// Set once the meeting is cancelled: the card then says so and offers nothing to click.
+    pub cancelled_by: Option<UserId>,
+}
+
+/// A recurring series as the card shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// "Every Monday at 10:00 AM (Europe/Berlin), 8 times".
+    pub description: String,
+    /// RFC 5545 rule for calendars (`FREQ=WEEKLY;BYDAY=MO;COUNT=8`).
+    pub rrule: Option<String>,
 }
 
 /// Slack refuses a button whose `url` is longer than this.
 const MAX_BUTTON_URL: usize = 3000;
+
+/// `action_id`s of the card's buttons, matched by the interaction handler.
+pub mod action {
+    pub const JOIN: &str = "join";
+    pub const CALENDAR_GOOGLE: &str = "calendar_google";
+    pub const CALENDAR_OUTLOOK: &str = "calendar_outlook";
+    pub const CHANGE_TIME: &str = "change_time";
+    pub const CANCEL: &str = "cancel";
+}
 
 impl MeetingCard {
     /// The message everyone in the channel sees.
@@ -86,40 +113,137 @@ impl MeetingCard {
     /// command go to them alone. The topic is a `rich_text` block, so `*`, `_`, `~` and
     /// backticks typed in it are shown as typed instead of being read as formatting.
     fn blocks(&self) -> Vec<Value> {
+        let cancelled = self.cancelled_by.is_some();
         let mut fields = vec![
             json!({"type": "mrkdwn", "text": format!("*Meeting ID*\n{}", code_span(&self.meeting_id))}),
         ];
-        if let Some(passcode) = self.passcode.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(passcode) = self
+            .passcode
+            .as_deref()
+            .filter(|p| !p.is_empty() && !cancelled)
+        {
             fields.push(
                 json!({"type": "mrkdwn", "text": format!("*Passcode*\n{}", code_span(passcode))}),
             );
         }
-        let when = format!("{} · {}", self.date_token(), self.duration);
+        let when = match &self.series {
+            Some(series) => format!(
+                "{} · {} · next: {}",
+                escape(&series.description),
+                self.duration,
+                self.date_token()
+            ),
+            None => format!("{} · {}", self.date_token(), self.duration),
+        };
         let mut when_section = json!({"type": "section", "text": {"type": "mrkdwn", "text": when}});
-        if self.join_url.len() <= MAX_BUTTON_URL && !self.join_url.is_empty() {
+        if !cancelled && self.join_url.len() <= MAX_BUTTON_URL && !self.join_url.is_empty() {
             when_section["accessory"] = json!({
                 "type": "button",
-                "action_id": "join",
+                "action_id": action::JOIN,
                 "style": "primary",
                 "text": {"type": "plain_text", "text": "Join"},
                 "url": self.join_url,
             });
         }
-        vec![
+        let mut blocks = vec![
             json!({
                 "type": "rich_text",
-                "elements": [{"type": "rich_text_section", "elements": topic_elements(&self.topic)}],
+                "elements": [{"type": "rich_text_section", "elements": topic_elements(&self.topic, cancelled)}],
             }),
             when_section,
             json!({"type": "section", "fields": fields}),
-            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Scheduled by <@{}>", self.scheduled_by)}]}),
-        ]
+        ];
+        if let Some(actions) = self.actions() {
+            blocks.push(actions);
+        }
+        let context = match &self.cancelled_by {
+            Some(by) => format!(
+                ":no_entry: Cancelled by <@{by}> · scheduled by <@{}>",
+                self.scheduled_by
+            ),
+            None => format!("Scheduled by <@{}>", self.scheduled_by),
+        };
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}));
+        blocks
+    }
+
+    /// Add to calendar (for everyone), change time and cancel (checked on every click).
+    fn actions(&self) -> Option<Value> {
+        let id = self.zoom_id?;
+        if self.cancelled_by.is_some() {
+            return None;
+        }
+        let mut elements = Vec::new();
+        if !self.join_url.is_empty() {
+            let event = Event {
+                title: &plain(&self.topic),
+                start: self.start,
+                end: self.start + chrono::Duration::minutes(i64::from(self.minutes)),
+                join_url: &self.join_url,
+                rrule: self.series.as_ref().and_then(|s| s.rrule.clone()),
+            };
+            for (action_id, label, url) in [
+                (action::CALENDAR_GOOGLE, "Google Calendar", event.google()),
+                (action::CALENDAR_OUTLOOK, "Outlook", event.outlook()),
+            ] {
+                elements.push(json!({
+                    "type": "button",
+                    "action_id": action_id,
+                    "text": {"type": "plain_text", "text": label},
+                    "url": url,
+                }));
+            }
+        }
+        let what = if self.series.is_some() {
+            "series"
+        } else {
+            "meeting"
+        };
+        elements.push(json!({
+            "type": "button",
+            "action_id": action::CHANGE_TIME,
+            "text": {"type": "plain_text", "text": "Change time…"},
+            "value": id.to_string(),
+        }));
+        elements.push(json!({
+            "type": "button",
+            "action_id": action::CANCEL,
+            "style": "danger",
+            "text": {"type": "plain_text", "text": format!("Cancel {what}")},
+            "value": id.to_string(),
+            "confirm": {
+                "title": {"type": "plain_text", "text": format!("Cancel this {what}?")},
+                "text": {"type": "plain_text", "text": format!("Zoom deletes it and the card in the channel says it was cancelled. Meeting ID {}.", self.meeting_id)},
+                "confirm": {"type": "plain_text", "text": format!("Cancel {what}")},
+                "deny": {"type": "plain_text", "text": "Keep it"},
+                "style": "danger",
+            },
+        }));
+        Some(json!({"type": "actions", "block_id": "meeting_actions", "elements": elements}))
     }
 }
 
-/// A camera, then the topic in bold: mentions and honest links stay live, the rest is text.
-fn topic_elements(topic: &str) -> Vec<Value> {
-    let bold = json!({"bold": true});
+/// The topic as plain words (mentions as `@U…`, links as their label), for calendars.
+fn plain(topic: &str) -> String {
+    segments(topic)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text,
+            Segment::User(id) => format!("@{id}"),
+            Segment::Channel(id) => format!("#{id}"),
+            Segment::Link { url, label } => label.unwrap_or(url),
+        })
+        .collect()
+}
+
+/// A camera, then the topic in bold (struck through once cancelled): mentions and honest
+/// links stay live, the rest is text.
+fn topic_elements(topic: &str, cancelled: bool) -> Vec<Value> {
+    let bold = if cancelled {
+        json!({"bold": true, "strike": true})
+    } else {
+        json!({"bold": true})
+    };
     let mut elements = vec![
         json!({"type": "emoji", "name": "video_camera"}),
         json!({"type": "text", "text": " "}),
@@ -174,6 +298,10 @@ mod tests {
             meeting_id: "857 4606 5432".into(),
             passcode: Some("a1<b>".into()),
             scheduled_by: UserId::parse("U0001").unwrap(),
+            minutes: 45,
+            zoom_id: Some(85_746_065_432),
+            series: None,
+            cancelled_by: None,
         }
     }
 
@@ -314,6 +442,7 @@ mod tests {
     #[test]
     fn a_join_url_longer_than_slack_allows_gets_no_button() {
         let long = format!("https://zoom.us/j/1?pwd={}", "a".repeat(3000));
+        // (Calendar links carry the join link too; they are cut to fit, the Join button is dropped.)
         let reply = MeetingCard {
             join_url: long,
             ..card()

@@ -114,14 +114,40 @@ impl<'s> Outbox<'s> {
     /// Adds a card to post, available at once. Fails with [`StoreError::UnknownMeeting`] when
     /// its meeting is not stored.
     pub async fn enqueue(&self, card: &NewCardPost) -> Result<OutboxId, StoreError> {
+        self.insert(card, None).await
+    }
+
+    /// Adds a card that `owner` is about to post itself: nobody else may claim it until
+    /// `lease` has passed, so a replica that dies before posting leaves it for another.
+    pub async fn enqueue_held(
+        &self,
+        card: &NewCardPost,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<OutboxId, StoreError> {
+        self.insert(card, Some((owner, lease))).await
+    }
+
+    async fn insert(
+        &self,
+        card: &NewCardPost,
+        held: Option<(&str, Duration)>,
+    ) -> Result<OutboxId, StoreError> {
+        let available_at = match held {
+            Some((_, lease)) => instant::after(card.created_at, lease),
+            None => card.created_at,
+        };
+        let owner = held.map(|(owner, _)| owner);
         let zoom_id = zoom_id_column(card.zoom_id)?;
         let notes = serde_json::to_string(&card.notes)
             .map_err(|e| self.store.corrupt("card notes", e.to_string()))?;
         let inserted = with_pool!(self.store, |pool, at: I| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO card_outbox (zoom_id, team_id, channel_id, user_id, response_url, \
-                 response_url_expires_at, notes, locale, state, available_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9) RETURNING id",
+                 response_url_expires_at, notes, locale, state, available_at, claimed_by, \
+                 attempts, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12) \
+                 RETURNING id",
             )
             .bind(zoom_id)
             .bind(&card.team_id)
@@ -131,6 +157,9 @@ impl<'s> Outbox<'s> {
             .bind(at(card.response_url_expires_at))
             .bind(&notes)
             .bind(card.locale.as_deref())
+            .bind(at(available_at))
+            .bind(owner)
+            .bind(i32::from(owner.is_some()))
             .bind(at(card.created_at))
             .fetch_one(pool)
             .await?

@@ -60,7 +60,10 @@ pub fn test_env(slack: &FakeSlack, zoom: &FakeZoom) -> HashMap<String, String> {
         ("ZOOM_OAUTH_URL", zoom.oauth_url()),
         ("ZOOM_API_URL", zoom.api_url()),
         ("PORT", "0".to_owned()),
-        ("DATABASE_URL", format!("sqlite://{}", temp_database().display())),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}", temp_database().display()),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

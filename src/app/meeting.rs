@@ -1,0 +1,199 @@
+//! Between the boundaries: a meeting request becomes Zoom's request, and Zoom's answer becomes
+//! the card and the stored record. The one place that knows both sides' types.
+
+use chrono::{DateTime, Utc, Weekday};
+
+use crate::command::{Frequency, MeetingRequest, Minutes, Recurrence, SeriesEnd};
+use crate::slack::UserId;
+use crate::slack::card::{MeetingCard, Series};
+use crate::slack::reply::escape;
+use crate::store::{NewMeetingRecord, Schedule};
+use crate::zoom::{self, Meeting, NewMeeting, ZoomError};
+
+/// What Zoom is asked to create for `request`.
+pub fn zoom_request(request: &MeetingRequest, agenda: String) -> Result<NewMeeting, ZoomError> {
+    Ok(NewMeeting {
+        topic: request.topic().plain(),
+        start: request.start(),
+        zone: request.zone().tz(),
+        duration_minutes: request.duration().get(),
+        agenda,
+        recurrence: request.recurrence().map(zoom_recurrence).transpose()?,
+    })
+}
+
+/// A series as Zoom's `type: 8` recurrence. It always ends after the exact number of
+/// occurrences the command resolved (an `until` end included), so Zoom cannot end a day early
+/// or late at a date boundary.
+fn zoom_recurrence(series: &Recurrence) -> Result<zoom::Recurrence, ZoomError> {
+    let repeat = match series.frequency() {
+        Frequency::Daily => zoom::Repeat::Daily,
+        Frequency::Weekly(days) => zoom::Repeat::Weekly(days.iter().collect()),
+        Frequency::Monthly { day } => zoom::Repeat::MonthlyOnDay(day),
+    };
+    let count = u8::try_from(series.occurrences().len()).unwrap_or(zoom::MAX_OCCURRENCES);
+    zoom::Recurrence::new(repeat, series.interval(), zoom::Ending::After(count))
+}
+
+/// The zone Zoom can be given for a series in the user's zone, or `None` when no zone on
+/// Zoom's list keeps every occurrence at its wall-clock time (then the series is refused:
+/// pinned in UTC it would drift an hour at each DST change).
+pub fn series_zone_exists(series: &Recurrence) -> bool {
+    let locals: Vec<_> = series.occurrences().iter().map(|o| o.local()).collect();
+    zoom::series_zone(series.zone().tz(), &locals).is_some()
+}
+
+/// How the card and calendars describe a series.
+pub fn card_series(request: &MeetingRequest) -> Option<Series> {
+    let series = request.recurrence()?;
+    Some(Series {
+        description: series.describe(),
+        rrule: Some(rrule(series)),
+    })
+}
+
+/// The series as an RFC 5545 rule, for calendar links.
+fn rrule(series: &Recurrence) -> String {
+    let mut rule = match series.frequency() {
+        Frequency::Daily => "FREQ=DAILY".to_owned(),
+        Frequency::Weekly(days) => {
+            let days: Vec<&str> = days.iter().map(ical_day).collect();
+            format!("FREQ=WEEKLY;BYDAY={}", days.join(","))
+        }
+        Frequency::Monthly { day } => format!("FREQ=MONTHLY;BYMONTHDAY={day}"),
+    };
+    if series.interval() > 1 {
+        rule.push_str(&format!(";INTERVAL={}", series.interval()));
+    }
+    match series.end() {
+        SeriesEnd::Until(_) | SeriesEnd::Count(_) => {
+            rule.push_str(&format!(";COUNT={}", series.occurrences().len()));
+        }
+    }
+    rule
+}
+
+fn ical_day(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "MO",
+        Weekday::Tue => "TU",
+        Weekday::Wed => "WE",
+        Weekday::Thu => "TH",
+        Weekday::Fri => "FR",
+        Weekday::Sat => "SA",
+        Weekday::Sun => "SU",
+    }
+}
+
+/// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Also
+/// returns what the invoker must be told when that differs from what they asked for.
+pub fn card_from_answer(
+    request: &MeetingRequest,
+    scheduled_by: &UserId,
+    meeting: &Meeting,
+) -> (MeetingCard, Vec<String>) {
+    let zone = request.zone();
+    let mut notes = Vec::new();
+    let start = match meeting.start_time() {
+        Some(zoom_start) if (zoom_start - request.start()).num_seconds().abs() > 60 => {
+            tracing::error!(
+                asked = %request.start(),
+                zoom = %zoom_start,
+                meeting_id = meeting.id().get(),
+                "Zoom stored another start than the one asked for"
+            );
+            notes.push(format!(
+                "Zoom scheduled this meeting for {}, not {} as you asked. The card shows Zoom's time: check the meeting in Zoom and change it there if needed.",
+                zoom_start.with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
+                request.start().with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
+            ));
+            zoom_start
+        }
+        Some(zoom_start) => zoom_start,
+        None => request.start(),
+    };
+    let duration = meeting
+        .duration_minutes()
+        .and_then(|m| Minutes::new(m).ok())
+        .unwrap_or(request.duration());
+    // Zoom knows only the plain topic; when it kept ours, the card keeps the mentions in it.
+    let topic = match meeting.topic() {
+        Some(zoom_topic) if zoom_topic != request.topic().plain() => escape(zoom_topic),
+        _ => request.topic().as_slack().to_owned(),
+    };
+    let join_url = match meeting.join_url() {
+        Some(url) => url.to_owned(),
+        None => {
+            notes.push(format!(
+                "Zoom did not give a join link for meeting {}. Open it in Zoom to get the link.",
+                meeting.id().grouped()
+            ));
+            String::new()
+        }
+    };
+    let card = MeetingCard {
+        topic,
+        start,
+        zone: zone.name().to_owned(),
+        local_start: start.with_timezone(&zone.tz()).naive_local(),
+        duration: duration.to_string(),
+        join_url,
+        meeting_id: meeting.id().grouped(),
+        passcode: meeting.password().map(str::to_owned),
+        scheduled_by: scheduled_by.clone(),
+        minutes: duration.get(),
+        zoom_id: Some(meeting.id().get()),
+        series: card_series(request),
+        cancelled_by: None,
+    };
+    (card, notes)
+}
+
+/// The card for a meeting that does not exist (dry run, `slack-zoom try`): placeholders for
+/// what only Zoom can give. Its buttons carry meeting id 0, which the dry run answers with
+/// what would happen.
+pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId) -> MeetingCard {
+    MeetingCard {
+        topic: request.topic().as_slack().to_owned(),
+        start: request.start(),
+        zone: request.zone().name().to_owned(),
+        local_start: request.local_start(),
+        duration: request.duration().to_string(),
+        join_url: "https://zoom.us/".to_owned(),
+        meeting_id: "000 0000 0000".to_owned(),
+        passcode: None,
+        scheduled_by,
+        minutes: request.duration().get(),
+        zoom_id: Some(0),
+        series: card_series(request),
+        cancelled_by: None,
+    }
+}
+
+/// What the store keeps about a meeting just created (never its passcode or start URL).
+pub fn record(
+    card: &MeetingCard,
+    team_id: &str,
+    channel_id: &str,
+    zone: &str,
+    host: &str,
+    now: DateTime<Utc>,
+) -> Option<NewMeetingRecord> {
+    Some(NewMeetingRecord {
+        zoom_id: card.zoom_id?,
+        team_id: team_id.to_owned(),
+        channel_id: channel_id.to_owned(),
+        scheduled_by: card.scheduled_by.as_str().to_owned(),
+        topic: card.topic.clone(),
+        schedule: Schedule {
+            start: card.start,
+            duration_minutes: u32::from(card.minutes),
+            zone: zone.to_owned(),
+        },
+        join_url: card.join_url.clone(),
+        host: host.to_owned(),
+        recurrence: card.series.as_ref().map(|s| s.description.clone()),
+        card: None,
+        created_at: now,
+    })
+}
