@@ -2,13 +2,14 @@
 //! the card and the stored record. The one place that knows both sides' types.
 
 use chrono::{DateTime, Utc, Weekday};
+use chrono_tz::Tz;
 
 use crate::command::{Frequency, MeetingRequest, Minutes, Recurrence, SeriesEnd};
 use crate::slack::UserId;
 use crate::slack::card::{MeetingCard, Series};
 use crate::slack::reply::escape;
-use crate::store::{NewMeetingRecord, Schedule};
-use crate::zoom::{self, Meeting, NewMeeting, ZoomError};
+use crate::store::{MeetingRecord, MeetingState, NewMeetingRecord, Schedule};
+use crate::zoom::{self, Meeting, MeetingId, NewMeeting, ZoomError};
 
 /// What Zoom is asked to create for `request`.
 pub fn zoom_request(request: &MeetingRequest, agenda: String) -> Result<NewMeeting, ZoomError> {
@@ -196,4 +197,45 @@ pub fn record(
         card: None,
         created_at: now,
     })
+}
+
+/// The card for a stored meeting, as Zoom now has it when `zoom` is given (its passcode only
+/// comes from there: the store never keeps one). Used to post a card again from the outbox,
+/// and to redraw it in place after a cancel or a change of time.
+pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> MeetingCard {
+    let zone: Tz = record.schedule.zone.parse().unwrap_or(chrono_tz::UTC);
+    let start = zoom
+        .and_then(Meeting::start_time)
+        .unwrap_or(record.schedule.start);
+    let minutes = zoom
+        .and_then(Meeting::duration_minutes)
+        .and_then(|m| Minutes::new(m).ok())
+        .or_else(|| Minutes::new(record.schedule.duration_minutes).ok())
+        .unwrap_or_else(|| Minutes::new(30).unwrap_or_else(|_| unreachable!("30 is in range")));
+    let scheduled_by = UserId::parse(&record.scheduled_by)
+        .unwrap_or_else(|| UserId::parse("U0").unwrap_or_else(|| unreachable!("a valid literal id")));
+    MeetingCard {
+        topic: record.topic.clone(),
+        start,
+        zone: zone.name().to_owned(),
+        local_start: start.with_timezone(&zone).naive_local(),
+        duration: minutes.to_string(),
+        join_url: zoom
+            .and_then(Meeting::join_url)
+            .unwrap_or(&record.join_url)
+            .to_owned(),
+        meeting_id: MeetingId::new(record.zoom_id).grouped(),
+        passcode: zoom.and_then(Meeting::password).map(str::to_owned),
+        scheduled_by,
+        minutes: minutes.get(),
+        zoom_id: Some(record.zoom_id),
+        series: record.recurrence.as_ref().map(|description| Series {
+            description: description.clone(),
+            rrule: None,
+        }),
+        cancelled_by: match &record.state {
+            MeetingState::Cancelled { by, .. } => UserId::parse(by),
+            MeetingState::Scheduled => None,
+        },
+    }
 }

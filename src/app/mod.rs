@@ -1,7 +1,7 @@
 //! App wiring: configuration → router, state, startup and graceful shutdown.
 
 mod handler;
-mod meeting;
+pub mod meeting;
 mod routes;
 mod schedule;
 mod server;
