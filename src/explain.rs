@@ -45,6 +45,12 @@ pub fn explain(
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Meeting(request)) => request,
         Ok(Parsed::Help) => return Err(command::usage(default_duration)),
+        Ok(Parsed::Action(_)) => {
+            return Err(
+                "`list`, `cancel` and `new` act on meetings in Slack; `try` shows how a command that schedules one is read."
+                    .to_owned(),
+            );
+        }
         Err(e) => return Err(e.user_message()),
     };
     if let Some(refusal) = unpinnable_series(&request) {

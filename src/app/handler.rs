@@ -4,12 +4,19 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use crate::app::answer::ReplyTo;
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
-use crate::command::{self, Context, MeetingRequest, Parsed};
+use serde_json::json;
+
+use crate::app::interactions::{self, Prefill};
+use crate::app::manage::{self, Actor};
+use crate::command::{self, Action, Context, MeetingRequest, Parsed, Understood};
 use crate::slack::reply::{escape, neutralise};
+use crate::slack::respond::deliver;
 use crate::slack::users::UserInfo;
-use crate::slack::{Reply, SlashCommand};
+use crate::slack::web::ApiError;
+use crate::slack::{Reply, SlashCommand, UserId};
 use crate::time::Zone;
 
 /// The answer to a second delivery of the same command (and to a replayed request).
@@ -18,54 +25,72 @@ pub const ALREADY_HANDLED: &str = "This command was already handled, so it was n
 /// The answer when the workspace is not on `SLACK_ALLOWED_TEAM_IDS`.
 pub const TEAM_NOT_ALLOWED: &str = "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.";
 
-const RESTARTING: &str = ":warning: The service is restarting, so nothing was created. Please run the command again in a moment.";
+pub(crate) const RESTARTING: &str = ":warning: The service is restarting, so nothing was created. Please run the command again in a moment.";
 
-const BUSY: &str = ":warning: I'm busy with too many meetings right now, so nothing was created. Please try again in a minute.";
+pub(crate) const BUSY: &str = ":warning: I'm busy with too many meetings right now, so nothing was created. Please try again in a minute.";
 
-/// Decides the immediate answer to a verified command. Never waits on Zoom: meeting creation
-/// is handed to a tracked background task that reports through `response_url`.
-pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
+/// Decides the immediate answer to a verified command (`None`: an empty 200, when the
+/// answer follows through `response_url` or a form opens). Never waits on Zoom: meeting
+/// creation is handed to a tracked background task that reports through `response_url`.
+pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
     // Slack may deliver one command twice, signed anew each time: the copy must not run.
     if !state.first_delivery(&command.delivery_key()) {
         tracing::warn!("command delivered again (same trigger_id); not run twice");
-        return Reply::ephemeral(ALREADY_HANDLED);
+        return Some(Reply::ephemeral(ALREADY_HANDLED));
     }
+    answer(state, command).await
+}
+
+async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     let text = command.text();
     // Help needs no lookup, so it is answered without touching Slack's API.
     if command::is_help(text) {
-        return Reply::ephemeral(command::usage(state.default_duration()));
+        return Some(Reply::ephemeral(command::usage(state.default_duration())));
     }
     if state.is_shutting_down() {
-        return Reply::ephemeral(RESTARTING);
+        return Some(Reply::ephemeral(RESTARTING));
     }
-    let user = lookup_user(state, &command).await;
+    let user = lookup_user(state, command.user_id()).await;
     let ctx = Context {
         now: Utc::now(),
         zone: user.zone,
         default_duration: state.default_duration(),
     };
     let request = match command::parse(text, &ctx) {
-        Ok(Parsed::Help) => return Reply::ephemeral(command::usage(state.default_duration())),
+        Ok(Parsed::Help) => {
+            return Some(Reply::ephemeral(command::usage(state.default_duration())));
+        }
+        Ok(Parsed::Action(action)) => return act(state, &command, action).await,
         Ok(Parsed::Meeting(request)) => request,
         Err(e) => {
             tracing::info!(error = ?e, "command refused");
             // The message quotes what the user typed: escape it like any user text.
-            return Reply::ephemeral(escape(&e.user_message()));
+            let understood = command::understood(text, &e, &ctx);
+            return Some(with_form_button(
+                state,
+                &command,
+                escape(&e.user_message()),
+                understood,
+            ));
         }
     };
     if let Some(refusal) = unpinnable_series(&request) {
         tracing::info!("recurring meeting refused: no zone on Zoom's list fits");
-        return Reply::ephemeral(escape(&refusal));
+        return Some(Reply::ephemeral(escape(&refusal)));
     }
 
     let Some(admitted) = state.admit() else {
         tracing::warn!("background queue full; command refused as busy");
-        return Reply::ephemeral(BUSY);
+        return Some(Reply::ephemeral(BUSY));
     };
     let ack = acknowledgement(&request, user.zone_note);
     tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
     let job = Job {
-        command,
+        team_id: command.team_id().clone(),
+        channel_id: command.channel_id().clone(),
+        channel_name: command.channel_name().map(str::to_owned),
+        user_id: command.user_id().clone(),
+        reply_to: ReplyTo::Hook(command.response_url().clone()),
         request,
         email: user.info.email,
         real_name: user.info.real_name,
@@ -75,7 +100,87 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Reply {
         host: None,
     };
     schedule::spawn(state, job, admitted);
-    ack
+    Some(ack)
+}
+
+/// `list`, `cancel <id>`, `new`: answered through `response_url` (or a form), so the
+/// immediate answer is empty unless something is wrong at once.
+async fn act(state: &AppState, command: &SlashCommand, action: Action) -> Option<Reply> {
+    let actor = Actor {
+        team_id: command.team_id().clone(),
+        user_id: command.user_id().clone(),
+    };
+    if let Action::New = action {
+        let Some(trigger) = command.trigger_id() else {
+            return Some(Reply::ephemeral(
+                "Slack did not send what opens a form; type the meeting instead, like `/zoom Design review 45m tomorrow 3pm`.",
+            ));
+        };
+        let prefill = Prefill {
+            channel: Some(command.channel_id().as_str().to_owned()),
+            ..Prefill::default()
+        };
+        let view = interactions::new_meeting_form(state, &actor, prefill).await;
+        return match state.slack_api().open_view(trigger, &view).await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "views.open failed for /zoom new");
+                Some(Reply::ephemeral(if matches!(e, ApiError::NoToken) {
+                    "The form needs the app's bot token (SLACK_BOT_TOKEN). Type the meeting instead, like `/zoom Design review 45m tomorrow 3pm`."
+                } else {
+                    "Slack did not open the form in time. Please try `/zoom new` again."
+                }))
+            }
+        };
+    }
+    let url = command.response_url().clone();
+    let state_for_task = state.clone();
+    let span = tracing::Span::current();
+    let work = async move {
+        let state = &state_for_task;
+        let reply = match action {
+            Action::List => manage::list(state, &actor).await,
+            Action::Cancel(id) => Reply::ephemeral(manage::cancel(state, &actor, id, None).await),
+            Action::New => return,
+        };
+        if let Err(e) = deliver(state.http(), &url, &reply, state.delivery()).await {
+            tracing::warn!(error = %e, "could not deliver the answer to Slack");
+        }
+    };
+    state
+        .background()
+        .spawn(tracing::Instrument::instrument(work, span));
+    None
+}
+
+/// A refusal, with a button that opens the form filled in with whatever was understood
+/// (when the app can open forms at all).
+fn with_form_button(
+    state: &AppState,
+    command: &SlashCommand,
+    refusal: String,
+    understood: Understood,
+) -> Reply {
+    if !state.slack_api().has_token() {
+        return Reply::ephemeral(refusal);
+    }
+    let prefill = Prefill {
+        topic: understood.topic,
+        minutes: understood.minutes,
+        start: understood.start.map(|s| s.timestamp()),
+        channel: Some(command.channel_id().as_str().to_owned()),
+    };
+    let value = serde_json::to_string(&prefill).unwrap_or_default();
+    let blocks = vec![
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": refusal}}),
+        json!({"type": "actions", "elements": [{
+            "type": "button",
+            "action_id": interactions::OPEN_FORM,
+            "text": {"type": "plain_text", "text": "Open the form"},
+            "value": value,
+        }]}),
+    ];
+    Reply::ephemeral(refusal).with_blocks(blocks)
 }
 
 /// A series Zoom could not keep at its wall-clock time: no zone on Zoom's list has the user's
@@ -132,14 +237,14 @@ pub fn acknowledgement(request: &MeetingRequest, zone_note: Option<String>) -> R
 }
 
 /// The invoker's zone (and email) as far as Slack can tell us within the lookup budget.
-struct UserContext {
-    zone: Zone,
+pub(crate) struct UserContext {
+    pub(crate) zone: Zone,
     /// Why the default zone was assumed, for the reply; `None` when Slack told us the zone.
-    zone_note: Option<String>,
-    info: UserInfo,
+    pub(crate) zone_note: Option<String>,
+    pub(crate) info: UserInfo,
 }
 
-async fn lookup_user(state: &AppState, command: &SlashCommand) -> UserContext {
+pub(crate) async fn lookup_user(state: &AppState, user: &UserId) -> UserContext {
     let default = state.default_zone();
     let assumed = |why: &str, info: UserInfo| UserContext {
         zone: default,
@@ -156,7 +261,7 @@ async fn lookup_user(state: &AppState, command: &SlashCommand) -> UserContext {
         );
     }
     // The Slack client's own timeout (USER_LOOKUP_BUDGET) keeps this inside Slack's 3 s.
-    let info = match state.slack_api().user_info(command.user_id()).await {
+    let info = match state.slack_api().user_info(user).await {
         Ok(info) => info,
         Err(e) => {
             tracing::warn!(error = %e, "users.info failed; using the default timezone");

@@ -1,6 +1,9 @@
 //! App wiring: configuration → router, state, startup and graceful shutdown.
 
+mod answer;
 mod handler;
+mod interactions;
+mod manage;
 pub mod meeting;
 mod routes;
 mod schedule;

@@ -1,4 +1,5 @@
-//! The HTTP surface: `POST /slack/commands`, `GET /healthz`, and the request pipeline's guards.
+//! The HTTP surface: `POST /slack/commands`, `POST /slack/interactions`, `GET /healthz`, and
+//! the request pipeline's guards.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,9 +14,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::field::Empty;
 
-use crate::app::handler;
 use crate::app::state::AppState;
+use crate::app::{handler, interactions};
 use crate::slack::command::is_ssl_check;
+use crate::slack::interaction::Interaction;
+use crate::slack::signature::VerifiedSignature;
 use crate::slack::{PayloadError, Rejection, Reply, SlashCommand};
 
 /// Slash-command bodies are well under 4 KiB; anything far larger is not from Slack.
@@ -28,6 +31,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/commands", post(slash_command))
+        .route("/slack/interactions", post(interaction))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Slack gives up after 3 s; a request still being read or handled after 10 s is a
@@ -67,19 +71,61 @@ async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: 
         return StatusCode::OK.into_response();
     }
     match accept(&state, &headers, &body) {
-        Ok(command) => Json(handler::handle(&state, command).await).into_response(),
+        Ok(command) => match handler::handle(&state, command).await {
+            Some(reply) => Json(reply).into_response(),
+            None => StatusCode::OK.into_response(),
+        },
         Err(rejection) => rejection.into_response(),
     }
 }
 
-/// Everything that must hold before a command may run, cheapest and most general first.
-fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlashCommand, Rejection> {
-    let signature = state.verifier().verify(
+/// A click or a form submission: verified like a command, answered within Slack's 3 s.
+async fn interaction(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let accepted = verify(&state, &headers, &body).and_then(|signature| {
+        let interaction = Interaction::parse_form(&body, state.response_url_prefixes())?;
+        if let Some(team) = interaction.team_id() {
+            tracing::Span::current().record("team", team.as_str());
+        }
+        if let Interaction::BlockActions(click) = &interaction {
+            tracing::Span::current().record("user", click.user_id.as_str());
+        }
+        if !state.replay().first_time(signature, Instant::now()) {
+            return Err(Rejection::Replayed);
+        }
+        if interaction
+            .team_id()
+            .is_some_and(|team| !state.team_allowed(team.as_str()))
+        {
+            return Err(Rejection::TeamNotAllowed);
+        }
+        Ok(interaction)
+    });
+    match accepted {
+        Ok(interaction) => match interactions::handle(&state, interaction).await {
+            Some(answer) => Json(answer).into_response(),
+            None => StatusCode::OK.into_response(),
+        },
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// The request's signature and timestamp (the check every Slack request passes first).
+fn verify(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<VerifiedSignature, Rejection> {
+    Ok(state.verifier().verify(
         header(headers, "x-slack-request-timestamp"),
         header(headers, "x-slack-signature"),
         body,
         unix_now(),
-    )?;
+    )?)
+}
+
+/// Everything that must hold before a command may run, cheapest and most general first.
+fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlashCommand, Rejection> {
+    let signature = verify(state, headers, body)?;
     let command = SlashCommand::parse(body, state.response_url_prefixes())?;
     let span = tracing::Span::current();
     span.record("team", command.team_id().as_str());

@@ -11,19 +11,27 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::app::answer::{Answer, ReplyTo};
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
-use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
-use crate::slack::{ChannelId, Reply, ResponseUrl, SlashCommand};
-use crate::store::{NewCardPost, OutboxId};
+use crate::slack::{ChannelId, TeamId, UserId};
+use crate::store::{CardLocation, NewCardPost, OutboxId};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
-/// Everything the background task needs, moved out of the request.
+/// Everything the background task needs, moved out of the request (a typed command or a
+/// submitted form).
 pub struct Job {
-    pub command: SlashCommand,
+    pub team_id: TeamId,
+    /// Where the card goes.
+    pub channel_id: ChannelId,
+    /// For Zoom's agenda ("in #general").
+    pub channel_name: Option<String>,
+    pub user_id: UserId,
+    /// Where the user's answers go.
+    pub reply_to: ReplyTo,
     pub request: MeetingRequest,
     /// The invoker's Slack email, when known (for `ZOOM_HOST_FROM_SLACK_EMAIL`).
     pub email: Option<String>,
@@ -56,7 +64,7 @@ pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
 }
 
 async fn supervise(state: AppState, job: Job) {
-    let url = job.command.response_url().clone();
+    let reply_to = job.reply_to.clone();
     let topic = job.request.topic().as_slack().to_owned();
     let answered = Arc::new(AtomicBool::new(false));
     let work = run(&state, job, Arc::clone(&answered));
@@ -64,13 +72,12 @@ async fn supervise(state: AppState, job: Job) {
         return;
     };
     tracing::error!(%failure, "meeting task gave no answer; telling the user nothing could be confirmed");
-    let reply = Reply::ephemeral(format!(
-        ":warning: Something went wrong while scheduling *{}*, and I could not confirm whether the meeting was created. Check your Zoom meetings before trying again.",
-        neutralise(&topic)
-    ));
-    if let Err(e) = deliver(state.http(), &url, &reply, state.delivery()).await {
-        tracing::error!(error = %e, "could not tell the user that scheduling failed");
-    }
+    Answer::new(&state, reply_to, answered)
+        .say(format!(
+            ":warning: Something went wrong while scheduling *{}*, and I could not confirm whether the meeting was created. Check your Zoom meetings before trying again.",
+            neutralise(&topic)
+        ))
+        .await;
 }
 
 /// Runs `work` and says why, if it ended or panicked before an answer went out.
@@ -93,43 +100,8 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-/// Answers the invoker through `response_url`, remembering that an answer went out.
-struct Answer<'a> {
-    state: &'a AppState,
-    url: ResponseUrl,
-    channel: ChannelId,
-    answered: Arc<AtomicBool>,
-}
-
-impl Answer<'_> {
-    async fn send(&self, reply: &Reply) -> Result<(), DeliveryError> {
-        self.send_with(reply, self.state.delivery()).await
-    }
-
-    async fn send_with(&self, reply: &Reply, policy: DeliveryPolicy) -> Result<(), DeliveryError> {
-        let delivered = tokio::select! {
-            delivered = deliver(self.state.http(), &self.url, reply, policy) => delivered,
-            () = self.state.stopping() => Err(DeliveryError::Interrupted),
-        };
-        self.answered.store(true, Ordering::SeqCst);
-        delivered
-    }
-
-    /// A short refusal or failure, logged if it cannot be delivered.
-    async fn say(&self, text: String) {
-        if let Err(e) = self.send(&Reply::ephemeral(text)).await {
-            tracing::warn!(error = %e, channel = %self.channel, "could not deliver the reply to Slack");
-        }
-    }
-}
-
 async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
-    let answer = Answer {
-        state,
-        url: job.command.response_url().clone(),
-        channel: job.command.channel_id().clone(),
-        answered,
-    };
+    let answer = Answer::new(state, job.reply_to.clone(), answered);
     let topic = neutralise(job.request.topic().as_slack());
     let restarting = format!(
         ":warning: The service restarted before *{topic}* could be created, so no meeting was created. Please run the command again."
@@ -155,7 +127,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
     // A slot may free up in the same instant as the signal: still start nothing new.
     if slot.is_none() || state.is_shutting_down() {
         tracing::warn!(
-            channel = %job.command.channel_id(),
+            channel = %job.channel_id,
             "shutting down before this meeting's turn; nothing was sent to Zoom"
         );
         answer.say(restarting).await;
@@ -168,15 +140,12 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             tracing::error!(
                 topic = job.request.topic().as_str(),
                 start = %job.request.start(),
-                channel = %job.command.channel_id(),
+                channel = %job.channel_id,
                 "shutting down before Zoom answered; the meeting may exist"
             );
-            let quick = DeliveryPolicy { attempts: 1, first_backoff: Duration::ZERO, timeout: Duration::from_secs(1) };
-            let reply = Reply::ephemeral(format!(
+            answer.say_quickly(format!(
                 ":warning: The service restarted while Zoom was creating *{topic}*. The meeting may exist: check your Zoom meetings before running the command again."
-            ));
-            let _ = deliver(state.http(), job.command.response_url(), &reply, quick).await;
-            answer.answered.store(true, Ordering::SeqCst);
+            )).await;
             return;
         }
     };
@@ -184,8 +153,16 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
     let meeting = match created {
         Ok(Some(meeting)) => meeting,
         Ok(None) => {
-            let preview = preview_card(&job.request, job.command.user_id().clone()).preview();
-            if let Err(e) = answer.send(&preview).await {
+            let preview = preview_card(&job.request, job.user_id.clone()).preview();
+            let sent = match &job.reply_to {
+                // A preview is for the invoker alone, also from the form.
+                ReplyTo::Channel { .. } => {
+                    answer.say(preview.text().to_owned()).await;
+                    Ok(None)
+                }
+                ReplyTo::Hook(_) => answer.post(&preview).await,
+            };
+            if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not deliver the preview to Slack");
             }
             return;
@@ -202,11 +179,25 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             return;
         }
     };
-    let (card, notes) = card_from_answer(&job.request, job.command.user_id(), &meeting);
+    let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting);
     job.notes.extend(notes);
     let outbox = remember(state, &job, &card).await;
-    match answer.send(&card.in_channel()).await {
-        Ok(()) => {
+    match answer.post(&card.in_channel()).await {
+        Ok(posted) => {
+            if let Some(posted) = posted {
+                let location = CardLocation {
+                    channel_id: posted.channel.as_str().to_owned(),
+                    message_ts: posted.ts,
+                };
+                if let Err(e) = state
+                    .store()
+                    .meetings()
+                    .set_card(meeting.id().get(), &location)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not record where the card is");
+                }
+            }
             tracing::info!(
                 meeting_id = meeting.id().get(),
                 "meeting created and posted"
@@ -232,7 +223,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
                 error = %e,
                 meeting_id = meeting.id().get(),
                 join_url = meeting.join_url().unwrap_or("none"),
-                channel = %job.command.channel_id(),
+                channel = %job.channel_id,
                 "meeting created but the card could not be posted to Slack"
             );
             if let Some(id) = outbox {
@@ -258,11 +249,10 @@ const CARD_LEASE: Duration = Duration::from_secs(120);
 /// never costs the user their meeting: it is logged, and the card goes out regardless.
 async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<OutboxId> {
     let now = Utc::now();
-    let command = &job.command;
     let record = record(
         card,
-        command.team_id().as_str(),
-        command.channel_id().as_str(),
+        job.team_id.as_str(),
+        job.channel_id.as_str(),
         job.request.zone().name(),
         job.host.as_deref().unwrap_or(state.zoom_host()),
         now,
@@ -278,15 +268,22 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<Out
             tracing::error!(error = %e, meeting_id = record.zoom_id, "could not schedule the start notice");
         }
     }
+    // A form has no response_url: the outbox then posts with chat.postMessage.
+    let (response_url, expires_at) = match &job.reply_to {
+        ReplyTo::Hook(url) => (
+            url.as_str().to_owned(),
+            now - chrono::Duration::from_std(job.enqueued_at.elapsed()).unwrap_or_default()
+                + chrono::Duration::minutes(30),
+        ),
+        ReplyTo::Channel { .. } => (String::new(), now),
+    };
     let post = NewCardPost {
         zoom_id: record.zoom_id,
         team_id: record.team_id.clone(),
         channel_id: record.channel_id.clone(),
-        user_id: command.user_id().as_str().to_owned(),
-        response_url: command.response_url().as_str().to_owned(),
-        response_url_expires_at: now
-            - chrono::Duration::from_std(job.enqueued_at.elapsed()).unwrap_or_default()
-            + chrono::Duration::minutes(30),
+        user_id: job.user_id.as_str().to_owned(),
+        response_url,
+        response_url_expires_at: expires_at,
         notes: job.notes.clone(),
         locale: job.locale.clone(),
         created_at: now,
@@ -309,7 +306,7 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
     let Some(zoom) = state.zoom() else {
         return Ok(None);
     };
-    let meeting = zoom_request(&job.request, agenda(&job.command, job.real_name.as_deref()))?;
+    let meeting = zoom_request(&job.request, agenda(job))?;
     let email = match job.email.as_deref() {
         Some(email) if state.host_from_slack_email() => Some(email),
         None if state.host_from_slack_email() => {
@@ -358,17 +355,18 @@ async fn with_join_url(zoom: &ZoomClient, created: Meeting) -> Meeting {
 }
 
 /// What Zoom's agenda says about where the meeting came from.
-fn agenda(command: &SlashCommand, real_name: Option<&str>) -> String {
-    let channel = command
-        .channel_name()
+fn agenda(job: &Job) -> String {
+    let channel = job
+        .channel_name
+        .as_deref()
         .filter(|name| !name.is_empty() && *name != "privategroup" && *name != "directmessage")
         .map_or_else(
-            || format!("channel {}", command.channel_id()),
+            || format!("channel {}", job.channel_id),
             |name| format!("#{name}"),
         );
-    let who = match real_name {
-        Some(name) => format!("{name} ({})", command.user_id()),
-        None => format!("Slack user {}", command.user_id()),
+    let who = match job.real_name.as_deref() {
+        Some(name) => format!("{name} ({})", job.user_id),
+        None => format!("Slack user {}", job.user_id),
     };
     format!("Scheduled from Slack by {who} in {channel}.")
 }

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use crate::app::handler;
 use crate::app::state::AppState;
+use crate::app::{handler, interactions};
+use crate::slack::interaction::Interaction;
 use crate::slack::socket::{Envelope, EnvelopeKind, SocketModeClient, SocketModeConfig};
 use crate::slack::{Reply, SlashCommand};
 
@@ -44,17 +45,47 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 async {
                     if !state.team_allowed(command.team_id().as_str()) {
                         tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
-                        return Reply::ephemeral(handler::TEAM_NOT_ALLOWED);
+                        return Some(Reply::ephemeral(handler::TEAM_NOT_ALLOWED));
                     }
                     handler::handle(state, command).await
                 },
                 span,
             )
             .await;
-            serde_json::to_value(reply).ok()
+            reply.and_then(|reply| serde_json::to_value(reply).ok())
         }
-        EnvelopeKind::Interactive(_) | EnvelopeKind::EventsApi(_) | EnvelopeKind::Other { .. } => {
-            None
+        EnvelopeKind::Interactive(payload) => {
+            let interaction = match Interaction::from_json(
+                Value::Object(payload.clone()),
+                state.response_url_prefixes(),
+            ) {
+                Ok(interaction) => interaction,
+                Err(e) => {
+                    tracing::warn!(error = %e, envelope = envelope.id().as_str(), "rejected: malformed interactive envelope");
+                    return None;
+                }
+            };
+            let span = tracing::info_span!(
+                "envelope",
+                id = envelope.id().as_str(),
+                retry = envelope.retry_attempt(),
+                team = interaction.team_id().map(|t| t.as_str()).unwrap_or("-"),
+            );
+            tracing::Instrument::instrument(
+                async {
+                    if interaction
+                        .team_id()
+                        .is_some_and(|team| !state.team_allowed(team.as_str()))
+                    {
+                        tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
+                        return None;
+                    }
+                    interactions::handle(state, interaction).await
+                },
+                span,
+            )
+            .await
         }
+        EnvelopeKind::EventsApi(_) | EnvelopeKind::Other { .. } => None,
     }
 }

@@ -71,6 +71,9 @@ const QUOTE_HINT: &str =
 pub enum CommandError {
     #[error("command is {chars} characters, over the {max} limit")]
     TooLong { chars: usize, max: usize },
+    /// `cancel 12`: not a Zoom meeting id.
+    #[error("invalid meeting id {word:?}")]
+    InvalidMeetingId { word: String },
     #[error("quoted topic is missing its closing quote")]
     UnclosedQuote,
     #[error("topic is {chars} characters, over Zoom's {max} limit")]
@@ -169,10 +172,35 @@ pub enum CommandError {
 }
 
 impl CommandError {
+    /// The word the parse stumbled on, when the refusal names one (so the rest of the
+    /// command can still be read, e.g. to fill in the form).
+    pub fn word(&self) -> Option<&str> {
+        match self {
+            CommandError::InvalidMeetingId { word }
+            | CommandError::InvalidDuration { word }
+            | CommandError::DurationOutOfRange { word }
+            | CommandError::InvalidTime { word }
+            | CommandError::InvalidDate { word }
+            | CommandError::AmbiguousDate { word, .. }
+            | CommandError::UnexpectedWord { word, .. }
+            | CommandError::ZoneAbbreviation { word }
+            | CommandError::UnknownZone { word }
+            | CommandError::UnknownWord { word, .. }
+            | CommandError::AmbiguousHour { word, .. }
+            | CommandError::OccurrenceCount { word, .. }
+            | CommandError::InvalidSeriesLength { word } => Some(word),
+            CommandError::Duplicate { first, .. } => Some(first),
+            _ => None,
+        }
+    }
+
     /// One short sentence or two for the Slack reply: the offending word, what was
     /// expected, and one example that works.
     pub fn user_message(&self) -> String {
         match self {
+            CommandError::InvalidMeetingId { word } => format!(
+                "`{word}` is not a Zoom meeting ID (they have 9 to 11 digits, like `857 4606 5432`). `/zoom list` shows your meetings with a Cancel button each."
+            ),
             CommandError::TooLong { max, .. } => format!(
                 "That command is too long for me (over {max} characters). Keep it short, like {EXAMPLE}"
             ),

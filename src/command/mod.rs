@@ -6,11 +6,13 @@
 //! (`tmrw`, `3p`, `45perc`) is refused rather than left in the topic.
 //! [`usage`] is the user-facing description of the language and must match this code.
 
+mod action;
 mod clock;
 mod date;
 mod duration;
 mod error;
 mod fold;
+mod form;
 mod recurrence;
 mod repeat;
 mod request;
@@ -22,8 +24,10 @@ mod typo;
 
 use chrono::{DateTime, Datelike, Utc};
 
+pub use action::Action;
 pub use duration::Minutes;
 pub use error::{CommandError, WordKind};
+pub use form::{Field, FormError, Understood, understood};
 pub use recurrence::{Frequency, Occurrence, Recurrence, RepeatUnit, SeriesEnd, WeekdaySet};
 pub use request::{MeetingRequest, Note};
 pub use topic::{Topic, is_bidi_control};
@@ -47,6 +51,8 @@ pub struct Context {
 pub enum Parsed {
     /// `help`, `-h`, `--help` or `?`: reply with [`usage`].
     Help,
+    /// `list`, `cancel <id>`, `new`.
+    Action(Action),
     Meeting(MeetingRequest),
 }
 
@@ -68,6 +74,9 @@ pub fn parse(text: &str, ctx: &Context) -> Result<Parsed, CommandError> {
     let text = cleaned.trim();
     if is_help(text) {
         return Ok(Parsed::Help);
+    }
+    if let Some(action) = action::parse(text) {
+        return action.map(Parsed::Action);
     }
     let example_year = ctx.now.year();
     let (quoted, rest) = topic::split_quoted(text)?;

@@ -15,7 +15,7 @@ use super::topic::Topic;
 use crate::time::{self, Zone};
 
 /// A start up to this far in the past means "now" (people type the minute they are in).
-const GRACE: TimeDelta = TimeDelta::minutes(5);
+pub(crate) const GRACE: TimeDelta = TimeDelta::minutes(5);
 
 /// How far ahead a meeting (or a series' first meeting) may be booked.
 pub(crate) const HORIZON_DAYS: i64 = 365;

@@ -23,6 +23,10 @@ pub struct Reply {
     text: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     blocks: Vec<Value>,
+    /// For a `response_url` from a click: replace the message the button is on (the card)
+    /// instead of adding a new one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    replace_original: bool,
 }
 
 impl Reply {
@@ -32,6 +36,7 @@ impl Reply {
             response_type: Visibility::Ephemeral,
             text: text.into(),
             blocks: Vec::new(),
+            replace_original: false,
         }
     }
 
@@ -41,12 +46,19 @@ impl Reply {
             response_type: Visibility::InChannel,
             text: text.into(),
             blocks,
+            replace_original: false,
         }
     }
 
     /// Adds Block Kit blocks; `text` stays as the notification fallback.
     pub fn with_blocks(mut self, blocks: Vec<Value>) -> Self {
         self.blocks = blocks;
+        self
+    }
+
+    /// Sent to a click's `response_url`, this replaces the clicked message in place.
+    pub fn replacing_original(mut self) -> Self {
+        self.replace_original = true;
         self
     }
 

@@ -94,6 +94,25 @@ impl SlackApi {
         self.call("chat.update", &body).await.map(|_| ())
     }
 
+    /// `chat.postEphemeral`: `text` to `user` alone in `channel`. Fails like `chat.postMessage`
+    /// where the bot is not a member, so it also tells whether the bot may post there.
+    pub async fn post_ephemeral(
+        &self,
+        channel: &ChannelId,
+        user: &crate::slack::UserId,
+        message: &Reply,
+    ) -> Result<(), ApiError> {
+        let mut body = json!({
+            "channel": channel.as_str(),
+            "user": user.as_str(),
+            "text": message.text(),
+        });
+        if !message.blocks().is_empty() {
+            body["blocks"] = json!(message.blocks());
+        }
+        self.call("chat.postEphemeral", &body).await.map(|_| ())
+    }
+
     /// `views.open` with a command's or a click's `trigger_id` (single use, valid for 3 s).
     pub async fn open_view(&self, trigger_id: &str, view: &Value) -> Result<(), ApiError> {
         let body = json!({"trigger_id": trigger_id, "view": view});

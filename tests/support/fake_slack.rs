@@ -365,13 +365,15 @@ async fn web_call(
         json!({"ok": false, "error": error})
     } else {
         match method.as_str() {
-            "chat.postMessage" | "chat.update" => {
+            "chat.postMessage" | "chat.update" | "chat.postEphemeral" => {
                 if channel.is_empty() {
                     json!({"ok": false, "error": "channel_not_found"})
                 } else if inner.closed_channels.lock().unwrap().contains(&channel) {
                     json!({"ok": false, "error": "not_in_channel"})
                 } else if method == "chat.update" {
                     json!({"ok": true, "channel": channel, "ts": body["ts"]})
+                } else if method == "chat.postEphemeral" {
+                    json!({"ok": true, "message_ts": "1700000000.999999"})
                 } else {
                     let mut next = inner.next_ts.lock().unwrap();
                     *next += 1;

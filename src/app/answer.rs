@@ -1,0 +1,113 @@
+//! Where a user's answers go: a command's or a click's `response_url`, or — for the form, which
+//! has none — the chosen channel through the Web API. Remembers that an answer went out.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::app::state::AppState;
+use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
+use crate::slack::web::{ApiError, Posted};
+use crate::slack::{ChannelId, Reply, ResponseUrl, UserId};
+
+/// Where answers for one piece of work go.
+#[derive(Debug, Clone)]
+pub enum ReplyTo {
+    /// A slash command or a click: its `response_url`.
+    Hook(ResponseUrl),
+    /// A form submission: cards with `chat.postMessage`, notes with `chat.postEphemeral`.
+    Channel { channel: ChannelId, user: UserId },
+}
+
+/// Why an answer did not arrive.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error(transparent)]
+    Hook(#[from] DeliveryError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+/// Sends answers for one piece of work; `answered` records that at least one went out (or
+/// was attempted), for the no-answer guard.
+pub struct Answer<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) to: ReplyTo,
+    pub(crate) answered: Arc<AtomicBool>,
+}
+
+impl<'a> Answer<'a> {
+    pub fn new(state: &'a AppState, to: ReplyTo, answered: Arc<AtomicBool>) -> Self {
+        Self {
+            state,
+            to,
+            answered,
+        }
+    }
+
+    /// Posts a message everyone in the channel sees; returns where it landed when the Web API
+    /// posted it (so it can be updated later).
+    pub async fn post(&self, reply: &Reply) -> Result<Option<Posted>, AnswerError> {
+        let sent = match &self.to {
+            ReplyTo::Hook(url) => self
+                .hook(url, reply, self.state.delivery())
+                .await
+                .map(|()| None),
+            ReplyTo::Channel { channel, .. } => self
+                .state
+                .slack_api()
+                .post_message(channel, reply, None)
+                .await
+                .map(Some)
+                .map_err(AnswerError::from),
+        };
+        self.answered.store(true, Ordering::SeqCst);
+        sent
+    }
+
+    /// A message only the user sees; logged if it cannot be delivered.
+    pub async fn say(&self, text: String) {
+        self.say_with(text, self.state.delivery()).await;
+    }
+
+    /// Like [`say`](Self::say), one quick attempt: for the last moments before shutdown.
+    pub async fn say_quickly(&self, text: String) {
+        let quick = DeliveryPolicy {
+            attempts: 1,
+            first_backoff: Duration::ZERO,
+            timeout: Duration::from_secs(1),
+        };
+        self.say_with(text, quick).await;
+    }
+
+    async fn say_with(&self, text: String, policy: DeliveryPolicy) {
+        let reply = Reply::ephemeral(text);
+        let sent = match &self.to {
+            ReplyTo::Hook(url) => self.hook(url, &reply, policy).await,
+            ReplyTo::Channel { channel, user } => self
+                .state
+                .slack_api()
+                .post_ephemeral(channel, user, &reply)
+                .await
+                .map_err(AnswerError::from),
+        };
+        self.answered.store(true, Ordering::SeqCst);
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "could not deliver the reply to Slack");
+        }
+    }
+
+    async fn hook(
+        &self,
+        url: &ResponseUrl,
+        reply: &Reply,
+        policy: DeliveryPolicy,
+    ) -> Result<(), AnswerError> {
+        // Right at the deadline, stop waiting on Slack (the quick path is used then).
+        let stopping = policy.attempts > 1;
+        tokio::select! {
+            delivered = deliver(self.state.http(), url, reply, policy) => delivered.map_err(AnswerError::from),
+            () = self.state.stopping(), if stopping => Err(DeliveryError::Interrupted.into()),
+        }
+    }
+}

@@ -1,0 +1,530 @@
+//! Acting on meetings already scheduled: list, cancel and change time. The same rules for the
+//! typed commands and the buttons: who may act comes from the signed request's user id and
+//! the stored record, never from a button's value; Zoom is the source of truth.
+
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::app::meeting::card_from_record;
+use crate::app::state::AppState;
+use crate::slack::card::action;
+use crate::slack::reply::neutralise;
+use crate::slack::respond::deliver;
+use crate::slack::web::Posted;
+use crate::slack::{ChannelId, Reply, ResponseUrl, TeamId, UserId};
+use crate::store::{CancelOutcome, CardLocation, MeetingRecord, MeetingState, Schedule};
+use crate::zoom::{Meeting, MeetingId, MeetingUpdate, Operation};
+
+/// How many meetings `/zoom list` shows, and how many it checks in Zoom to find them.
+const LIST_SHOWN: usize = 10;
+const LIST_CHECKED: u32 = 25;
+
+/// The person acting, from a signed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub team_id: TeamId,
+    pub user_id: UserId,
+}
+
+/// Whether `actor` may cancel or move `record`: the person who scheduled it, or an admin.
+pub fn may_change(state: &AppState, actor: &Actor, record: &MeetingRecord) -> bool {
+    record.team_id == actor.team_id.as_str()
+        && (record.scheduled_by == actor.user_id.as_str() || state.is_admin(actor.user_id.as_str()))
+}
+
+/// The stored meeting for `zoom_id` in the actor's workspace, or the sentence to say instead.
+pub async fn find(state: &AppState, actor: &Actor, zoom_id: u64) -> Result<MeetingRecord, String> {
+    match state.store().meetings().get(zoom_id).await {
+        Ok(Some(record)) if record.team_id == actor.team_id.as_str() => Ok(record),
+        Ok(_) => Err(format!(
+            "I have no meeting {} scheduled through this app in this workspace. `/zoom list` shows yours; others can be cancelled in Zoom.",
+            MeetingId::new(zoom_id).grouped()
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "store unavailable while looking up a meeting");
+            Err(e.user_message().to_owned())
+        }
+    }
+}
+
+fn refusal(record: &MeetingRecord, what: &str) -> String {
+    format!(
+        "Only <@{}>, who scheduled *{}*, or an admin can {what} it.",
+        record.scheduled_by,
+        neutralise(&record.topic)
+    )
+}
+
+/// Where the card of a meeting was clicked, when the click came from it.
+#[derive(Debug, Clone)]
+pub struct ClickedCard {
+    pub channel: ChannelId,
+    pub ts: String,
+    /// The click's `response_url`: replacing the clicked message through it needs no bot token.
+    pub response_url: Option<ResponseUrl>,
+}
+
+/// Cancels a meeting for `actor`: checks, deletes it in Zoom, records it, and redraws its card
+/// in place when the service knows where the card is. Returns what to tell the actor.
+pub async fn cancel(
+    state: &AppState,
+    actor: &Actor,
+    zoom_id: u64,
+    clicked: Option<ClickedCard>,
+) -> String {
+    let record = match find(state, actor, zoom_id).await {
+        Ok(record) => record,
+        Err(say) => return say,
+    };
+    if !may_change(state, actor, &record) {
+        return refusal(&record, "cancel");
+    }
+    let topic = neutralise(&record.topic);
+    if let MeetingState::Cancelled { by, .. } = &record.state {
+        return format!("*{topic}* was already cancelled by <@{by}>.");
+    }
+    let Some(zoom) = state.zoom() else {
+        return format!(
+            ":eyes: Dry run: this would delete *{topic}* in Zoom and mark its card cancelled. Nothing was changed."
+        );
+    };
+    let gone = match zoom.delete_meeting(MeetingId::new(zoom_id)).await {
+        Ok(()) => false,
+        Err(e) if e.meeting_not_found() => true,
+        Err(e) => {
+            tracing::warn!(error = %e, meeting_id = zoom_id, "Zoom refused to delete the meeting");
+            // The store still says scheduled, as Zoom does.
+            return format!(
+                ":warning: {}",
+                crate::slack::reply::escape(&e.user_message(
+                    Operation::Cancel,
+                    record.schedule.zone.parse().unwrap_or(chrono_tz::UTC),
+                    Utc::now()
+                ))
+            );
+        }
+    };
+    let now = Utc::now();
+    let stored = state
+        .store()
+        .meetings()
+        .cancel(zoom_id, actor.user_id.as_str(), now)
+        .await;
+    if let Err(e) = &stored {
+        tracing::error!(error = %e, meeting_id = zoom_id, "cancelled in Zoom but not recorded in the store");
+    }
+    let mut cancelled = record.clone();
+    cancelled.state = MeetingState::Cancelled {
+        at: now,
+        by: actor.user_id.as_str().to_owned(),
+    };
+    let card = card_from_record(&cancelled, None).in_channel();
+    let redrawn = redraw(state, &record, clicked, &card).await;
+    tracing::info!(meeting_id = zoom_id, gone, "meeting cancelled");
+    let first = if gone {
+        format!(
+            "Zoom says *{topic}* no longer exists (it was deleted in Zoom), so I marked it cancelled."
+        )
+    } else if matches!(stored, Ok(CancelOutcome::AlreadyCancelled)) {
+        format!("*{topic}* was already cancelled.")
+    } else {
+        format!(":white_check_mark: Cancelled *{topic}*.")
+    };
+    match redrawn {
+        Some(true) => format!("{first} The card in <#{}> now says so.", record.channel_id),
+        Some(false) => format!(
+            "{first} I couldn't update its card in <#{}>.",
+            record.channel_id
+        ),
+        None => first,
+    }
+}
+
+/// Replaces the card in place: where it was clicked, or where the store says it is. `None`
+/// when the service does not know where the card is.
+async fn redraw(
+    state: &AppState,
+    record: &MeetingRecord,
+    clicked: Option<ClickedCard>,
+    card: &Reply,
+) -> Option<bool> {
+    if let Some(url) = clicked.as_ref().and_then(|c| c.response_url.as_ref()) {
+        let replaced = deliver(
+            state.http(),
+            url,
+            &card.clone().replacing_original(),
+            state.delivery(),
+        )
+        .await;
+        return match replaced {
+            Ok(()) => Some(true),
+            Err(e) => {
+                tracing::warn!(error = %e, meeting_id = record.zoom_id, "could not redraw the card");
+                Some(false)
+            }
+        };
+    }
+    let location = clicked.map(|c| (c.channel, c.ts)).or_else(|| {
+        record
+            .card
+            .as_ref()
+            .and_then(|c| Some((ChannelId::parse(&c.channel_id)?, c.message_ts.clone())))
+    })?;
+    let posted = Posted {
+        channel: location.0,
+        ts: location.1,
+    };
+    match state.slack_api().update_message(&posted, card).await {
+        Ok(()) => Some(true),
+        Err(e) => {
+            tracing::warn!(error = %e, meeting_id = record.zoom_id, "could not redraw the card");
+            Some(false)
+        }
+    }
+}
+
+/// Remembers where a meeting's card is, learnt from a click on it.
+pub async fn learn_card(state: &AppState, zoom_id: u64, clicked: &ClickedCard) {
+    let location = CardLocation {
+        channel_id: clicked.channel.as_str().to_owned(),
+        message_ts: clicked.ts.clone(),
+    };
+    if let Err(e) = state.store().meetings().set_card(zoom_id, &location).await {
+        tracing::warn!(error = %e, meeting_id = zoom_id, "could not record where the card is");
+    }
+}
+
+/// One meeting as Zoom has it now (or as stored, when Zoom could not be asked).
+struct Listed {
+    record: MeetingRecord,
+    start: DateTime<Utc>,
+    join_url: String,
+    checked: bool,
+}
+
+/// `/zoom list`: the actor's next meetings scheduled through the app, as Zoom has them now. A
+/// meeting deleted in Zoom is marked cancelled and left out; one moved in Zoom is shown (and
+/// stored) at its new time.
+pub async fn list(state: &AppState, actor: &Actor) -> Reply {
+    let now = Utc::now();
+    let records = match state
+        .store()
+        .meetings()
+        .upcoming(
+            actor.team_id.as_str(),
+            actor.user_id.as_str(),
+            now,
+            LIST_CHECKED,
+        )
+        .await
+    {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::error!(error = %e, "store unavailable for /zoom list");
+            return Reply::ephemeral(e.user_message());
+        }
+    };
+    let checked = join_all(records.into_iter().map(|record| check(state, record, now))).await;
+    let mut shown: Vec<Listed> = checked.into_iter().flatten().collect();
+    shown.sort_by_key(|l| l.start);
+    shown.truncate(LIST_SHOWN);
+    render_list(&shown)
+}
+
+/// Asks Zoom about one stored meeting and brings the store in line with the answer.
+async fn check(state: &AppState, record: MeetingRecord, now: DateTime<Utc>) -> Option<Listed> {
+    let Some(zoom) = state.zoom() else {
+        return Some(Listed {
+            start: record.schedule.start,
+            join_url: record.join_url.clone(),
+            record,
+            checked: false,
+        });
+    };
+    match zoom.get_meeting(MeetingId::new(record.zoom_id)).await {
+        Ok(meeting) => Some(agree(state, record, &meeting, now).await),
+        Err(e) if e.meeting_not_found() => {
+            tracing::info!(
+                meeting_id = record.zoom_id,
+                "deleted in Zoom; marking it cancelled"
+            );
+            if let Err(e) = state
+                .store()
+                .meetings()
+                .cancel(record.zoom_id, "zoom", now)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record a meeting deleted in Zoom");
+            }
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, meeting_id = record.zoom_id, "could not check a meeting in Zoom");
+            Some(Listed {
+                start: record.schedule.start,
+                join_url: record.join_url.clone(),
+                record,
+                checked: false,
+            })
+        }
+    }
+}
+
+/// Zoom's current start (for a series, its next occurrence) and link; a meeting moved in Zoom
+/// is moved in the store too.
+async fn agree(
+    state: &AppState,
+    record: MeetingRecord,
+    meeting: &Meeting,
+    now: DateTime<Utc>,
+) -> Listed {
+    let next_occurrence = meeting
+        .occurrences()
+        .iter()
+        .filter_map(|o| o.start_time())
+        .find(|start| *start > now);
+    let start = next_occurrence
+        .or_else(|| meeting.start_time())
+        .unwrap_or(record.schedule.start);
+    let minutes = meeting
+        .duration_minutes()
+        .unwrap_or(record.schedule.duration_minutes);
+    if !record.is_recurring()
+        && (start != record.schedule.start || minutes != record.schedule.duration_minutes)
+    {
+        let schedule = Schedule {
+            start,
+            duration_minutes: minutes,
+            zone: record.schedule.zone.clone(),
+        };
+        let notice = state
+            .start_notice()
+            .map(|before| start - chrono::Duration::from_std(before).unwrap_or_default());
+        if let Err(e) = state
+            .store()
+            .meetings()
+            .reschedule(record.zoom_id, &schedule, now, notice)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a meeting moved in Zoom");
+        }
+    }
+    Listed {
+        join_url: meeting.join_url().unwrap_or(&record.join_url).to_owned(),
+        start,
+        record,
+        checked: true,
+    }
+}
+
+fn render_list(shown: &[Listed]) -> Reply {
+    if shown.is_empty() {
+        return Reply::ephemeral(
+            "You have no upcoming meetings scheduled with /zoom. Schedule one with `/zoom Design review 45m tomorrow 3pm`, or `/zoom new` for the form.",
+        );
+    }
+    let mut blocks = vec![json!({
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "*Your upcoming meetings* (scheduled with /zoom, as Zoom has them now)"},
+    })];
+    let mut lines = Vec::new();
+    for listed in shown {
+        let record = &listed.record;
+        let topic = neutralise(&record.topic);
+        let when = format!(
+            "<!date^{}^{{date_short_pretty}} at {{time}}|{}>",
+            listed.start.timestamp(),
+            listed.start.format("%Y-%m-%d %H:%M UTC")
+        );
+        let mut text = format!(
+            "*{topic}*\n{when} · <#{}> · ID {}",
+            record.channel_id,
+            MeetingId::new(record.zoom_id).grouped()
+        );
+        if let Some(series) = &record.recurrence {
+            text.push_str(&format!("\n{}", crate::slack::reply::escape(series)));
+        }
+        if !listed.checked {
+            text.push_str("\n_Zoom could not be asked just now: as last recorded._");
+        }
+        lines.push(format!(
+            "{topic} — {}",
+            listed.start.format("%Y-%m-%d %H:%M UTC")
+        ));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
+        blocks.push(list_actions(listed));
+    }
+    Reply::ephemeral(format!("Your upcoming meetings: {}", lines.join("; "))).with_blocks(blocks)
+}
+
+fn list_actions(listed: &Listed) -> Value {
+    let id = listed.record.zoom_id;
+    let mut elements = Vec::new();
+    if !listed.join_url.is_empty() && listed.join_url.len() <= 3000 {
+        elements.push(json!({
+            "type": "button",
+            "action_id": action::JOIN,
+            "text": {"type": "plain_text", "text": "Join"},
+            "url": listed.join_url,
+        }));
+    }
+    elements.push(json!({
+        "type": "button",
+        "action_id": action::CANCEL,
+        "style": "danger",
+        "text": {"type": "plain_text", "text": "Cancel"},
+        "value": id.to_string(),
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Cancel this meeting?"},
+            "text": {"type": "plain_text", "text": format!("Zoom deletes meeting {} and its card says it was cancelled.", MeetingId::new(id).grouped())},
+            "confirm": {"type": "plain_text", "text": "Cancel meeting"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+            "style": "danger",
+        },
+    }));
+    json!({"type": "actions", "block_id": format!("list_{id}"), "elements": elements})
+}
+
+/// Moves a meeting for `actor` to `start` for `minutes`: PATCH in Zoom, read Zoom's answer
+/// back, update the store, redraw the card in place and say so in a thread under it.
+pub async fn change_time(
+    state: &AppState,
+    actor: &Actor,
+    zoom_id: u64,
+    start: DateTime<Utc>,
+    minutes: u16,
+    clicked: Option<ClickedCard>,
+) -> String {
+    let record = match find(state, actor, zoom_id).await {
+        Ok(record) => record,
+        Err(say) => return say,
+    };
+    if !may_change(state, actor, &record) {
+        return refusal(&record, "move");
+    }
+    let topic = neutralise(&record.topic);
+    if matches!(record.state, MeetingState::Cancelled { .. }) {
+        return format!("*{topic}* was cancelled, so it can't be moved.");
+    }
+    let zone: chrono_tz::Tz = record.schedule.zone.parse().unwrap_or(chrono_tz::UTC);
+    let Some(zoom) = state.zoom() else {
+        return format!(":eyes: Dry run: this would move *{topic}* in Zoom. Nothing was changed.");
+    };
+    let update = MeetingUpdate {
+        topic: None,
+        start: Some((start, zone)),
+        duration_minutes: Some(minutes),
+        agenda: None,
+    };
+    let id = MeetingId::new(zoom_id);
+    if let Err(e) = zoom.update_meeting(id, &update).await {
+        tracing::warn!(error = %e, meeting_id = zoom_id, "Zoom refused to move the meeting");
+        return format!(
+            ":warning: {}",
+            crate::slack::reply::escape(&e.user_message(Operation::Update, zone, Utc::now()))
+        );
+    }
+    // Zoom's answer is the truth: read back what it stored.
+    let now = Utc::now();
+    let meeting = zoom.get_meeting(id).await.ok();
+    let new_start = meeting
+        .as_ref()
+        .and_then(Meeting::start_time)
+        .unwrap_or(start);
+    let new_minutes = meeting
+        .as_ref()
+        .and_then(Meeting::duration_minutes)
+        .unwrap_or(u32::from(minutes));
+    let schedule = Schedule {
+        start: new_start,
+        duration_minutes: new_minutes,
+        zone: record.schedule.zone.clone(),
+    };
+    let notice = state
+        .start_notice()
+        .map(|before| new_start - chrono::Duration::from_std(before).unwrap_or_default());
+    if let Err(e) = state
+        .store()
+        .meetings()
+        .reschedule(zoom_id, &schedule, now, notice)
+        .await
+    {
+        tracing::error!(error = %e, meeting_id = zoom_id, "moved in Zoom but not recorded in the store");
+    }
+    let mut moved = record.clone();
+    moved.schedule = schedule;
+    let card = card_from_record(&moved, meeting.as_ref()).in_channel();
+    let location = clicked.clone().or_else(|| {
+        record.card.as_ref().and_then(|c| {
+            Some(ClickedCard {
+                channel: ChannelId::parse(&c.channel_id)?,
+                ts: c.message_ts.clone(),
+                response_url: None,
+            })
+        })
+    });
+    let redrawn = redraw(state, &record, location.clone(), &card).await;
+    let from = when(record.schedule.start, zone);
+    let to = when(new_start, zone);
+    if let Some(card) = location {
+        let note = Reply::in_channel(
+            format!(
+                ":arrows_counterclockwise: Moved from {from} to {to} by <@{}>.",
+                actor.user_id
+            ),
+            Vec::new(),
+        );
+        if let Err(e) = state
+            .slack_api()
+            .post_message(&card.channel, &note, Some(&card.ts))
+            .await
+        {
+            tracing::warn!(error = %e, "could not reply under the card");
+        }
+    }
+    tracing::info!(meeting_id = zoom_id, "meeting moved");
+    match redrawn {
+        Some(false) => format!("Moved *{topic}* to {to}, but I couldn't update its card."),
+        _ => format!(":white_check_mark: Moved *{topic}* to {to}."),
+    }
+}
+
+/// A date token with the meeting's zone in the fallback.
+fn when(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    format!(
+        "<!date^{}^{{date_short_pretty}} at {{time}}|{} ({})>",
+        at.timestamp(),
+        at.with_timezone(&zone).format("%a %b %-d, %-I:%M %p"),
+        zone.name()
+    )
+}
+
+/// The change-time form prefilled for a stored meeting, or why it cannot be opened.
+pub async fn change_time_form(
+    state: &AppState,
+    actor: &Actor,
+    zoom_id: u64,
+    clicked: &ClickedCard,
+) -> Result<Value, String> {
+    let record = find(state, actor, zoom_id).await?;
+    if !may_change(state, actor, &record) {
+        return Err(refusal(&record, "move"));
+    }
+    if record.is_recurring() {
+        return Err(format!(
+            "A recurring series can't be moved from here yet: cancel *{}* and schedule it again.",
+            neutralise(&record.topic)
+        ));
+    }
+    let values = crate::slack::modal::FormValues {
+        topic: None,
+        start: record.schedule.start,
+        minutes: u16::try_from(record.schedule.duration_minutes).unwrap_or(30),
+        channel: None,
+    };
+    let metadata =
+        json!({"id": zoom_id, "ch": clicked.channel.as_str(), "ts": clicked.ts}).to_string();
+    let topic = format!(":video_camera: *{}*", neutralise(&record.topic));
+    Ok(crate::slack::modal::change_time(&topic, &values, &metadata))
+}
