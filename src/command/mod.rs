@@ -142,6 +142,12 @@ pub fn usage(default_duration: Minutes) -> String {
         "*Repeat*: `daily`, `every day`, `every weekday`, `every monday`, `every mon, wed`, `weekly on fri`, `every 2 weeks on tue`, `monthly on the 15th`, `every month on the 1st`, with a time. End with `until dec 20`, `for 6 weeks`, `x 8` or `8 times`; without an end a series stops at Zoom's limit of 60 meetings. Zoom repeats at most every 90 days, 12 weeks or 3 months.".to_owned(),
         "*Türkçe*: `bugün`, `yarın`, `öbür gün`, `pazartesi`…`pazar`, `gelecek cuma`, `20 aralık`, `30dk`, `1 saat`, `1,5 saat`, `saat 15:00`, `öğleden sonra 3`, `sabah 10`, `öğlen`, `şimdi`, `her pazartesi`, `her gün`, `her hafta içi`, `8 kez`, `20 aralık'a kadar`. Turkish letters are optional (`carsamba`, `yarin`).".to_owned(),
         "Meetings start at most a year ahead; a time up to 5 minutes ago means now. A word that looks like a date or time but isn't one I read (`tmrw`, `3p`) is refused: quote the topic if it's part of it.".to_owned(),
+        "".to_owned(),
+        "*Your meetings*".to_owned(),
+        "• `/zoom list`: your upcoming meetings scheduled here, as Zoom has them, each with Join and Cancel".to_owned(),
+        "• `/zoom cancel 857 4606 5432`: cancel one (yours, or any if you are an admin); its card says so".to_owned(),
+        "• `/zoom new`: a form instead of typing".to_owned(),
+        "• On a card: *Google Calendar* / *Outlook* to add it to your calendar, *Change time…* and *Cancel* for whoever scheduled it".to_owned(),
     ]
     .join("\n")
 }

@@ -144,6 +144,10 @@ impl MeetingCard {
                 "text": {"type": "plain_text", "text": "Join"},
                 "url": self.join_url,
             });
+            // Slack reports clicks on link buttons too: the id tells which meeting's card it was.
+            if let Some(id) = self.zoom_id {
+                when_section["accessory"]["value"] = json!(id.to_string());
+            }
         }
         let mut blocks = vec![
             json!({
@@ -191,6 +195,7 @@ impl MeetingCard {
                     "action_id": action_id,
                     "text": {"type": "plain_text", "text": label},
                     "url": url,
+                    "value": id.to_string(),
                 }));
             }
         }

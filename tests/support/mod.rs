@@ -32,6 +32,8 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The test's own SQLite file, removed (with its WAL files) when the app is dropped.
     database: Option<std::path::PathBuf>,
+    /// The service's `DATABASE_URL`, so a test can open the same store.
+    pub database_url: String,
 }
 
 impl Drop for TestApp {
@@ -99,6 +101,7 @@ pub async fn spawn_app_with_config(
     let zoom = FakeZoom::start_with(options).await;
     let mut env = test_env(&slack, &zoom);
     adjust(&mut env, &slack);
+    let database_url = env.get("DATABASE_URL").cloned().unwrap_or_default();
     let database = env
         .get("DATABASE_URL")
         .and_then(|url| url.strip_prefix("sqlite://"))
@@ -130,6 +133,7 @@ pub async fn spawn_app_with_config(
         shutdown: Some(tx),
         server: Some(server),
         database,
+        database_url,
     }
 }
 
@@ -238,6 +242,29 @@ impl TestApp {
             .expect("not shut down yet")
             .await
             .expect("server task")
+    }
+
+    /// POSTs an interaction `payload` (JSON) to `/slack/interactions`, form-encoded and signed
+    /// now, as Slack does.
+    pub async fn interact(&self, payload: &serde_json::Value) -> reqwest::Response {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        let ts = unix_now();
+        self.client
+            .post(self.url("/slack/interactions"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Slack-Request-Timestamp", ts.to_string())
+            .header("X-Slack-Signature", sign(&body, ts))
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches the service")
+    }
+
+    /// The service's store, opened a second time (SQLite allows it; PostgreSQL too).
+    pub async fn store(&self) -> slack_zoom::store::Store {
+        slack_zoom::store::Store::open(&self.database_url)
+            .await
+            .expect("the test store opens")
     }
 
     /// A request carrying `body` signed now, ready to send (for concurrent senders).

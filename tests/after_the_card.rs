@@ -1,0 +1,508 @@
+//! After the card: the meeting is stored, the card's buttons cancel it (only for its
+//! scheduler or an admin), `/zoom list` shows what Zoom has, `/zoom cancel <id>` follows the
+//! same rules, and Socket Mode clicks reach the same code.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use slack_zoom::store::MeetingState;
+use support::fake_slack::FakeUser;
+use support::fake_zoom::{Endpoint, FakeZoomOptions, ScriptedResponse};
+use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, spawn_app, spawn_app_with};
+
+const WAIT: Duration = Duration::from_secs(10);
+const FIRST_ID: u64 = 85_746_065_432;
+
+/// Every message posted to the hook `url`, waiting until there are `n`.
+async fn messages(app: &TestApp, url: &str, n: usize) -> Vec<Value> {
+    let path = url.split_once("/hooks/").unwrap().1.to_owned();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let found: Vec<Value> = app
+            .slack
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.path.ends_with(&path))
+            .map(|d| d.body)
+            .collect();
+        if found.len() >= n || tokio::time::Instant::now() >= deadline {
+            return found;
+        }
+        app.slack
+            .wait_for_deliveries(app.slack.deliveries().len() + 1, Duration::from_millis(200))
+            .await;
+    }
+}
+
+/// Schedules a meeting as `USER_ID` and returns its card.
+async fn scheduled(app: &TestApp, text: &str) -> Value {
+    let (url, response) = app.command(text).await;
+    json(response).await;
+    let card = messages(app, &url, 1).await.remove(0);
+    assert_eq!(card["response_type"], "in_channel", "{card}");
+    card
+}
+
+/// A click on `action_id` with `value`, by `user`, on the card in the channel (or on an
+/// ephemeral message when `on_card` is false). Returns the click's own response_url.
+async fn click(app: &TestApp, user: &str, action_id: &str, value: &str, on_card: bool) -> String {
+    let response_url = app.slack.response_url(&format!(
+        "click-{user}-{action_id}-{value}-{}",
+        rand::random::<u32>()
+    ));
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": user, "username": "someone", "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "api_app_id": "A0001",
+        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL_ID, "is_ephemeral": !on_card},
+        "channel": {"id": CHANNEL_ID, "name": "general"},
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.click",
+        "actions": [{"action_id": action_id, "block_id": "meeting_actions", "type": "button", "value": value, "action_ts": "1700000001.000200"}],
+    });
+    let answer = app.interact(&payload).await;
+    assert_eq!(answer.status(), 200, "a click is answered at once");
+    response_url
+}
+
+fn actions(card: &Value) -> Vec<Value> {
+    card["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .map(|b| b["elements"].as_array().unwrap().clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_meeting_is_stored_with_its_facts_but_never_its_passcode() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm UTC").await;
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(record.team_id, TEAM_ID);
+    assert_eq!(record.channel_id, CHANNEL_ID);
+    assert_eq!(record.scheduled_by, USER_ID);
+    assert_eq!(record.topic, "Design review");
+    assert_eq!(record.schedule.duration_minutes, 45);
+    assert_eq!(record.schedule.zone, "UTC");
+    assert_eq!(record.host, "me");
+    assert!(record.join_url.contains("/j/85746065432"));
+    assert_eq!(record.state, MeetingState::Scheduled);
+    let passcode = app.zoom.meeting(FIRST_ID).unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !format!("{record:?}").contains(&passcode),
+        "no passcode in {record:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_card_offers_calendar_links_with_the_utc_times_and_the_join_link() {
+    let app = spawn_app().await;
+    let card = scheduled(&app, "Design review 45m 2026-12-15 15:00 Europe/Berlin").await;
+    let buttons = actions(&card);
+    let url = |id: &str| {
+        buttons
+            .iter()
+            .find(|b| b["action_id"] == id)
+            .and_then(|b| b["url"].as_str())
+            .unwrap_or_else(|| panic!("no {id} in {buttons:?}"))
+            .to_owned()
+    };
+    let google = url("calendar_google");
+    assert!(
+        google.contains("dates=20261215T140000Z%2F20261215T144500Z"),
+        "{google}"
+    );
+    assert!(google.contains("85746065432"), "the join link: {google}");
+    let outlook = url("calendar_outlook");
+    assert!(
+        outlook.contains("startdt=2026-12-15T14%3A00%3A00Z"),
+        "{outlook}"
+    );
+    assert!(
+        outlook.contains("enddt=2026-12-15T14%3A45%3A00Z"),
+        "{outlook}"
+    );
+    let cancel = buttons.iter().find(|b| b["action_id"] == "cancel").unwrap();
+    assert_eq!(cancel["value"], FIRST_ID.to_string());
+    assert!(
+        cancel["confirm"].is_object(),
+        "a confirmation dialog comes first"
+    );
+}
+
+#[tokio::test]
+async fn only_the_scheduler_or_an_admin_may_cancel_and_the_card_is_replaced_in_place() {
+    let app = spawn_app_with(|env, _| {
+        env.insert("ADMIN_USER_IDS".into(), "UADMIN".into());
+    })
+    .await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+
+    // Someone else: refused, whatever the button says.
+    let url = click(&app, "U0OTHER", "cancel", &FIRST_ID.to_string(), true).await;
+    let told = messages(&app, &url, 1).await;
+    let text = told[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Only <@U0001>") && text.contains("Design review"),
+        "{text}"
+    );
+    assert_eq!(told[0]["response_type"], "ephemeral");
+    assert!(
+        app.zoom.requests(Endpoint::Delete).is_empty(),
+        "nothing deleted"
+    );
+
+    // An admin: deleted in Zoom, the card replaced in place, the admin told.
+    let url = click(&app, "UADMIN", "cancel", &FIRST_ID.to_string(), true).await;
+    let posted = messages(&app, &url, 2).await;
+    assert_eq!(app.zoom.requests(Endpoint::Delete).len(), 1);
+    let card = posted
+        .iter()
+        .find(|m| m["replace_original"] == true)
+        .expect("replaced");
+    let shown = card.to_string();
+    assert!(shown.contains("Cancelled by <@UADMIN>"), "{shown}");
+    assert!(!shown.contains("\"join\""), "no Join button: {shown}");
+    assert!(
+        actions(card).is_empty(),
+        "nothing to click on a cancelled card"
+    );
+    let reply = posted
+        .iter()
+        .find(|m| m["replace_original"] != true)
+        .unwrap();
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("Cancelled *Design review*"),
+        "{reply}"
+    );
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == "UADMIN"));
+    assert_eq!(
+        record.card.unwrap().message_ts,
+        "1700000000.000100",
+        "the click said where the card is"
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_cancels_their_own_meeting() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
+    messages(&app, &url, 2).await;
+    assert_eq!(app.zoom.requests(Endpoint::Delete).len(), 1);
+    assert!(app.zoom.meeting(FIRST_ID).is_none(), "gone from Zoom");
+}
+
+#[tokio::test]
+async fn a_meeting_already_deleted_in_zoom_is_marked_cancelled_all_the_same() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    app.zoom.remove_meeting(FIRST_ID);
+    let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
+    let posted = messages(&app, &url, 2).await;
+    assert!(
+        posted.iter().any(|m| m["replace_original"] == true),
+        "card marked cancelled"
+    );
+    let reply = posted
+        .iter()
+        .find(|m| m["replace_original"] != true)
+        .unwrap();
+    assert!(
+        reply["text"].as_str().unwrap().contains("no longer exists"),
+        "{reply}"
+    );
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(record.state, MeetingState::Cancelled { .. }));
+}
+
+#[tokio::test]
+async fn a_zoom_failure_leaves_the_meeting_scheduled_and_says_what_happened() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    app.zoom.push_response(
+        Endpoint::Delete,
+        ScriptedResponse::api_error(500, 500, "oops"),
+    );
+    let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
+    let posted = messages(&app, &url, 1).await;
+    assert_eq!(posted.len(), 1, "no card change: {posted:?}");
+    let text = posted[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("HTTP 500") && text.contains("check your Zoom meetings"),
+        "{text}"
+    );
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.state,
+        MeetingState::Scheduled,
+        "the store matches Zoom"
+    );
+}
+
+#[tokio::test]
+async fn list_shows_the_invokers_upcoming_meetings_as_zoom_has_them() {
+    let app = spawn_app().await;
+    scheduled(&app, "Later 30m 2026-12-20 10:00 UTC").await; // FIRST_ID
+    scheduled(&app, "Sooner 30m 2026-12-10 10:00 UTC").await; // + 1
+    scheduled(&app, "Deleted in Zoom 30m 2026-12-12 10:00 UTC").await; // + 2
+    app.zoom.remove_meeting(FIRST_ID + 2);
+    // Moved in Zoom's own UI to the 5th: shown at the new time, first.
+    app.zoom
+        .move_meeting(FIRST_ID, "2026-12-05T10:00:00Z".parse().unwrap());
+    // Someone else's meeting is not listed.
+    let other = support::command_body_for(
+        TEAM_ID,
+        "U0OTHER",
+        "Theirs 30m 2026-12-11 10:00 UTC",
+        &app.slack.response_url("other"),
+    );
+    json(app.post_signed(&other).await).await;
+    messages(&app, &app.slack.response_url("other"), 1).await;
+
+    let (url, response) = app.command("list").await;
+    assert_eq!(response.status(), 200);
+    let list = messages(&app, &url, 1).await.remove(0);
+    assert_eq!(list["response_type"], "ephemeral");
+    let text = list.to_string();
+    let later = text.find("Later").expect("moved meeting listed");
+    let sooner = text.find("Sooner").expect("listed");
+    assert!(later < sooner, "by start, Zoom's time first: {text}");
+    assert!(
+        text.contains(&format!(
+            "<!date^{}^",
+            "2026-12-05T10:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+                .timestamp()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("Deleted in Zoom"), "{text}");
+    assert!(!text.contains("Theirs"), "{text}");
+    let cancels = list["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .count();
+    assert_eq!(cancels, 2, "a Cancel button each");
+    let store = app.store().await;
+    let deleted = store.meetings().get(FIRST_ID + 2).await.unwrap().unwrap();
+    assert!(
+        matches!(deleted.state, MeetingState::Cancelled { .. }),
+        "the store follows Zoom"
+    );
+    let moved = store.meetings().get(FIRST_ID).await.unwrap().unwrap();
+    assert_eq!(
+        moved.schedule.start,
+        "2026-12-05T10:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn cancel_by_id_follows_the_same_rules_and_updates_a_known_card() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    // A click on the card's Join link tells the service where the card is.
+    click(&app, USER_ID, "join", &FIRST_ID.to_string(), true).await;
+    let store = app.store().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while store
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap()
+        .card
+        .is_none()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the click never told where the card is"
+        );
+        tokio::task::yield_now().await;
+    }
+    // Unknown id and someone else's meeting first.
+    let (url, _) = app.command("cancel 123 456 789").await;
+    let told = messages(&app, &url, 1).await;
+    assert!(
+        told[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no meeting 123 456 789"),
+        "{}",
+        told[0]
+    );
+    let body = support::command_body_for(
+        TEAM_ID,
+        "U0OTHER",
+        "cancel 857 4606 5432",
+        &app.slack.response_url("theirs"),
+    );
+    assert_eq!(app.post_signed(&body).await.status(), 200);
+    let told = messages(&app, &app.slack.response_url("theirs"), 1).await;
+    assert!(
+        told[0]["text"].as_str().unwrap().contains("Only <@U0001>"),
+        "{}",
+        told[0]
+    );
+    assert!(app.zoom.requests(Endpoint::Delete).is_empty());
+
+    let (url, _) = app.command("cancel 857 4606 5432").await;
+    let told = messages(&app, &url, 1).await;
+    assert!(
+        told[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Cancelled *Design review*"),
+        "{}",
+        told[0]
+    );
+    let updates = app.slack.wait_for_calls("chat.update", 1, WAIT).await;
+    assert_eq!(updates[0].body["channel"], CHANNEL_ID);
+    assert_eq!(updates[0].body["ts"], "1700000000.000100");
+    assert!(updates[0].body.to_string().contains("Cancelled by"));
+}
+
+#[tokio::test]
+async fn help_lists_the_new_commands() {
+    let app = spawn_app().await;
+    let (_, response) = app.command("help").await;
+    let text = json(response).await["text"].as_str().unwrap().to_owned();
+    for needle in ["/zoom list", "/zoom cancel", "/zoom new"] {
+        assert!(text.contains(needle), "`{needle}` not in help: {text}");
+    }
+}
+
+#[tokio::test]
+async fn in_dry_run_the_buttons_say_what_would_happen() {
+    let app = spawn_app_with(|env, _| {
+        env.insert("ZOOM_DRY_RUN".into(), "true".into());
+    })
+    .await;
+    let (url, response) = app.command("Design review 45m tomorrow 3pm").await;
+    json(response).await;
+    let preview = messages(&app, &url, 1).await.remove(0);
+    let cancel = actions(&preview)
+        .into_iter()
+        .find(|b| b["action_id"] == "cancel")
+        .unwrap();
+    let url = click(
+        &app,
+        USER_ID,
+        "cancel",
+        cancel["value"].as_str().unwrap(),
+        false,
+    )
+    .await;
+    let told = messages(&app, &url, 1).await;
+    assert!(
+        told[0]["text"].as_str().unwrap().contains("Dry run"),
+        "{}",
+        told[0]
+    );
+}
+
+#[tokio::test]
+async fn forged_and_foreign_interactions_are_refused_and_other_types_ignored() {
+    let app = spawn_app_with(|env, _| {
+        env.insert("SLACK_ALLOWED_TEAM_IDS".into(), TEAM_ID.into());
+    })
+    .await;
+    let body = serde_urlencoded::to_string([("payload", "{}")]).unwrap();
+    let forged = app
+        .client
+        .post(app.url("/slack/interactions"))
+        .header("X-Slack-Request-Timestamp", support::unix_now().to_string())
+        .header("X-Slack-Signature", format!("v0={}", "0".repeat(64)))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let other = app
+        .interact(&json!({"type": "view_closed", "user": {"id": USER_ID}, "team": {"id": TEAM_ID}}))
+        .await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(other.text().await.unwrap(), "");
+    let foreign = app
+        .interact(&json!({"type": "block_actions", "user": {"id": USER_ID}, "team": {"id": "T0THEM"}, "actions": []}))
+        .await;
+    let text = foreign.text().await.unwrap();
+    assert!(text.contains("not enabled for this workspace"), "{text}");
+}
+
+#[tokio::test]
+async fn a_store_that_fails_while_running_never_loses_the_users_meeting() {
+    let app = spawn_app().await;
+    app.slack.add_user(
+        USER_ID,
+        FakeUser {
+            tz: Some("UTC".into()),
+            ..Default::default()
+        },
+    );
+    // Break the store under the running service.
+    let path = app
+        .database_url
+        .strip_prefix("sqlite://")
+        .unwrap()
+        .to_owned();
+    let mut conn =
+        <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+    sqlx::query("ALTER TABLE meetings RENAME TO meetings_gone")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let card = scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    assert!(
+        card.to_string().contains("857 4606 5432"),
+        "the card is posted all the same"
+    );
+    let _ = FakeZoomOptions::default();
+}
