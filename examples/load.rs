@@ -121,6 +121,10 @@ struct Cli {
     /// RLIMIT_NOFILE (soft and hard) for the service process, like `ulimit -n` before it starts.
     #[arg(long, value_name = "N")]
     service_nofile: Option<u64>,
+    /// Extra environment for the service (repeatable), e.g. `MALLOC_ARENA_MAX=2`; it wins over
+    /// the harness's own settings.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    service_env: Vec<(String, String)>,
     /// RUST_LOG for the service (production default: info). The harness finds the port in the
     /// `listening` line, so keep `slack_zoom::app=info`; quiet per-command logs with
     /// `warn,slack_zoom::app=info,slack_zoom::app::handler=warn,slack_zoom::app::schedule=warn`.
@@ -150,11 +154,13 @@ pub struct Setup<'a> {
     pub profile_dir: Option<&'a Path>,
     /// Limits for the service process.
     pub launch: Launch,
+    /// `--service-env`, added last.
+    pub extra_env: &'a [(String, String)],
 }
 
 impl Setup<'_> {
     /// The service's environment against the shared fake Zoom and the receiver.
-    pub fn service_env(&self, zoom: &FakeZoom, receiver: &Receiver) -> Vec<(&'static str, String)> {
+    pub fn service_env(&self, zoom: &FakeZoom, receiver: &Receiver) -> Vec<(&str, String)> {
         let mut env = self.env_for(&zoom.oauth_url(), &zoom.api_url(), receiver);
         let options = zoom.options();
         for (name, value) in [
@@ -174,9 +180,9 @@ impl Setup<'_> {
         oauth_url: &str,
         api_url: &str,
         receiver: &Receiver,
-    ) -> Vec<(&'static str, String)> {
+    ) -> Vec<(&str, String)> {
         let credentials = FakeZoomOptions::default();
-        vec![
+        let mut env = vec![
             ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
             ("ZOOM_ACCOUNT_ID", credentials.account_id),
             ("ZOOM_CLIENT_ID", credentials.client_id),
@@ -188,7 +194,19 @@ impl Setup<'_> {
             ("SLACK_RESPONSE_URL_PREFIXES", receiver.prefix()),
             ("PORT", "0".to_owned()),
             ("RUST_LOG", self.rust_log.to_owned()),
-        ]
+        ];
+        for (key, value) in self.extra_env {
+            env.retain(|(k, _)| k != key);
+            env.push((key.as_str(), value.clone()));
+        }
+        env
+    }
+}
+
+fn parse_env_pair(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{raw}` is not KEY=VALUE")),
     }
 }
 
@@ -224,6 +242,7 @@ fn main() {
         launch: Launch {
             nofile: cli.service_nofile,
         },
+        extra_env: &cli.service_env,
     };
     println!("{}; harness RLIMIT_NOFILE {own_limit}", observe::machine());
     runtime.block_on(async {
