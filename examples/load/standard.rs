@@ -48,6 +48,8 @@ struct Measured {
 }
 
 struct Outbound {
+    /// First command sent → last card received: the rate at which whole commands get done.
+    completion: Option<Duration>,
     e2e: Summary,
     /// How much longer than asked the harness's sleeps of the create delay took.
     overshoot: Summary,
@@ -226,12 +228,18 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         None => None,
     };
     let e2e = added_latency(&sent, &receiver, scenario, token_ready);
+    let first_sent = sent.samples.iter().flatten().map(|s| s.sent).min();
+    let last_card = receiver.arrivals().into_iter().flatten().max();
+    let completion = first_sent
+        .zip(last_card)
+        .map(|(first, last)| last.saturating_duration_since(first));
     Measured {
         sent,
         idle,
         harness_cpu,
         stopped,
         outbound: Some(Outbound {
+            completion,
             e2e,
             overshoot: overshoot.stop(),
             cards: receiver.cards(),
@@ -278,7 +286,9 @@ pub struct Figures {
     pub throughput: f64,
     pub ack: Summary,
     pub errors: String,
+    /// Failures: everything but "Scheduling…" and "busy" (a full queue answering as designed).
     pub error_count: usize,
+    pub busy: usize,
 }
 
 pub fn figures(sent: &Sent) -> Figures {
@@ -294,14 +304,15 @@ pub fn figures(sent: &Sent) -> Figures {
     let wrong = count(|o| matches!(o, Outcome::WrongBody));
     let transport = count(|o| matches!(o, Outcome::Transport));
     let not_sent = sent.samples.len() - done.len();
-    let error_count = status + busy + wrong + transport + not_sent;
+    let error_count = status + wrong + transport + not_sent;
     Figures {
         throughput: ok.len() as f64 / sent.elapsed.as_secs_f64().max(f64::EPSILON),
         ack: Summary::of(ok),
         errors: format!(
-            "{error_count} (non-200 {status}, busy {busy}, wrong body {wrong}, transport {transport}, not sent {not_sent})"
+            "{error_count} (non-200 {status}, wrong body {wrong}, transport {transport}, not sent {not_sent})"
         ),
         error_count,
+        busy,
     }
 }
 
@@ -386,11 +397,35 @@ impl Report<'_> {
             &|m| Some(figures_of(m).errors),
             format!("0: **{}**", met(service.error_count == 0)),
         );
+        row(
+            "answered \"busy, nothing was created\" (queue full)",
+            &|m| Some(figures_of(m).busy.to_string()),
+            String::new(),
+        );
         let o = self
             .service
             .outbound
             .as_ref()
             .expect("the service calls out");
+        let cards_per_second = |m: &Measured| {
+            let o = m.outbound.as_ref()?;
+            Some(o.cards as f64 / o.completion?.as_secs_f64().max(f64::EPSILON))
+        };
+        let completion_target = match (
+            self.floor.and_then(cards_per_second),
+            cards_per_second(self.service),
+        ) {
+            (Some(floor), Some(service)) => format!(
+                "slack-zoom: **{:.0} %** of the floor",
+                service / floor.max(f64::EPSILON) * 100.0
+            ),
+            _ => String::new(),
+        };
+        row(
+            "cards per second (first command sent → last card)",
+            &|m| cards_per_second(m).map(|r| format!("{r:.0}")),
+            completion_target,
+        );
         row(
             "cards received (wrong or duplicate)",
             &|m| {
@@ -450,6 +485,24 @@ impl Report<'_> {
             "CPU per command, server process (µs)",
             &|m| Some(format!("{:.0}", per_command(m.stopped.cpu_time))),
             cpu_note,
+        );
+        let per_card = |m: &Measured| {
+            let o = m.outbound.as_ref()?;
+            Some(m.stopped.cpu_time.as_secs_f64() * 1e6 / o.cards.max(1) as f64)
+        };
+        let per_card_note = match (self.floor.and_then(per_card), per_card(self.service)) {
+            (Some(floor), Some(service)) => {
+                format!(
+                    "slack-zoom: {:.1}× the floor",
+                    service / floor.max(f64::EPSILON)
+                )
+            }
+            _ => String::new(),
+        };
+        row(
+            "CPU per card delivered, server process (µs)",
+            &|m| per_card(m).map(|c| format!("{c:.0}")),
+            per_card_note,
         );
         row(
             "CPU per command, harness: client + fakes (µs)",
