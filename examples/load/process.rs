@@ -27,13 +27,32 @@ pub struct Memory {
     pub hwm_kib: u64,
 }
 
+/// Log messages worth counting: each is a state the scenarios want to see (or not see).
+pub const WATCHED_LOG_LINES: [&str; 4] = [
+    "cannot accept connections",
+    "background queue full",
+    "no creation slot within the create timeout",
+    "Zoom create request got no answer",
+];
+
+/// How to start a child beyond its program, arguments and environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Launch {
+    /// `RLIMIT_NOFILE` (soft and hard) for the child, like `ulimit -n` before `exec`.
+    pub nofile: Option<u64>,
+}
+
 /// A running child that listens on loopback.
 pub struct Server {
     child: Child,
     pid: u32,
     pub port: u16,
+    /// The log line that gave the address (the service's says how it is set up).
+    pub startup_line: String,
     /// Lines the child wrote on stdout (its log), counted so the cost of logging is visible.
     stdout_lines: Arc<AtomicU64>,
+    /// Lines containing each of [`WATCHED_LOG_LINES`].
+    watched: Arc<[AtomicU64; WATCHED_LOG_LINES.len()]>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     /// The highest VmHWM seen by the sampler, which keeps reading while the child drains.
     peak_hwm_kib: Arc<AtomicU64>,
@@ -45,6 +64,16 @@ impl Server {
     /// Starts `program` with exactly `env` (nothing inherited) and waits for the line that holds
     /// `address=<ip>:<port>`.
     pub async fn start(program: &Path, args: &[&str], env: &[(&str, String)]) -> Server {
+        Self::launch(program, args, env, Launch::default()).await
+    }
+
+    /// [`Server::start`] with process limits.
+    pub async fn launch(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, String)],
+        launch: Launch,
+    ) -> Server {
         let mut command = Command::new(program);
         command
             .args(args)
@@ -57,6 +86,24 @@ impl Server {
             .stderr(Stdio::piped())
             // If the harness dies, its children must not outlive it.
             .kill_on_drop(true);
+        if let Some(limit) = launch.nofile {
+            let limit: libc::rlim_t = limit;
+            // SAFETY: runs in the forked child before exec; setrlimit is async-signal-safe and
+            // only changes that child's own limits, like `ulimit -n` in a shell.
+            unsafe {
+                command.pre_exec(move || {
+                    let rlimit = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
@@ -71,13 +118,13 @@ impl Server {
         let find_port = async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(port) = port_in(&line) {
-                    return Some(port);
+                    return Some((port, line));
                 }
             }
             None
         };
-        let port = match tokio::time::timeout(STARTUP_DEADLINE, find_port).await {
-            Ok(Some(port)) => port,
+        let (port, startup_line) = match tokio::time::timeout(STARTUP_DEADLINE, find_port).await {
+            Ok(Some(found)) => found,
             _ => {
                 let tail = tail_text(&stderr_tail);
                 panic!(
@@ -88,10 +135,16 @@ impl Server {
         };
         // The log pipe must be drained, or the child blocks once the pipe buffer is full.
         let stdout_lines = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&stdout_lines);
+        let watched: Arc<[AtomicU64; WATCHED_LOG_LINES.len()]> = Arc::default();
+        let (counter, watch) = (Arc::clone(&stdout_lines), Arc::clone(&watched));
         tokio::spawn(async move {
-            while let Ok(Some(_)) = lines.next_line().await {
+            while let Ok(Some(line)) = lines.next_line().await {
                 counter.fetch_add(1, Ordering::Relaxed);
+                for (pattern, count) in WATCHED_LOG_LINES.iter().zip(watch.iter()) {
+                    if line.contains(pattern) {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
         });
 
@@ -113,7 +166,9 @@ impl Server {
             child,
             pid,
             port,
+            startup_line,
             stdout_lines,
+            watched,
             stderr_tail,
             peak_hwm_kib,
             cpu_ticks,
@@ -131,6 +186,20 @@ impl Server {
     /// The process id, e.g. to attach a profiler (`perf record -p`).
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// A `key=value` field of the startup line (e.g. `max_connections`).
+    pub fn startup_field(&self, key: &str) -> Option<&str> {
+        let needle = format!(" {key}=");
+        let rest = &self.startup_line[self.startup_line.find(&needle)? + needle.len()..];
+        rest.split_whitespace().next()
+    }
+
+    /// The child's `Max open files` soft limit, from `/proc/<pid>/limits`.
+    pub fn nofile_limit(&self) -> Option<u64> {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.pid)).ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(3)?.parse().ok()
     }
 
     /// Sends SIGTERM and waits for the exit; kills the child if it hangs past the deadline.
@@ -165,10 +234,16 @@ impl Server {
         let cpu_time = ticks_to_duration(self.cpu_ticks.load(Ordering::Relaxed));
         // Let the log reader reach the end of the closed pipe before counting.
         tokio::time::sleep(Duration::from_millis(100)).await;
+        let watched = WATCHED_LOG_LINES
+            .iter()
+            .zip(self.watched.iter())
+            .map(|(pattern, count)| (*pattern, count.load(Ordering::Relaxed)))
+            .collect();
         Stopped {
             status,
             took,
             log_lines: self.stdout_lines.load(Ordering::Relaxed),
+            watched,
             cpu_time,
             stderr_tail: tail_text(&self.stderr_tail),
             peak_hwm_kib: self.peak_hwm_kib.load(Ordering::Relaxed),
@@ -183,6 +258,8 @@ pub struct Stopped {
     pub took: Duration,
     /// Lines the child logged on stdout after its address line.
     pub log_lines: u64,
+    /// How many of them contained each of [`WATCHED_LOG_LINES`].
+    pub watched: Vec<(&'static str, u64)>,
     /// CPU time over the whole life of the process (sampled every 50 ms).
     pub cpu_time: Duration,
     pub stderr_tail: String,
@@ -190,6 +267,14 @@ pub struct Stopped {
 }
 
 impl Stopped {
+    /// How many log lines contained `pattern` (one of [`WATCHED_LOG_LINES`]).
+    pub fn watched(&self, pattern: &str) -> u64 {
+        self.watched
+            .iter()
+            .find(|(p, _)| *p == pattern)
+            .map_or(0, |(_, n)| *n)
+    }
+
     pub fn describe(&self) -> String {
         match self.status {
             Some(status) if status.success() => {
@@ -201,14 +286,15 @@ impl Stopped {
     }
 }
 
-/// The port in a line such as `… listening address=0.0.0.0:41234`.
+/// The port in a line such as `slack-zoom started; listening mode=… address=0.0.0.0:41234`.
+/// The service keeps the address as the line's last field, so the last `address=` is it.
 fn port_in(line: &str) -> Option<u16> {
-    let rest = &line[line.find("address=")? + "address=".len()..];
+    let rest = &line[line.rfind("address=")? + "address=".len()..];
     let addr = rest.split_whitespace().next()?;
     addr.rsplit_once(':')?.1.parse().ok()
 }
 
-fn read_memory(pid: u32) -> Option<Memory> {
+pub fn read_memory(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| {
         status

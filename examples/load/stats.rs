@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-/// p50, p99 and max of one set of latencies.
+/// min, p50, p99 and max of one set of latencies.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Summary {
     pub count: usize,
+    pub min: Duration,
     pub p50: Duration,
     pub p99: Duration,
     pub max: Duration,
@@ -16,6 +17,7 @@ impl Summary {
         samples.sort_unstable();
         Summary {
             count: samples.len(),
+            min: samples.first().copied().unwrap_or_default(),
             p50: percentile(&samples, 0.50),
             p99: percentile(&samples, 0.99),
             max: samples.last().copied().unwrap_or_default(),

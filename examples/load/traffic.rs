@@ -38,8 +38,9 @@ pub struct Prepared {
     signature: String,
 }
 
-/// Distinct, correctly signed commands `0..n`, each with its own `response_url` (so the
-/// replay guard never answers "already handled" and each card can be matched to its command).
+/// Distinct, correctly signed commands `0..n`, each with its own `response_url` and
+/// `trigger_id` (so neither the replay guard nor the double-delivery guard answers "already
+/// handled", and each card can be matched to its command).
 pub fn prepare(
     n: usize,
     signing_secret: &str,
@@ -54,6 +55,8 @@ pub fn prepare(
         .map(|i| {
             let text = format!("Meeting {i} 30m tomorrow 10am");
             let url = response_url(i);
+            // Slack's shape (`<n>.<n>.<hex>`), unique per command like Slack's own.
+            let trigger = format!("13345224609.{i}.8088930838d88f008e0");
             let body = serde_urlencoded::to_string([
                 ("token", "x"),
                 ("team_id", "T0001"),
@@ -67,7 +70,7 @@ pub fn prepare(
                 ("api_app_id", "A0001"),
                 ("is_enterprise_install", "false"),
                 ("response_url", url.as_str()),
-                ("trigger_id", "13345224609.738474920.8088930838d88f008e0"),
+                ("trigger_id", trigger.as_str()),
             ])
             .expect("string pairs always encode");
             let signature = verifier.sign(now, body.as_bytes());
@@ -100,6 +103,8 @@ pub struct Sample {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Ok,
+    /// 200 with the ephemeral "busy, nothing was created" answer of a full queue.
+    Busy,
     /// An HTTP status other than 200.
     Status(u16),
     /// 200 but not the expected body.
@@ -114,10 +119,21 @@ pub struct Sent {
     pub elapsed: Duration,
 }
 
+/// Slack's side: gives up after 3 s, keeps connections alive between commands.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(ACK_TIMEOUT)
         .pool_max_idle_per_host(usize::MAX)
+        .build()
+        .expect("an HTTP client with default TLS settings builds")
+}
+
+/// Like [`client`], but every request opens a new connection, so each one must be accepted
+/// by the server (the worst case for a server whose connection slots are taken).
+pub fn fresh_connection_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(ACK_TIMEOUT)
+        .pool_max_idle_per_host(0)
         .build()
         .expect("an HTTP client with default TLS settings builds")
 }
@@ -206,8 +222,11 @@ async fn send(client: &reqwest::Client, url: &str, command: &Prepared, expect: E
                 Ok(_) if status != 200 => Outcome::Status(status),
                 Ok(body) => match expect {
                     Expect::Status200 => Outcome::Ok,
-                    Expect::SchedulingAck if is_scheduling_ack(&body) => Outcome::Ok,
-                    Expect::SchedulingAck => Outcome::WrongBody,
+                    Expect::SchedulingAck => match ack_kind(&body) {
+                        Some(Ack::Scheduling) => Outcome::Ok,
+                        Some(Ack::Busy) => Outcome::Busy,
+                        None => Outcome::WrongBody,
+                    },
                 },
             }
         }
@@ -219,11 +238,23 @@ async fn send(client: &reqwest::Client, url: &str, command: &Prepared, expect: E
     }
 }
 
-fn is_scheduling_ack(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body).is_ok_and(|ack| {
-        ack["response_type"] == "ephemeral"
-            && ack["text"]
-                .as_str()
-                .is_some_and(|t| t.contains("Scheduling"))
-    })
+enum Ack {
+    Scheduling,
+    Busy,
+}
+
+/// The two ephemeral answers a valid command can get: "Scheduling…" or "busy".
+fn ack_kind(body: &[u8]) -> Option<Ack> {
+    let ack = serde_json::from_slice::<Value>(body).ok()?;
+    if ack["response_type"] != "ephemeral" {
+        return None;
+    }
+    let text = ack["text"].as_str()?;
+    if text.contains("Scheduling") {
+        Some(Ack::Scheduling)
+    } else if text.contains("busy") && text.contains("nothing was created") {
+        Some(Ack::Busy)
+    } else {
+        None
+    }
 }
