@@ -55,9 +55,10 @@ pub struct Config {
     pub delivery: DeliveryPolicy,
     /// How long shutdown may take in all; not an environment variable (tests shorten it).
     pub drain_timeout: Duration,
-    /// Meeting creations in flight at once; more wait their turn. Each holds a socket and
-    /// ~35 KiB (docs/PERFORMANCE.md: 42 MiB peak at 1,000 in flight, 319 MiB at 10,000 before
-    /// this bound), and Zoom allows an account only 30–80 requests a second anyway.
+    /// Meeting creations in flight at once (`MAX_CONCURRENT_CREATES`, default 200); more wait
+    /// their turn. Each holds a socket and ~40 KiB (docs/PERFORMANCE.md), and Zoom allows an
+    /// account only 30–80 requests a second: 200 in flight is over 1,000 creates a second at
+    /// Zoom's usual 150 ms, far beyond what Zoom accepts.
     pub max_concurrent_creates: usize,
     /// Commands admitted to wait for a creation slot; past this they are told at once that
     /// the service is busy (docs/PERFORMANCE.md, "Overload").
@@ -187,6 +188,12 @@ impl Config {
             "comma-separated http(s) URL prefixes that each end with `/`, such as https://hooks.slack.com/",
             parse_prefixes,
         );
+        let max_concurrent_creates = env.parsed(
+            "MAX_CONCURRENT_CREATES",
+            "200",
+            "a whole number from 1 to 10000",
+            |v| v.parse::<usize>().ok().filter(|n| (1..=10_000).contains(n)),
+        );
         let max_queued_commands = env.parsed(
             "MAX_QUEUED_COMMANDS",
             "1000",
@@ -292,10 +299,10 @@ impl Config {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
             delivery: DeliveryPolicy::default(),
             drain_timeout: crate::app::DRAIN_TIMEOUT,
-            max_concurrent_creates: 1_000,
+            max_concurrent_creates: max_concurrent_creates.unwrap_or(200),
             max_queued_commands: max_queued_commands.unwrap_or(1_000),
             max_connections: max_connections.flatten().unwrap_or_else(|| {
-                ConnectionLimits::max_connections_for(descriptor_limit(), 10_000)
+                ConnectionLimits::max_connections_for(descriptor_limit(), 1_024)
             }),
             header_read_timeout: ConnectionLimits::DEFAULT_HEADER_READ_TIMEOUT,
             database_url,

@@ -63,6 +63,8 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
+    // Before the configuration reads it: the connection cap follows the descriptor limit.
+    slack_zoom::app::raise_descriptor_limit();
     let config = match slack_zoom::config::Config::from_env(cli.dry_run) {
         Ok(config) => config,
         Err(e) => {

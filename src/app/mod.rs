@@ -11,6 +11,7 @@ mod server;
 mod shutdown;
 mod socket;
 mod state;
+mod zoom_health;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 pub use handler::{acknowledgement, invoker_notes, unpinnable_series};
 pub use meeting::preview_card;
-pub use server::{ConnectionLimits, descriptor_limit};
+pub use server::{ConnectionLimits, descriptor_limit, raise_descriptor_limit};
 pub use shutdown::shutdown_signal;
 pub use state::AppState;
 

@@ -133,6 +133,13 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
         answer.say(restarting).await;
         return;
     }
+    if !state.zoom_health().may_send(Instant::now()) {
+        tracing::warn!("Zoom has not been answering; not sending this create");
+        answer.say(format!(
+            ":warning: Zoom has not been answering for a while, so I didn't send *{topic}* to it and no meeting was created. Please try again in a few minutes."
+        )).await;
+        return;
+    }
     let created = tokio::select! {
         created = create(state, &mut job) => created,
         () = state.stopping() => {
@@ -150,6 +157,11 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
         }
     };
     drop(slot);
+    if state.zoom().is_some() {
+        state
+            .zoom_health()
+            .record(!matches!(&created, Err(e) if e.no_answer()));
+    }
     let meeting = match created {
         Ok(Some(meeting)) => meeting,
         Ok(None) => {

@@ -2,16 +2,18 @@
 //! graceful stop. `axum::serve` has none of these, so a few thousand slow clients could hold
 //! every descriptor and starve the service without ever signing a request.
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 /// How the server treats connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +22,9 @@ pub struct ConnectionLimits {
     /// connection is closed after it (hyper restarts the timer while it waits for the next
     /// request's first byte). Slack sends a command in milliseconds.
     pub header_read_timeout: Duration,
-    /// Open inbound connections at most; further clients wait in the kernel's backlog until a
-    /// connection closes, so the accept loop never spins on `EMFILE`.
+    /// Open inbound connections at most. At the cap the oldest idle connection is closed to
+    /// make room; when all are busy, further clients wait in the kernel's backlog, so the
+    /// accept loop never spins on `EMFILE`.
     pub max_connections: usize,
 }
 
@@ -39,6 +42,29 @@ impl ConnectionLimits {
     }
 }
 
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit, as servers commonly do: the default
+/// soft limit (often 1024) is far below what the machine allows. Returns the new soft limit.
+pub fn raise_descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass, which lives for the call.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+    }
+    descriptor_limit()
+}
+
 /// The soft `RLIMIT_NOFILE` of this process (1024 when it cannot be read).
 pub fn descriptor_limit() -> u64 {
     let mut limit = libc::rlimit {
@@ -53,6 +79,10 @@ pub fn descriptor_limit() -> u64 {
 /// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
 /// their current request for at most `drain`. Returns the shutdown deadline (signal + `drain`),
 /// which the caller shares with background work.
+///
+/// At the connection cap, the oldest connection that is not in the middle of a request (a
+/// client trickling a header, an idle keep-alive) is closed to make room, so a flood of slow
+/// clients cannot lock Slack out; only when every connection is busy do new clients wait.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: axum::Router,
@@ -61,6 +91,7 @@ pub(crate) async fn serve(
     drain: Duration,
 ) -> Instant {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let connections = Arc::new(Connections::default());
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -70,13 +101,19 @@ pub(crate) async fn serve(
     let mut accept_errors = AcceptErrors::default();
     tokio::pin!(shutdown);
     loop {
-        let slot = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            slot = Arc::clone(&slots).acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break, // never closed
-            },
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                connections.evict_idle();
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => break,
+                    slot = Arc::clone(&slots).acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break, // never closed
+                    },
+                }
+            }
         };
         let accepted = tokio::select! {
             biased;
@@ -96,13 +133,33 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let (id, tracked) = connections.register();
+        let in_request = Arc::clone(&tracked.in_request);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let busy = Busy::enter(&in_request);
+            let router = router.clone();
+            async move {
+                let response = tower::ServiceExt::oneshot(router, request).await;
+                drop(busy);
+                response
+            }
+        });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
+        let connections = Arc::clone(&connections);
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection closed with an error");
+            tokio::select! {
+                closed = connection => {
+                    if let Err(error) = closed {
+                        tracing::debug!(%error, "connection closed with an error");
+                    }
+                }
+                () = tracked.evict.cancelled() => {
+                    tracing::debug!("idle connection closed to make room at the connection cap");
+                }
             }
+            connections.remove(id);
             drop(slot);
         });
     }
@@ -115,6 +172,75 @@ pub(crate) async fn serve(
         tracing::warn!("connections still open at the shutdown deadline; closing them");
     }
     deadline
+}
+
+/// The open connections, oldest first, and whether each is serving a request right now.
+#[derive(Default)]
+struct Connections {
+    next: AtomicU64,
+    open: Mutex<BTreeMap<u64, Tracked>>,
+    evicted: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Tracked {
+    in_request: Arc<AtomicUsize>,
+    evict: CancellationToken,
+}
+
+impl Connections {
+    fn register(&self) -> (u64, Tracked) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let tracked = Tracked {
+            in_request: Arc::new(AtomicUsize::new(0)),
+            evict: CancellationToken::new(),
+        };
+        self.lock().insert(id, tracked.clone());
+        (id, tracked)
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Closes the oldest connection that is not serving a request, if there is one.
+    fn evict_idle(&self) {
+        let victim = self
+            .lock()
+            .values()
+            .find(|t| t.in_request.load(Ordering::Acquire) == 0 && !t.evict.is_cancelled())
+            .cloned();
+        if let Some(victim) = victim {
+            victim.evict.cancel();
+            let evicted = self.evicted.fetch_add(1, Ordering::Relaxed) + 1;
+            if evicted.is_power_of_two() {
+                tracing::warn!(
+                    evicted,
+                    "at the connection cap: closing idle connections to make room"
+                );
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Tracked>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Marks a connection busy while one of its requests is being served.
+struct Busy(Arc<AtomicUsize>);
+
+impl Busy {
+    fn enter(counter: &Arc<AtomicUsize>) -> Busy {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Busy(Arc::clone(counter))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Errors about one connection that closed before we got it: nothing to wait out.

@@ -45,6 +45,8 @@ struct Inner {
     /// Commands admitted to the background (waiting for a slot or creating): bounded, so a
     /// hanging Zoom cannot make the queue, and memory, grow without limit.
     admitted: Arc<tokio::sync::Semaphore>,
+    /// Whether Zoom has been answering creates lately.
+    zoom_health: crate::app::zoom_health::ZoomHealth,
     /// Slack's own double deliveries (same `trigger_id`, signed again): run once.
     deliveries: ExpiringCache<String, ()>,
     slack_api: SlackApi,
@@ -80,6 +82,9 @@ impl AppState {
             .map_err(client_error)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            // A burst of cards leaves idle connections behind: keep a few, not hundreds.
+            .pool_max_idle_per_host(32)
+            .pool_idle_timeout(Duration::from_secs(30))
             // The allow-list vouches for the first hop only: never follow a redirect elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -108,6 +113,7 @@ impl AppState {
             allowed_teams: config.slack_allowed_team_ids.clone(),
             response_url_prefixes: config.slack_response_url_prefixes.clone(),
             background: TaskTracker::new(),
+            zoom_health: Default::default(),
             shutting_down: CancellationToken::new(),
             stopping: CancellationToken::new(),
             admitted: Arc::new(tokio::sync::Semaphore::new(
@@ -167,6 +173,10 @@ impl AppState {
     /// Work that outlives the HTTP response; shutdown waits for it.
     pub fn background(&self) -> &TaskTracker {
         &self.0.background
+    }
+
+    pub fn zoom_health(&self) -> &crate::app::zoom_health::ZoomHealth {
+        &self.0.zoom_health
     }
 
     /// Called at SIGTERM: from now on no new Zoom create starts.

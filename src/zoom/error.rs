@@ -201,6 +201,18 @@ impl ZoomError {
         )
     }
 
+    /// True when Zoom gave no answer at all (down, unreachable, overloaded), as opposed to a
+    /// refusal: the sign of an outage.
+    pub fn no_answer(&self) -> bool {
+        self.outcome_unknown()
+            || matches!(
+                self,
+                ZoomError::Unreachable
+                    | ZoomError::TokenUnavailable { .. }
+                    | ZoomError::RateLimited
+            )
+    }
+
     /// The text shown to the person who asked for `operation`, as plain text (escape it for
     /// display). `zone` and `now` place the daily limit's 00:00 UTC reset in their own time.
     pub fn user_message(&self, operation: Operation, zone: Tz, now: DateTime<Utc>) -> String {

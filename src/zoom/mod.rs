@@ -104,6 +104,9 @@ impl ZoomClient {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // After a burst, keep enough warm connections for Zoom's rate limit, no more.
+            .pool_max_idle_per_host(64)
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
             .user_agent(concat!("slack-zoom/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| ZoomError::Config("the HTTP client could not be built".to_owned()))?;
