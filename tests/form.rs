@@ -88,7 +88,7 @@ async fn zoom_new_opens_the_form_at_the_next_half_hour_with_the_default_length()
         .unwrap()
         .with_timezone(&chrono_tz::Asia::Kolkata);
     assert!(
-        local.minute() % 30 == 0 && local.second() == 0,
+        local.minute().is_multiple_of(30) && local.second() == 0,
         "a half hour in Kolkata: {local}"
     );
     assert!(start > Utc::now().timestamp() && start <= Utc::now().timestamp() + 1800);
