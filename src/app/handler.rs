@@ -34,7 +34,7 @@ pub(crate) const BUSY: &str = ":warning: I'm busy with too many meetings right n
 /// creation is handed to a tracked background task that reports through `response_url`.
 pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
     // Slack may deliver one command twice, signed anew each time: the copy must not run.
-    if !state.first_delivery(&command.delivery_key()) {
+    if !state.first_delivery(&command.delivery_key()).await {
         tracing::warn!("command delivered again (same trigger_id); not run twice");
         return Some(Reply::ephemeral(ALREADY_HANDLED));
     }

@@ -1,7 +1,7 @@
 //! The HTTP surface: `POST /slack/commands`, `POST /slack/interactions`, `GET /healthz`, and
 //! the request pipeline's guards.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -70,7 +70,7 @@ async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: 
     if is_ssl_check(&body) {
         return StatusCode::OK.into_response();
     }
-    match accept(&state, &headers, &body) {
+    match accept(&state, &headers, &body).await {
         Ok(command) => match handler::handle(&state, command).await {
             Some(reply) => Json(reply).into_response(),
             None => StatusCode::OK.into_response(),
@@ -89,9 +89,14 @@ async fn interaction(State(state): State<AppState>, headers: HeaderMap, body: By
         if let Interaction::BlockActions(click) = &interaction {
             tracing::Span::current().record("user", click.user_id.as_str());
         }
-        if !state.replay().first_time(signature, Instant::now()) {
-            return Err(Rejection::Replayed);
-        }
+        Ok((signature, interaction))
+    });
+    let accepted = match accepted {
+        Ok((signature, interaction)) if state.first_signature(signature).await => Ok(interaction),
+        Ok(_) => Err(Rejection::Replayed),
+        Err(rejection) => Err(rejection),
+    }
+    .and_then(|interaction| {
         if interaction
             .team_id()
             .is_some_and(|team| !state.team_allowed(team.as_str()))
@@ -124,14 +129,18 @@ fn verify(
 }
 
 /// Everything that must hold before a command may run, cheapest and most general first.
-fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlashCommand, Rejection> {
+async fn accept(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<SlashCommand, Rejection> {
     let signature = verify(state, headers, body)?;
     let command = SlashCommand::parse(body, state.response_url_prefixes())?;
     let span = tracing::Span::current();
     span.record("team", command.team_id().as_str());
     span.record("user", command.user_id().as_str());
     span.record("channel", command.channel_id().as_str());
-    if !state.replay().first_time(signature, Instant::now()) {
+    if !state.first_signature(signature).await {
         return Err(Rejection::Replayed);
     }
     if !state.team_allowed(command.team_id().as_str()) {

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::slack::SignatureVerifier;
 use crate::slack::replay::ReplayGuard;
 use crate::slack::respond::DeliveryPolicy;
+use crate::slack::signature::VerifiedSignature;
 use crate::slack::users::SlackApi;
 use crate::store::Store;
 use crate::time::Zone;
@@ -198,11 +199,51 @@ impl AppState {
         Arc::clone(&self.0.admitted).try_acquire_owned().ok()
     }
 
-    /// `true` the first time this delivery key is seen (within 30 minutes).
-    pub fn first_delivery(&self, key: &str) -> bool {
+    /// `true` the first time this delivery key is seen (within 30 minutes). With PostgreSQL
+    /// the claim is shared by every replica; with SQLite (one process) it stays in memory.
+    pub async fn first_delivery(&self, key: &str) -> bool {
+        if let Some(first) = self
+            .shared_claim(&format!("delivery:{key}"), DELIVERY_MEMORY)
+            .await
+        {
+            return first;
+        }
         self.0
             .deliveries
             .insert_if_absent(key.to_owned(), (), Instant::now())
+    }
+
+    /// `true` the first time this request signature is seen within the replay window, on any
+    /// replica when the store is PostgreSQL.
+    pub async fn first_signature(&self, signature: VerifiedSignature) -> bool {
+        let window = crate::slack::replay::WINDOW;
+        let key = format!("signature:{}", hex::encode(signature.as_bytes()));
+        if let Some(first) = self.shared_claim(&key, window).await {
+            return first;
+        }
+        self.0.replay.first_time(signature, Instant::now())
+    }
+
+    /// A claim in the shared store, when replicas share one (PostgreSQL). `None` means "decide
+    /// in this process": SQLite, or a store that failed to answer (logged; a command is then
+    /// guarded by this replica alone rather than refused).
+    async fn shared_claim(&self, key: &str, ttl: Duration) -> Option<bool> {
+        if self.0.store.engine() != crate::store::Engine::Postgres {
+            return None;
+        }
+        match self
+            .0
+            .store
+            .claims()
+            .claim(key, chrono::Utc::now(), ttl)
+            .await
+        {
+            Ok(first) => Some(first),
+            Err(e) => {
+                tracing::error!(error = %e, "shared replay guard unavailable; guarding in this process only");
+                None
+            }
+        }
     }
 
     /// Completes when shutdown wants background work to give up.

@@ -14,13 +14,14 @@ pub struct ReplayGuard {
     seen: ExpiringCache<VerifiedSignature, ()>,
 }
 
+/// How long a signature is remembered: a timestamp accepted now may be up to MAX_SKEW in the
+/// future and stays valid for MAX_SKEW after that, so twice the skew is always long enough.
+pub const WINDOW: Duration = Duration::from_secs(2 * MAX_SKEW_SECONDS as u64);
+
 impl ReplayGuard {
     pub fn new(capacity: usize) -> Self {
-        // A timestamp accepted now may be up to MAX_SKEW in the future and stays valid for
-        // MAX_SKEW after that, so twice the window is always long enough.
-        let ttl = Duration::from_secs(2 * MAX_SKEW_SECONDS as u64);
         Self {
-            seen: ExpiringCache::new(ttl, capacity),
+            seen: ExpiringCache::new(WINDOW, capacity),
         }
     }
 

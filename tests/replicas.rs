@@ -1,0 +1,96 @@
+//! Replicas on one PostgreSQL share what must be shared: a request replayed to another replica,
+//! or Slack's re-signed copy delivered to another one, still runs once.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{TestApp, command_body, json, postgres, sign, spawn_app_with_config, unix_now};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Two services sharing one fresh PostgreSQL database, each with its own fakes; both accept
+/// the first one's `response_url`s, as replicas behind one Slack app all accept Slack's.
+async fn two_replicas() -> (TestApp, TestApp) {
+    let database = postgres::server().fresh_database().await;
+    let url = database.clone();
+    let a = spawn_app_with_config(
+        Default::default(),
+        move |env, _| {
+            env.insert("DATABASE_URL".into(), url);
+        },
+        |_| {},
+    )
+    .await;
+    let hooks = a.slack.hooks_prefix();
+    let b = spawn_app_with_config(
+        Default::default(),
+        move |env, slack| {
+            env.insert("DATABASE_URL".into(), database);
+            env.insert(
+                "SLACK_RESPONSE_URL_PREFIXES".into(),
+                format!("{hooks},{}", slack.hooks_prefix()),
+            );
+        },
+        |_| {},
+    )
+    .await;
+    (a, b)
+}
+
+/// POSTs `body` to `app` with exactly these Slack headers.
+async fn post(app: &TestApp, body: &str, timestamp: i64, signature: &str) -> serde_json::Value {
+    let response = app
+        .client
+        .post(app.url("/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Slack-Request-Timestamp", timestamp.to_string())
+        .header("X-Slack-Signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    json(response).await
+}
+
+#[tokio::test]
+async fn a_request_replayed_to_another_replica_is_caught_there() {
+    let (a, b) = two_replicas().await;
+    // Both replicas must reach the same response_url host: use replica a's fake Slack.
+    let url = a.slack.response_url("replayed");
+    let body = command_body("Sync 30m tomorrow 10am", &url);
+    let ts = unix_now();
+    let signature = sign(&body, ts);
+    let first = post(&a, &body, ts, &signature).await;
+    assert!(
+        first["text"].as_str().unwrap().contains("Scheduling"),
+        "{first}"
+    );
+    let again = post(&b, &body, ts, &signature).await;
+    assert!(
+        again["text"].as_str().unwrap().contains("already handled"),
+        "replica b knew the signature: {again}"
+    );
+    assert!(a.zoom.wait_for_creates(1, WAIT).await);
+    assert!(b.zoom.create_requests().is_empty(), "b created nothing");
+}
+
+#[tokio::test]
+async fn slacks_re_signed_copy_delivered_to_another_replica_runs_once() {
+    let (a, b) = two_replicas().await;
+    let url = a.slack.response_url("copied");
+    let body = command_body("Sync 30m tomorrow 10am", &url);
+    let ts = unix_now();
+    let first = post(&a, &body, ts, &sign(&body, ts)).await;
+    assert!(
+        first["text"].as_str().unwrap().contains("Scheduling"),
+        "{first}"
+    );
+    let copy = post(&b, &body, ts - 1, &sign(&body, ts - 1)).await;
+    assert!(
+        copy["text"].as_str().unwrap().contains("already handled"),
+        "{copy}"
+    );
+    assert!(a.zoom.wait_for_creates(1, WAIT).await);
+    assert!(b.zoom.create_requests().is_empty());
+}
