@@ -52,6 +52,16 @@ impl MeetingUpdate {
     }
 }
 
+impl NewMeeting {
+    /// The exact JSON body Zoom receives for this meeting (for `slack-zoom try --json` and
+    /// for tests that read it as Zoom would). Fails like the create would, before sending.
+    pub fn request_body(&self) -> Result<serde_json::Value, ZoomError> {
+        let body = CreateMeetingBody::new(self)?;
+        serde_json::to_value(&body)
+            .map_err(|_| ZoomError::Config("the meeting could not be written as JSON".to_owned()))
+    }
+}
+
 /// The JSON body of `POST /users/{userId}/meetings`.
 #[derive(Debug, Serialize)]
 pub(crate) struct CreateMeetingBody<'a> {
