@@ -506,3 +506,35 @@ async fn a_store_that_fails_while_running_never_loses_the_users_meeting() {
     );
     let _ = FakeZoomOptions::default();
 }
+
+#[tokio::test]
+async fn a_recurring_series_is_scheduled_as_one_zoom_series_and_cancel_ends_all_of_it() {
+    let app = spawn_app().await;
+    let card = scheduled(&app, "Standup 15m every weekday 9:30 x 8 Europe/Berlin").await;
+    let request = &app.zoom.create_requests()[0].body;
+    assert_eq!(request["type"], 8);
+    assert_eq!(request["recurrence"]["type"], 2);
+    assert_eq!(request["recurrence"]["weekly_days"], "2,3,4,5,6");
+    assert_eq!(request["recurrence"]["end_times"], 8);
+    assert_eq!(request["timezone"], "Europe/Berlin");
+    let when = card["blocks"][1]["text"]["text"].as_str().unwrap();
+    assert!(
+        when.starts_with("Every weekday at 9:30 AM (Europe/Berlin), 8 times"),
+        "{when}"
+    );
+    assert!(when.contains("next: <!date^"), "{when}");
+    let cancel = actions(&card)
+        .into_iter()
+        .find(|b| b["action_id"] == "cancel")
+        .unwrap();
+    assert_eq!(cancel["text"]["text"], "Cancel series");
+    let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
+    messages(&app, &url, 2).await;
+    let deletes = app.zoom.requests(Endpoint::Delete);
+    assert_eq!(deletes.len(), 1);
+    assert!(
+        !deletes[0].query.contains_key("occurrence_id"),
+        "the whole series, not one occurrence"
+    );
+    assert!(app.zoom.meeting(FIRST_ID).is_none());
+}
