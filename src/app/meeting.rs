@@ -212,8 +212,9 @@ pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> Meeti
         .and_then(|m| Minutes::new(m).ok())
         .or_else(|| Minutes::new(record.schedule.duration_minutes).ok())
         .unwrap_or_else(|| Minutes::new(30).unwrap_or_else(|_| unreachable!("30 is in range")));
-    let scheduled_by = UserId::parse(&record.scheduled_by)
-        .unwrap_or_else(|| UserId::parse("U0").unwrap_or_else(|| unreachable!("a valid literal id")));
+    let scheduled_by = UserId::parse(&record.scheduled_by).unwrap_or_else(|| {
+        UserId::parse("U0").unwrap_or_else(|| unreachable!("a valid literal id"))
+    });
     MeetingCard {
         topic: record.topic.clone(),
         start,
