@@ -5,6 +5,7 @@ pub mod card;
 pub mod command;
 pub mod interaction;
 pub mod markup;
+pub mod notice;
 pub mod replay;
 pub mod reply;
 pub mod respond;
