@@ -16,6 +16,7 @@ use futures_util::future::join_all;
 
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
+use crate::app::sweep::{after, before, delta};
 use crate::slack::ChannelId;
 use crate::slack::notice::{Checked, start_notice};
 use crate::slack::web::ApiError;
@@ -111,10 +112,6 @@ pub(crate) async fn sweep(state: &AppState) {
     }
 }
 
-fn delta(span: Duration) -> TimeDelta {
-    TimeDelta::from_std(span).unwrap_or(TimeDelta::MAX)
-}
-
 /// What every notice of one sweep needs.
 struct Context<'a> {
     state: &'a AppState,
@@ -201,7 +198,7 @@ impl Context<'_> {
         }
         let start = meeting.start_time().unwrap_or(record.schedule.start);
         let moved = (start - record.schedule.start).abs() > SAME_TIME;
-        let due = start - self.lead;
+        let due = before(start, self.lead);
         if moved {
             let schedule = Schedule {
                 start,
@@ -227,7 +224,7 @@ impl Context<'_> {
                     }
                 };
             }
-            if due < now - self.grace {
+            if due < before(now, self.grace) {
                 tracing::warn!(meeting_id, new_start = %start, "meeting moved earlier in Zoom and started long ago; no start notice");
                 if let Err(e) = store
                     .meetings()
@@ -278,7 +275,7 @@ impl Context<'_> {
         let Some(start) = starts
             .iter()
             .copied()
-            .filter(|start| *start - self.lead >= now - self.grace)
+            .filter(|start| before(*start, self.lead) >= before(now, self.grace))
             .min()
         else {
             tracing::info!(
@@ -288,8 +285,8 @@ impl Context<'_> {
             self.discard(notice).await;
             return Outcome::Skipped;
         };
-        let due = start - self.lead;
-        if due > now + SAME_TIME {
+        let due = before(start, self.lead);
+        if due > after(now, SAME_TIME) {
             // This occurrence was deleted or moved in Zoom: the next one gets the notice.
             return match store.notices().schedule(meeting_id, due, now).await {
                 Ok(_) => {
@@ -311,7 +308,7 @@ impl Context<'_> {
                 Some(next) => {
                     if let Err(e) = store
                         .notices()
-                        .schedule(meeting_id, next - self.lead, now)
+                        .schedule(meeting_id, before(next, self.lead), now)
                         .await
                     {
                         tracing::error!(error = %e, meeting_id, next_start = %next, "could not schedule the start notice of the series' next meeting");
@@ -327,7 +324,7 @@ impl Context<'_> {
     /// unconfirmed. A series' next notice cannot be scheduled without Zoom's occurrences.
     async fn unchecked(&self, notice: &DueNotice, record: &MeetingRecord) -> Outcome {
         let start = if record.is_recurring() {
-            notice.due_at + self.lead
+            after(notice.due_at, self.lead)
         } else {
             record.schedule.start
         };
@@ -367,13 +364,14 @@ impl Context<'_> {
     /// and the patience for the Zoom check.
     fn may_retry(&self, notice: &DueNotice) -> bool {
         let patience = delta(CHECK_PATIENCE).min(self.grace);
-        let next_attempt = Utc::now() + delta(self.state.sweep_interval()) * 2;
-        next_attempt < notice.due_at + patience
+        let interval = delta(self.state.sweep_interval());
+        let next_attempt = after(after(Utc::now(), interval), interval);
+        next_attempt < after(notice.due_at, patience)
     }
 
     async fn release(&self, notice: &DueNotice) -> Outcome {
         // Half an interval: the next sweep starts a whole interval after this one ends.
-        let retry_at = Utc::now() + delta(self.state.sweep_interval()) / 2;
+        let retry_at = after(Utc::now(), delta(self.state.sweep_interval()) / 2);
         match self
             .state
             .store()

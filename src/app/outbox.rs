@@ -16,6 +16,7 @@ use futures_util::future::join_all;
 
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
+use crate::app::sweep::{after, before};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
@@ -139,7 +140,7 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
     let card = card_from_record(&record, zoom.as_ref());
     let now = Utc::now();
     let response_url = ResponseUrl::parse(&row.response_url, state.response_url_prefixes())
-        .filter(|_| row.response_url_expires_at - URL_MARGIN > now);
+        .filter(|_| before(row.response_url_expires_at, URL_MARGIN) > now);
     if let Some(url) = response_url {
         match deliver(state.http(), &url, &card.in_channel(), DELIVERY).await {
             Ok(()) => {
@@ -166,8 +167,8 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
                 );
             }
             Err(e)
-                if row.response_url_expires_at - URL_MARGIN
-                    > Utc::now() + TimeDelta::minutes(1) =>
+                if before(row.response_url_expires_at, URL_MARGIN)
+                    > after(Utc::now(), TimeDelta::minutes(1)) =>
             {
                 return release(state, row, backoff(state, row), &e.to_string()).await;
             }
@@ -250,10 +251,12 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
         Err(e) if e.cannot_post_here() => {
             undeliverable(state, row, "its response link had expired and the app is not a member of that channel (invite it, or use /zoom in a channel it is in)").await
         }
-        Err(ApiError::RateLimited(after)) => {
-            let wait = after
-                .and_then(|after| TimeDelta::from_std(after).ok())
-                .unwrap_or(TimeDelta::minutes(1));
+        Err(ApiError::RateLimited(retry_after)) => {
+            // Slack's header, held to our own range.
+            let wait = retry_after
+                .and_then(|wait| TimeDelta::from_std(wait).ok())
+                .unwrap_or(TimeDelta::minutes(1))
+                .clamp(TimeDelta::seconds(1), MAX_BACKOFF);
             release(state, row, wait, "chat.postMessage rate limited").await
         }
         Err(e) if row.attempts >= MAX_ATTEMPTS => {
@@ -312,8 +315,8 @@ async fn abandon(state: &AppState, row: &CardPost, reason: &str) -> Outcome {
     Outcome::Abandoned
 }
 
-async fn release(state: &AppState, row: &CardPost, after: TimeDelta, error: &str) -> Outcome {
-    let retry_at = Utc::now() + after;
+async fn release(state: &AppState, row: &CardPost, wait: TimeDelta, error: &str) -> Outcome {
+    let retry_at = after(Utc::now(), wait);
     match state
         .store()
         .outbox()

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::FutureExt;
 
 use crate::app::state::AppState;
@@ -73,4 +74,71 @@ where
             }
         }
     });
+}
+
+/// `at + span`, saturating at chrono's limits: instants come from Zoom and the database, and
+/// an absurd one must not panic a sweep.
+pub(crate) fn after(at: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
+    at.checked_add_signed(span)
+        .unwrap_or(if span < TimeDelta::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
+}
+
+/// `at - span`, saturating at chrono's limits.
+pub(crate) fn before(at: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
+    at.checked_sub_signed(span)
+        .unwrap_or(if span < TimeDelta::zero() {
+            DateTime::<Utc>::MAX_UTC
+        } else {
+            DateTime::<Utc>::MIN_UTC
+        })
+}
+
+/// A configured span as chrono's, saturating.
+pub(crate) fn delta(span: Duration) -> TimeDelta {
+    TimeDelta::from_std(span).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instant_arithmetic_saturates_instead_of_panicking() {
+        let now = Utc::now();
+        let cases = [
+            (
+                "far future",
+                after(DateTime::<Utc>::MAX_UTC, TimeDelta::minutes(1)),
+                DateTime::<Utc>::MAX_UTC,
+            ),
+            (
+                "far past",
+                before(DateTime::<Utc>::MIN_UTC, TimeDelta::minutes(1)),
+                DateTime::<Utc>::MIN_UTC,
+            ),
+            (
+                "huge span",
+                after(now, TimeDelta::MAX),
+                DateTime::<Utc>::MAX_UTC,
+            ),
+            (
+                "negative span",
+                before(DateTime::<Utc>::MAX_UTC, TimeDelta::minutes(-1)),
+                DateTime::<Utc>::MAX_UTC,
+            ),
+            (
+                "ordinary",
+                after(now, TimeDelta::minutes(1)),
+                now + TimeDelta::minutes(1),
+            ),
+        ];
+        for (case, got, want) in cases {
+            assert_eq!(got, want, "{case}");
+        }
+        assert_eq!(delta(Duration::MAX), TimeDelta::MAX);
+    }
 }
