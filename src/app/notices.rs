@@ -2,7 +2,7 @@
 //!
 //! Exactly once across replicas: a notice is posted only by the replica whose claim leased it
 //! (the store's claim is atomic), and its lease outlasts everything one notice may take (a
-//! bounded Zoom check and one Slack call). A notice that came due while no replica ran is
+//! bounded Zoom check and at most two Slack calls). A notice that came due while no replica ran is
 //! posted late only within `NOTICE_GRACE_MINUTES`; older ones are dropped by the claim and
 //! logged. What Zoom says wins: a meeting deleted there gets no notice, one moved later gets
 //! its notice at the new time, one moved earlier gets a notice naming the new time.
