@@ -553,6 +553,49 @@ async fn a_dry_run_posts_no_notice_and_never_calls_zoom() {
     );
 }
 
+#[tokio::test]
+async fn shutdown_waits_for_a_notice_being_posted() {
+    // Zoom takes a while to issue its token, so the sweep is mid-check when SIGTERM comes.
+    let url = format!("sqlite://{}", support::temp_database().display());
+    let database = url.clone();
+    let options = FakeZoomOptions {
+        token_latency: Duration::from_millis(1500),
+        ..FakeZoomOptions::default()
+    };
+    let mut app = spawn_app_with_config(
+        options,
+        move |vars, _| {
+            vars.insert("DATABASE_URL".into(), database);
+        },
+        |config| {
+            config.sweep_interval = FAST;
+            config.drain_timeout = Duration::from_secs(10);
+        },
+    )
+    .await;
+    let store = Store::open(&url).await.unwrap();
+    let start_at = now();
+    let seeded = Seed {
+        topic: "Interrupted",
+        start: start_at,
+        card_ts: None,
+        due: Some(start_at),
+    };
+    let id = seed(&app.zoom, &store, seeded).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.zoom.token_requests() == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        app.zoom.token_requests(),
+        1,
+        "the sweep is checking the meeting"
+    );
+    app.shutdown().await.unwrap();
+    assert_eq!(notices_about(&app.slack, "Interrupted").len(), 1);
+    assert_eq!(states(&store, id).await, [NoticeState::Posted]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Separate processes
 
