@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use slack_zoom::store::{
-    CancelOutcome, CardLocation, CardPost, DueNotice, Engine, MeetingRecord, MeetingState,
-    NewCardPost, NewMeetingRecord, RescheduleOutcome, Schedule, Store, StoreError,
+    CancelOutcome, CardLocation, CardPost, CardState, DueNotice, Engine, MeetingRecord,
+    MeetingState, NewCardPost, NewMeetingRecord, NewPendingNote, NoticeState, RescheduleOutcome,
+    Schedule, Store, StoreError,
 };
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use support::postgres;
@@ -176,6 +177,9 @@ on_both_engines!(
     rescheduling_replaces_the_start_notice,
     due_notices_come_most_overdue_first_within_the_limit,
     replicas_racing_for_due_notices_claim_each_once,
+    a_released_notice_returns_at_its_retry_time_and_only_its_owner_may_release_it,
+    a_discarded_notice_is_never_claimed_or_posted,
+    a_meetings_notices_are_listed_with_what_became_of_them,
     every_field_of_a_card_round_trips,
     a_card_is_claimed_once_until_its_lease_lapses,
     a_card_enqueued_held_is_left_to_its_poster_until_the_lease_lapses,
@@ -183,6 +187,10 @@ on_both_engines!(
     posted_and_abandoned_cards_leave_the_queue,
     the_oldest_pending_age_follows_the_queue,
     replicas_racing_for_cards_claim_each_once,
+    a_meetings_cards_are_listed_with_what_became_of_them,
+    notes_are_handed_to_their_user_once_oldest_first,
+    a_note_about_an_unknown_meeting_is_refused,
+    replicas_racing_for_a_users_notes_hand_each_over_once,
     ping_answers_while_the_database_is_up,
     a_reopened_database_keeps_its_rows,
     a_database_migrated_by_a_newer_build_is_refused,
@@ -953,6 +961,126 @@ async fn replicas_racing_for_due_notices_claim_each_once(db: &TestDb) {
     }
 }
 
+async fn a_released_notice_returns_at_its_retry_time_and_only_its_owner_may_release_it(
+    db: &TestDb,
+) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let notices = db.store.notices();
+    let id = notices.schedule(1, at(59), at(0)).await.unwrap().unwrap();
+    let claimed = notices
+        .claim_due(at(59), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed.claimed), [1], "{db}");
+    assert!(
+        !notices.release(id, "B", at(59) + secs(5)).await.unwrap(),
+        "{db}: B does not hold it"
+    );
+    assert!(
+        notices.release(id, "A", at(59) + secs(5)).await.unwrap(),
+        "{db}: A does"
+    );
+    for (case, now, owner, want) in [
+        ("before the retry time", at(59) + secs(4), "B", vec![]),
+        ("at the retry time, anyone", at(59) + secs(5), "B", vec![1]),
+    ] {
+        let due = notices
+            .claim_due(now, GRACE, owner, LEASE, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(&due.claimed), want, "{db}: {case}");
+    }
+    assert!(
+        !notices.release(id, "A", at(70)).await.unwrap(),
+        "{db}: B holds it now"
+    );
+    assert!(notices.complete(id, at(60)).await.unwrap(), "{db}");
+    assert!(
+        !notices.release(id, "B", at(70)).await.unwrap(),
+        "{db}: a posted notice is not released"
+    );
+}
+
+async fn a_discarded_notice_is_never_claimed_or_posted(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let notices = db.store.notices();
+    let id = notices.schedule(1, at(59), at(0)).await.unwrap().unwrap();
+    notices
+        .claim_due(at(59), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert!(notices.discard(id, at(59)).await.unwrap(), "{db}");
+    assert!(!notices.discard(id, at(59)).await.unwrap(), "{db}: once");
+    assert!(
+        !notices.complete(id, at(59)).await.unwrap(),
+        "{db}: a dropped notice cannot be marked posted"
+    );
+    let due = notices
+        .claim_due(at(61), GRACE, "B", LEASE, 10)
+        .await
+        .unwrap();
+    assert!(
+        due.claimed.is_empty() && due.dropped.is_empty(),
+        "{db}: {due:?}"
+    );
+    let states: Vec<NoticeState> = notices
+        .for_meeting(1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.state)
+        .collect();
+    assert_eq!(states, [NoticeState::Dropped], "{db}");
+}
+
+async fn a_meetings_notices_are_listed_with_what_became_of_them(db: &TestDb) {
+    let notices = db.store.notices();
+    for zoom_id in [1, 2] {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+    }
+    // Meeting 1: scheduled, replaced, posted, then a next one pending; meeting 2: cancelled.
+    notices.schedule(1, at(40), at(0)).await.unwrap().unwrap();
+    let posted = notices.schedule(1, at(50), at(1)).await.unwrap().unwrap();
+    notices
+        .claim_due(at(50), GRACE, "A", LEASE, 10)
+        .await
+        .unwrap();
+    assert!(notices.complete(posted, at(50)).await.unwrap(), "{db}");
+    notices.schedule(1, at(100), at(51)).await.unwrap().unwrap();
+    notices.schedule(2, at(59), at(0)).await.unwrap().unwrap();
+    db.store.meetings().cancel(2, "U1", at(1)).await.unwrap();
+    let store = &db.store;
+    let listed = |zoom_id| async move {
+        store
+            .notices()
+            .for_meeting(zoom_id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|n| (n.due_at, n.state))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(1).await,
+        [
+            (at(40), NoticeState::Replaced),
+            (at(50), NoticeState::Posted),
+            (at(100), NoticeState::Pending),
+        ],
+        "{db}: meeting 1"
+    );
+    assert_eq!(
+        listed(2).await,
+        [(at(59), NoticeState::Cancelled)],
+        "{db}: meeting 2"
+    );
+    assert!(listed(3).await.is_empty(), "{db}: no such meeting");
+    assert!(
+        notices.for_meeting(u64::MAX).await.unwrap().is_empty(),
+        "{db}: an id the column cannot hold"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Card outbox
 
@@ -1187,6 +1315,173 @@ async fn replicas_racing_for_cards_claim_each_once(db: &TestDb) {
     for zoom_id in 1..=CARDS {
         assert_eq!(claims.get(&zoom_id), Some(&1), "{db}: card of {zoom_id}");
     }
+}
+
+async fn a_meetings_cards_are_listed_with_what_became_of_them(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let outbox = db.store.outbox();
+    let posted = outbox.enqueue(&card(1, 0)).await.unwrap();
+    let abandoned = outbox.enqueue(&card(1, 1)).await.unwrap();
+    let pending = outbox.enqueue(&card(1, 2)).await.unwrap();
+    outbox.claim("A", at(2), LEASE, 10).await.unwrap();
+    outbox.complete(posted, at(3)).await.unwrap();
+    outbox
+        .abandon(abandoned, at(3), "not_in_channel")
+        .await
+        .unwrap();
+    let listed: Vec<_> = outbox
+        .for_meeting(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.state, c.attempts, c.claimed_by, c.last_error))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (posted, CardState::Posted, 1, None, None),
+            (
+                abandoned,
+                CardState::Abandoned,
+                1,
+                None,
+                Some("not_in_channel".to_owned())
+            ),
+            (pending, CardState::Pending, 1, Some("A".to_owned()), None),
+        ],
+        "{db}"
+    );
+    assert!(outbox.for_meeting(2).await.unwrap().is_empty(), "{db}");
+}
+
+/// A note about meeting `zoom_id` for `user`, kept `created` minutes after [`at`]`(0)`.
+fn note(zoom_id: u64, user: &str, created: i64) -> NewPendingNote {
+    NewPendingNote {
+        team_id: "T1".into(),
+        user_id: user.into(),
+        zoom_id,
+        channel_id: "G1".into(),
+        undelivered: Some("the app is not a member of that channel".into()),
+        notes: vec![format!("Note {created}"), "Ünïcödé \"quoted\"".into()],
+        created_at: at(created),
+    }
+}
+
+async fn notes_are_handed_to_their_user_once_oldest_first(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let notes = db.store.pending_notes();
+    let posted_card = NewPendingNote {
+        undelivered: None,
+        ..note(1, "U1", 3)
+    };
+    for new in [
+        note(1, "U1", 2),
+        note(1, "U2", 0),
+        posted_card.clone(),
+        note(1, "U1", 1),
+    ] {
+        notes.add(&new).await.unwrap();
+    }
+    let other_team = NewPendingNote {
+        team_id: "T2".into(),
+        ..note(1, "U1", 0)
+    };
+    notes.add(&other_team).await.unwrap();
+    let steps = [
+        ("first two of U1", "U1", 2, vec![1, 2]),
+        ("the rest of U1", "U1", 10, vec![3]),
+        ("U1 again: nothing", "U1", 10, vec![]),
+        ("U2", "U2", 10, vec![0]),
+    ];
+    for (case, user, limit, want) in steps {
+        let taken = notes.take("T1", user, at(10), limit).await.unwrap();
+        let created: Vec<i64> = taken
+            .iter()
+            .map(|n| (n.created_at - at(0)).num_minutes())
+            .collect();
+        assert_eq!(created, want, "{db}: {case}");
+        assert!(
+            taken.iter().all(|n| n.team_id == "T1" && n.user_id == user),
+            "{db}: {case}"
+        );
+    }
+    let taken = notes.take("T2", "U1", at(10), 10).await.unwrap();
+    assert_eq!(taken.len(), 1, "{db}: another team's note is its own");
+    let mut want = other_team.clone();
+    want.created_at = taken[0].created_at;
+    let got = &taken[0];
+    assert_eq!(
+        (
+            &got.team_id,
+            &got.user_id,
+            got.zoom_id,
+            &got.channel_id,
+            &got.undelivered,
+            &got.notes,
+            got.created_at
+        ),
+        (
+            &want.team_id,
+            &want.user_id,
+            want.zoom_id,
+            &want.channel_id,
+            &want.undelivered,
+            &want.notes,
+            want.created_at
+        ),
+        "{db}: every field round-trips"
+    );
+}
+
+async fn a_note_about_an_unknown_meeting_is_refused(db: &TestDb) {
+    let err = db
+        .store
+        .pending_notes()
+        .add(&note(7, "U1", 0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::UnknownMeeting { zoom_id: 7, .. }),
+        "{db}: {err:?}"
+    );
+}
+
+async fn replicas_racing_for_a_users_notes_hand_each_over_once(db: &TestDb) {
+    const NOTES: i64 = 40;
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    for created in 0..NOTES {
+        db.store
+            .pending_notes()
+            .add(&note(1, "U1", created))
+            .await
+            .unwrap();
+    }
+    let replicas = [db.store.clone(), db.replica().await];
+    let mut tasks = JoinSet::new();
+    for task in 0..8usize {
+        let store = replicas[task % 2].clone();
+        let label = db.to_string();
+        tasks.spawn(async move {
+            let mut mine = Vec::new();
+            for _ in 0..=NOTES {
+                let taken = store.pending_notes().take("T1", "U1", at(100), 3).await;
+                let taken = taken.unwrap_or_else(|e| panic!("{label}: take: {e}"));
+                if taken.is_empty() {
+                    return mine;
+                }
+                mine.extend(taken.iter().map(|n| n.id));
+            }
+            panic!("{label}: more rounds than notes");
+        });
+    }
+    let mut handed: BTreeMap<i64, usize> = BTreeMap::new();
+    while let Some(mine) = tasks.join_next().await {
+        for id in mine.expect("taking task") {
+            *handed.entry(id.get()).or_default() += 1;
+        }
+    }
+    assert_eq!(handed.len(), NOTES as usize, "{db}: every note handed over");
+    assert!(handed.values().all(|n| *n == 1), "{db}: {handed:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,12 +5,15 @@ mod handler;
 mod interactions;
 mod manage;
 pub mod meeting;
+mod notices;
+pub mod outbox;
 mod routes;
 mod schedule;
 mod server;
 mod shutdown;
 mod socket;
 mod state;
+mod sweep;
 mod zoom_health;
 
 use std::future::Future;
@@ -146,6 +149,9 @@ impl App {
         // Socket Mode connects now and stays connected until the background work has drained,
         // so envelopes arriving during the drain are still answered (with "restarting").
         let socket = self.socket.map(|client| client.spawn());
+        // Start notices and the card outbox: a first sweep now (what a previous run left),
+        // then periodically until SIGTERM; shutdown waits for a sweep in progress.
+        sweep::start(&self.state);
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;

@@ -6,6 +6,7 @@ pub mod command;
 pub mod interaction;
 pub mod markup;
 pub mod modal;
+pub mod notice;
 pub mod replay;
 pub mod reply;
 pub mod respond;

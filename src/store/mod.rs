@@ -1,4 +1,4 @@
-//! The durable store: meetings, exactly-once claims, start notices and the card outbox, on SQLite or PostgreSQL.
+//! The durable store: meetings, exactly-once claims, start notices, the card outbox and notes kept for users, on SQLite or PostgreSQL.
 //!
 //! [`Store::open`] takes `sqlite://path` (one process; the file is created if missing) or
 //! `postgres://…` (several replicas), migrates the schema and is ready. Every record is a
@@ -32,6 +32,7 @@ mod claims;
 mod error;
 mod instant;
 mod meetings;
+mod notes;
 mod notices;
 mod open;
 mod outbox;
@@ -46,8 +47,9 @@ pub use meetings::{
     CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings, NewMeetingRecord,
     RescheduleOutcome, Schedule,
 };
-pub use notices::{DueNotice, DueNotices, NoticeId, Notices};
-pub use outbox::{CardPost, NewCardPost, Outbox, OutboxId};
+pub use notes::{NewPendingNote, PendingNote, PendingNoteId, PendingNotes};
+pub use notices::{DueNotice, DueNotices, NoticeId, NoticeRecord, NoticeState, Notices};
+pub use outbox::{CardPost, CardState, CardStatus, NewCardPost, Outbox, OutboxId};
 
 /// The service's storage: cheap to clone (the pools are shared), safe to use from many tasks.
 #[derive(Clone)]
@@ -178,6 +180,10 @@ impl Store {
 
     pub fn outbox(&self) -> Outbox<'_> {
         Outbox::new(self)
+    }
+
+    pub fn pending_notes(&self) -> PendingNotes<'_> {
+        PendingNotes::new(self)
     }
 
     fn query_error(&self, operation: &'static str, source: sqlx::Error) -> StoreError {

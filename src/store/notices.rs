@@ -82,6 +82,30 @@ pub struct DueNotices {
     pub dropped: Vec<DueNotice>,
 }
 
+/// Where a notice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeState {
+    Pending,
+    Posted,
+    /// Not posted on purpose: too late, or nowhere it could be posted.
+    Dropped,
+    /// Its meeting was cancelled (in the app, or deleted in Zoom).
+    Cancelled,
+    /// Its meeting moved; a newer notice took its place.
+    Replaced,
+}
+
+/// A notice as [`Notices::for_meeting`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    pub id: NoticeId,
+    pub zoom_id: u64,
+    pub due_at: DateTime<Utc>,
+    /// How many times it was claimed.
+    pub attempts: u32,
+    pub state: NoticeState,
+}
+
 /// The start notices table; from [`Store::notices`].
 pub struct Notices<'s> {
     store: &'s Store,
@@ -93,6 +117,15 @@ struct NoticeRow<I> {
     zoom_id: i64,
     due_at: I,
     attempts: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct NoticeStateRow<I> {
+    id: i64,
+    zoom_id: i64,
+    due_at: I,
+    attempts: i32,
+    state: String,
 }
 
 const DROP_SQLITE: &str = "UPDATE start_notices SET state = 'dropped', finished_at = $1 \
@@ -238,6 +271,100 @@ impl<'s> Notices<'s> {
                 == 1
         })
         .map_err(|e| self.store.query_error("mark a start notice posted", e))
+    }
+
+    /// Hands a claimed notice back, to be claimed again from `retry_at` (by any replica).
+    /// Only its current owner may: `false` when `owner` no longer holds it (its lease lapsed
+    /// and another replica claimed it) or it is no longer pending.
+    pub async fn release(
+        &self,
+        id: NoticeId,
+        owner: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        super::with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE start_notices SET claimed_by = NULL, lease_until = $3 \
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(owner)
+            .bind(at(retry_at))
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("release a start notice", e))
+    }
+
+    /// Marks a notice `dropped`: it will not be posted (its meeting moved to a time long
+    /// past, say, or the bot may not post in its channel). `false` when it was no longer
+    /// pending.
+    pub async fn discard(&self, id: NoticeId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let when = at;
+        super::with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE start_notices SET state = 'dropped', finished_at = $2 \
+                 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(at(when))
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("drop a start notice", e))
+    }
+
+    /// Every notice ever scheduled for the meeting, oldest first: for operators and tests.
+    pub async fn for_meeting(&self, zoom_id: u64) -> Result<Vec<NoticeRecord>, StoreError> {
+        let Ok(id) = zoom_id_column(zoom_id) else {
+            return Ok(Vec::new());
+        };
+        let rows = super::with_pool!(self.store, |pool, at: I| {
+            sqlx::query_as::<_, NoticeStateRow<I>>(
+                "SELECT id, zoom_id, due_at, attempts, state FROM start_notices \
+                 WHERE zoom_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| self.record(row))
+            .collect::<Vec<_>>()
+        })
+        .map_err(|e| self.store.query_error("list a meeting's start notices", e))?;
+        rows.into_iter().collect()
+    }
+
+    fn record<I: Stamp>(&self, row: NoticeStateRow<I>) -> Result<NoticeRecord, StoreError> {
+        let state = match row.state.as_str() {
+            "pending" => NoticeState::Pending,
+            "posted" => NoticeState::Posted,
+            "dropped" => NoticeState::Dropped,
+            "cancelled" => NoticeState::Cancelled,
+            "replaced" => NoticeState::Replaced,
+            other => {
+                return Err(self
+                    .store
+                    .corrupt("start notice state", format!("`{other}`")));
+            }
+        };
+        let notice = self.notice(NoticeRow {
+            id: row.id,
+            zoom_id: row.zoom_id,
+            due_at: row.due_at,
+            attempts: row.attempts,
+        })?;
+        Ok(NoticeRecord {
+            id: notice.id,
+            zoom_id: notice.zoom_id,
+            due_at: notice.due_at,
+            attempts: notice.attempts,
+            state,
+        })
     }
 
     fn notice<I: Stamp>(&self, row: NoticeRow<I>) -> Result<DueNotice, StoreError> {

@@ -72,6 +72,26 @@ pub struct CardPost {
     pub last_error: Option<String>,
 }
 
+/// Where a queued card stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardState {
+    Pending,
+    Posted,
+    /// Given up for good; `last_error` says why.
+    Abandoned,
+}
+
+/// A queued card as [`Outbox::for_meeting`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardStatus {
+    pub id: OutboxId,
+    pub state: CardState,
+    pub attempts: u32,
+    /// The replica that claimed it last (kept while it is pending; cleared once finished).
+    pub claimed_by: Option<String>,
+    pub last_error: Option<String>,
+}
+
 /// The card outbox table; from [`Store::outbox`].
 pub struct Outbox<'s> {
     store: &'s Store,
@@ -278,6 +298,42 @@ impl<'s> Outbox<'s> {
         .map_err(|e| self.store.query_error("measure the outbox", e))?
         .transpose()?;
         Ok(oldest.map(|created| (now - created).to_std().unwrap_or(Duration::ZERO)))
+    }
+
+    /// Every card ever queued for the meeting, oldest first: for operators and tests.
+    pub async fn for_meeting(&self, zoom_id: u64) -> Result<Vec<CardStatus>, StoreError> {
+        let Ok(id) = zoom_id_column(zoom_id) else {
+            return Ok(Vec::new());
+        };
+        let rows = with_pool!(self.store, |pool, _at: I| {
+            sqlx::query_as::<_, (i64, String, i32, Option<String>, Option<String>)>(
+                "SELECT id, state, attempts, claimed_by, last_error FROM card_outbox \
+                 WHERE zoom_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+        })
+        .map_err(|e| self.store.query_error("list a meeting's cards", e))?;
+        rows.into_iter()
+            .map(|(id, state, attempts, claimed_by, last_error)| {
+                let state = match state.as_str() {
+                    "pending" => CardState::Pending,
+                    "posted" => CardState::Posted,
+                    "abandoned" => CardState::Abandoned,
+                    other => {
+                        return Err(self.store.corrupt("card state", format!("`{other}`")));
+                    }
+                };
+                Ok(CardStatus {
+                    id: OutboxId(id),
+                    state,
+                    attempts: self.store.count("card attempts", attempts)?,
+                    claimed_by,
+                    last_error,
+                })
+            })
+            .collect()
     }
 
     async fn finish(

@@ -5,6 +5,7 @@ pub mod fake_slack;
 pub mod fake_socket;
 pub mod fake_zoom;
 pub mod postgres;
+pub mod service;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,0 +1,144 @@
+//! The periodic sweeps (start notices, the card outbox): once at startup, then every `sweep_interval` until SIGTERM.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use futures_util::FutureExt;
+
+use crate::app::state::AppState;
+use crate::app::{notices, outbox};
+
+/// A sweep interval shorter than this (a test's) would only spin.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Starts the sweeps this configuration needs, each as a task on the state's tracker, so
+/// shutdown waits for a sweep in progress. In a dry run there are none: Zoom is never
+/// called, so nothing could be checked, and no meeting exists to announce.
+pub(crate) fn start(state: &AppState) {
+    if state.zoom().is_none() {
+        tracing::info!("dry run: no start notices and no card outbox sweep");
+        return;
+    }
+    every(state, "card outbox", |state| async move {
+        outbox::sweep(&state).await;
+    });
+    match state.start_notice() {
+        Some(lead) => {
+            tracing::info!(
+                minutes_before = lead.as_secs() / 60,
+                grace_minutes = state.notice_grace().as_secs() / 60,
+                "start notices are on"
+            );
+            every(state, "start notices", |state| async move {
+                notices::sweep(&state).await;
+            });
+        }
+        None if state.slack_api().has_token() => {
+            tracing::info!("start notices are off (START_NOTICE_MINUTES is negative)");
+        }
+        None => tracing::info!("start notices are off: they need SLACK_BOT_TOKEN"),
+    }
+}
+
+/// Runs `sweep` now, then `sweep_interval` after each run ends, until SIGTERM. A sweep in
+/// progress at SIGTERM finishes (its rows are leased to this replica); one still running when
+/// shutdown's deadline nears is dropped, and its leases lapse for another replica to take.
+/// A panic ends that one run, never the loop.
+fn every<F, Fut>(state: &AppState, name: &'static str, sweep: F)
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let state_for_task = state.clone();
+    state.background().spawn(async move {
+        let state = state_for_task;
+        let interval = state.sweep_interval().max(MIN_INTERVAL);
+        loop {
+            let run = AssertUnwindSafe(sweep(state.clone())).catch_unwind();
+            tokio::select! {
+                biased;
+                () = state.stopping() => {
+                    tracing::warn!(sweep = name, "shutdown deadline near: sweep interrupted; its leased rows go to another replica once their leases lapse");
+                    return;
+                }
+                outcome = run => if outcome.is_err() {
+                    tracing::error!(sweep = name, "sweep panicked; trying again at the next interval");
+                },
+            }
+            tokio::select! {
+                biased;
+                () = state.shutting_down() => return,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    });
+}
+
+/// `at + span`, saturating at chrono's limits: instants come from Zoom and the database, and
+/// an absurd one must not panic a sweep.
+pub(crate) fn after(at: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
+    at.checked_add_signed(span)
+        .unwrap_or(if span < TimeDelta::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
+}
+
+/// `at - span`, saturating at chrono's limits.
+pub(crate) fn before(at: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
+    at.checked_sub_signed(span)
+        .unwrap_or(if span < TimeDelta::zero() {
+            DateTime::<Utc>::MAX_UTC
+        } else {
+            DateTime::<Utc>::MIN_UTC
+        })
+}
+
+/// A configured span as chrono's, saturating.
+pub(crate) fn delta(span: Duration) -> TimeDelta {
+    TimeDelta::from_std(span).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instant_arithmetic_saturates_instead_of_panicking() {
+        let now = Utc::now();
+        let cases = [
+            (
+                "far future",
+                after(DateTime::<Utc>::MAX_UTC, TimeDelta::minutes(1)),
+                DateTime::<Utc>::MAX_UTC,
+            ),
+            (
+                "far past",
+                before(DateTime::<Utc>::MIN_UTC, TimeDelta::minutes(1)),
+                DateTime::<Utc>::MIN_UTC,
+            ),
+            (
+                "huge span",
+                after(now, TimeDelta::MAX),
+                DateTime::<Utc>::MAX_UTC,
+            ),
+            (
+                "negative span",
+                before(DateTime::<Utc>::MAX_UTC, TimeDelta::minutes(-1)),
+                DateTime::<Utc>::MAX_UTC,
+            ),
+            (
+                "ordinary",
+                after(now, TimeDelta::minutes(1)),
+                now + TimeDelta::minutes(1),
+            ),
+        ];
+        for (case, got, want) in cases {
+            assert_eq!(got, want, "{case}");
+        }
+        assert_eq!(delta(Duration::MAX), TimeDelta::MAX);
+    }
+}

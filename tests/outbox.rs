@@ -1,0 +1,541 @@
+//! The card outbox: a card no replica got out is posted by another once its lease lapses,
+//! through the command's `response_url` while it lives, else in the channel with
+//! `chat.postMessage`; when neither can work, its user is told at their next command.
+//!
+//! Most cases run the service in-process with a fast sweep; the takeover by another process
+//! and the restart after a crash run the real binary.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use serde_json::Value;
+use slack_zoom::app::AppState;
+use slack_zoom::app::outbox::take_pending_notes;
+use slack_zoom::config::Config;
+use slack_zoom::store::{
+    CardLocation, CardState, CardStatus, NewCardPost, NewMeetingRecord, OutboxId, Schedule, Store,
+};
+use sqlx::{Connection, SqliteConnection};
+use support::fake_slack::FakeSlack;
+use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
+use support::service::Service;
+use support::{
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, command_body, postgres, sign, spawn_app_with_config,
+    unix_now,
+};
+
+const WAIT: Duration = Duration::from_secs(20);
+const FAST: Duration = Duration::from_millis(100);
+const DEAD: &str = "dead-replica";
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+fn secs(s: i64) -> TimeDelta {
+    TimeDelta::seconds(s)
+}
+
+/// The service in-process on its own SQLite file, sweeping every 100 ms, and the test's own
+/// store on the same file.
+struct Setup {
+    app: TestApp,
+    store: Store,
+    url: String,
+}
+
+async fn start() -> Setup {
+    let url = format!("sqlite://{}", support::temp_database().display());
+    let database = url.clone();
+    let app = spawn_app_with_config(
+        FakeZoomOptions::default(),
+        move |vars, _| {
+            vars.insert("DATABASE_URL".into(), database);
+        },
+        |config| config.sweep_interval = FAST,
+    )
+    .await;
+    let store = Store::open(&url).await.expect("the test opens the store");
+    Setup { app, store, url }
+}
+
+/// A meeting in Zoom (passcode 123456) and in the store, starting tomorrow; its id.
+async fn meeting(zoom: &FakeZoom, store: &Store, topic: &str) -> u64 {
+    let start = now() + TimeDelta::days(1);
+    let id = zoom.add_meeting("me", topic, start, 30);
+    let join_url = zoom.meeting(id).unwrap()["join_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    store
+        .meetings()
+        .insert(&NewMeetingRecord {
+            zoom_id: id,
+            team_id: TEAM_ID.into(),
+            channel_id: CHANNEL_ID.into(),
+            scheduled_by: USER_ID.into(),
+            topic: topic.into(),
+            schedule: Schedule {
+                start,
+                duration_minutes: 30,
+                zone: "Europe/Berlin".into(),
+            },
+            join_url,
+            host: "me".into(),
+            recurrence: None,
+            card: None,
+            created_at: now() - secs(60),
+        })
+        .await
+        .unwrap();
+    id
+}
+
+/// The card of meeting `id`, as a replica that has since died left it: claimed by it, its
+/// lease already lapsed (or lapsing in `lease_left`).
+async fn left_by(
+    store: &Store,
+    owner: &str,
+    id: u64,
+    response_url: &str,
+    expires_at: DateTime<Utc>,
+    notes: &[&str],
+    lease_left: TimeDelta,
+) -> OutboxId {
+    let created_at = Utc::now() - secs(120);
+    let card = NewCardPost {
+        zoom_id: id,
+        team_id: TEAM_ID.into(),
+        channel_id: CHANNEL_ID.into(),
+        user_id: USER_ID.into(),
+        response_url: response_url.into(),
+        response_url_expires_at: expires_at,
+        notes: notes.iter().map(|n| (*n).to_owned()).collect(),
+        locale: None,
+        created_at,
+    };
+    let lease = (Utc::now() + lease_left - created_at).to_std().unwrap();
+    store
+        .outbox()
+        .enqueue_held(&card, owner, lease)
+        .await
+        .unwrap()
+}
+
+async fn cards(store: &Store, id: u64) -> Vec<CardStatus> {
+    store.outbox().for_meeting(id).await.unwrap()
+}
+
+/// Polls the meeting's cards until the first is in `want`, or the deadline passes.
+async fn wait_for_card(store: &Store, id: u64, want: CardState) -> CardStatus {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let card = cards(store, id).await.remove(0);
+        if card.state == want || tokio::time::Instant::now() >= deadline {
+            return card;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What reached hook `name` (successful deliveries).
+fn delivered_to(slack: &FakeSlack, name: &str) -> Vec<Value> {
+    slack
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.path.ends_with(&format!("/{name}")))
+        .map(|d| d.body)
+        .collect()
+}
+
+/// What reached hook `name`, waiting until there are `n` deliveries or the deadline passes.
+async fn wait_delivered_to(slack: &FakeSlack, name: &str, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let delivered = delivered_to(slack, name);
+        if delivered.len() >= n || tokio::time::Instant::now() >= deadline {
+            return delivered;
+        }
+        slack
+            .wait_for_deliveries(slack.deliveries().len() + 1, Duration::from_millis(200))
+            .await;
+    }
+}
+
+fn posts_about(slack: &FakeSlack, topic: &str) -> Vec<Value> {
+    slack
+        .calls_of("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.body["text"].as_str().unwrap_or_default().contains(topic))
+        .map(|c| c.body)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_card_left_by_a_dead_replica_is_posted_once_through_its_response_url_with_the_passcode() {
+    let s = start().await;
+    let dead = meeting(&s.app.zoom, &s.store, "Launch review").await;
+    let held = meeting(&s.app.zoom, &s.store, "Still held").await;
+    let live_url = now() + TimeDelta::minutes(25);
+    left_by(
+        &s.store,
+        DEAD,
+        dead,
+        &s.app.slack.response_url("dead"),
+        live_url,
+        &["Hosted by the team's Zoom account <ops>"],
+        secs(-1),
+    )
+    .await;
+    // Held by a replica that is alive and posting: nobody else may take it.
+    left_by(
+        &s.store,
+        "live-replica",
+        held,
+        &s.app.slack.response_url("held"),
+        live_url,
+        &[],
+        TimeDelta::hours(1),
+    )
+    .await;
+    let card = wait_for_card(&s.store, dead, CardState::Posted).await;
+    assert_eq!(card.state, CardState::Posted);
+    assert_eq!(card.attempts, 2, "its dead owner's claim, then this one");
+    let posted = wait_delivered_to(&s.app.slack, "dead", 2).await;
+    assert_eq!(
+        posted.len(),
+        2,
+        "the card, then the invoker's notes: {posted:?}"
+    );
+    assert_eq!(posted[0]["response_type"], "in_channel");
+    let card_json = posted[0].to_string();
+    assert!(card_json.contains("Launch review"), "{card_json}");
+    assert!(
+        card_json.contains("*Passcode*\\n`123456`"),
+        "the passcode, from Zoom: {card_json}"
+    );
+    assert_eq!(posted[1]["response_type"], "ephemeral");
+    assert_eq!(
+        posted[1]["text"], "• Hosted by the team's Zoom account &lt;ops&gt;",
+        "notes escaped"
+    );
+    assert!(s.app.slack.calls_of("chat.postMessage").is_empty());
+    let still_held = cards(&s.store, held).await.remove(0);
+    assert_eq!(
+        (still_held.state, still_held.claimed_by.as_deref()),
+        (CardState::Pending, Some("live-replica")),
+        "a live lease is respected"
+    );
+    assert!(delivered_to(&s.app.slack, "held").is_empty());
+}
+
+#[tokio::test]
+async fn a_card_whose_response_url_cannot_be_used_goes_to_the_channel_and_its_place_is_recorded() {
+    let s = start().await;
+    let cases = [
+        ("expired", now() - TimeDelta::minutes(1), None),
+        ("used up", now() + TimeDelta::minutes(20), Some(404)),
+    ];
+    for (case, expires_at, hook_refusal) in cases {
+        let topic = format!("Card {case}");
+        let id = meeting(&s.app.zoom, &s.store, &topic).await;
+        if let Some(status) = hook_refusal {
+            s.app.slack.push_hook_failures(&[status]);
+        }
+        let hook = case.replace(' ', "-");
+        left_by(
+            &s.store,
+            DEAD,
+            id,
+            &s.app.slack.response_url(&hook),
+            expires_at,
+            &["A note for the invoker"],
+            secs(-1),
+        )
+        .await;
+        let card = wait_for_card(&s.store, id, CardState::Posted).await;
+        assert_eq!(card.state, CardState::Posted, "{case}");
+        let posted = posts_about(&s.app.slack, &topic);
+        assert_eq!(posted.len(), 1, "{case}: {posted:?}");
+        assert_eq!(posted[0]["channel"], CHANNEL_ID, "{case}");
+        assert!(posted[0]["thread_ts"].is_null(), "{case}");
+        assert!(
+            posted[0].to_string().contains("*Passcode*\\n`123456`"),
+            "{case}: the passcode, from Zoom"
+        );
+        let ts = s
+            .app
+            .slack
+            .calls_of("chat.postMessage")
+            .into_iter()
+            .find(|c| c.body["text"].as_str().unwrap_or_default().contains(&topic))
+            .unwrap()
+            .answer["ts"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let stored = s.store.meetings().get(id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.card,
+            Some(CardLocation {
+                channel_id: CHANNEL_ID.into(),
+                message_ts: ts
+            }),
+            "{case}: start notices will go under it"
+        );
+        assert!(delivered_to(&s.app.slack, &hook).is_empty(), "{case}");
+    }
+    // The invoker's notes could not follow the cards: they wait for the user's next command.
+    let notes = s
+        .store
+        .pending_notes()
+        .take(TEAM_ID, USER_ID, Utc::now(), 10)
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for note in notes {
+        assert_eq!(note.undelivered, None, "the card was posted");
+        assert_eq!(note.notes, ["A note for the invoker"]);
+    }
+}
+
+/// The service's state on the test's own store, for calling what the command handler calls.
+async fn state_for(app: &TestApp, url: &str) -> AppState {
+    let mut env = support::test_env(&app.slack, &app.zoom);
+    env.insert("DATABASE_URL".into(), url.into());
+    let config = Config::from_lookup(|name| env.get(name).cloned(), false).unwrap();
+    AppState::new(&config, Store::open(url).await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_card_no_channel_can_show_is_abandoned_and_its_user_told_at_their_next_command() {
+    let s = start().await;
+    s.app.slack.close_channel(CHANNEL_ID);
+    let id = meeting(&s.app.zoom, &s.store, "Private sync").await;
+    left_by(
+        &s.store,
+        DEAD,
+        id,
+        &s.app.slack.response_url("gone"),
+        now() - TimeDelta::minutes(1),
+        &["Zoom scheduled this meeting for 3:00 PM, not 2:00 PM as you asked."],
+        secs(-1),
+    )
+    .await;
+    let card = wait_for_card(&s.store, id, CardState::Abandoned).await;
+    assert_eq!(card.state, CardState::Abandoned);
+    let reason = card.last_error.unwrap_or_default();
+    assert!(reason.contains("not a member of that channel"), "{reason}");
+    assert!(delivered_to(&s.app.slack, "gone").is_empty());
+    let state = state_for(&s.app, &s.url).await;
+    let notes = take_pending_notes(&state, TEAM_ID, USER_ID).await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let note = &notes[0];
+    for needle in [
+        "The card for *Private sync*",
+        &format!("could not be posted in <#{CHANNEL_ID}>"),
+        "not a member of that channel",
+        &format!("/j/{id}"),
+        "• Zoom scheduled this meeting for 3:00 PM",
+    ] {
+        assert!(note.contains(needle), "`{needle}` missing from: {note}");
+    }
+    assert!(
+        take_pending_notes(&state, TEAM_ID, USER_ID)
+            .await
+            .is_empty(),
+        "told once"
+    );
+    assert!(
+        take_pending_notes(&state, TEAM_ID, "U0002")
+            .await
+            .is_empty(),
+        "only to its user"
+    );
+}
+
+#[tokio::test]
+async fn a_meeting_deleted_or_cancelled_before_its_card_went_out_is_abandoned_with_nothing_posted()
+{
+    let s = start().await;
+    let cases = [
+        ("deleted in Zoom", CardState::Abandoned, "deleted in Zoom"),
+        ("cancelled in the app", CardState::Abandoned, "cancelled"),
+        ("control", CardState::Posted, ""),
+    ];
+    let mut ids = Vec::new();
+    for (case, _, _) in cases {
+        let id = meeting(&s.app.zoom, &s.store, case).await;
+        match case {
+            "deleted in Zoom" => assert!(s.app.zoom.remove_meeting(id)),
+            "cancelled in the app" => {
+                s.store
+                    .meetings()
+                    .cancel(id, USER_ID, Utc::now())
+                    .await
+                    .unwrap();
+            }
+            _ => {}
+        }
+        let hook = case.replace(' ', "-");
+        let url = s.app.slack.response_url(&hook);
+        let expires = now() + TimeDelta::minutes(20);
+        left_by(&s.store, DEAD, id, &url, expires, &[], secs(-1)).await;
+        ids.push(id);
+    }
+    for ((case, want, reason), id) in cases.into_iter().zip(ids) {
+        let card = wait_for_card(&s.store, id, want).await;
+        assert_eq!(card.state, want, "{case}");
+        let error = card.last_error.unwrap_or_default();
+        assert!(error.contains(reason), "{case}: {error}");
+        let posted = delivered_to(&s.app.slack, &case.replace(' ', "-")).len();
+        assert_eq!(posted, usize::from(want == CardState::Posted), "{case}");
+    }
+    assert!(s.app.slack.calls_of("chat.postMessage").is_empty());
+}
+
+#[tokio::test]
+async fn when_zoom_cannot_be_asked_the_card_is_retried_then_posted_from_the_stores_facts() {
+    let s = start().await;
+    let id = meeting(&s.app.zoom, &s.store, "Zoom is down").await;
+    for _ in 0..50 {
+        s.app.zoom.push_response(
+            Endpoint::Get,
+            ScriptedResponse::api_error(503, 503, "Service unavailable"),
+        );
+    }
+    let url = s.app.slack.response_url("zoom-down");
+    let expires = now() + TimeDelta::minutes(20);
+    left_by(&s.store, DEAD, id, &url, expires, &[], secs(-1)).await;
+    let card = wait_for_card(&s.store, id, CardState::Posted).await;
+    assert_eq!(card.state, CardState::Posted, "{card:?}");
+    assert_eq!(
+        card.attempts, 4,
+        "its owner's claim, two retries, then posted"
+    );
+    let checks = s.app.zoom.requests(Endpoint::Get).len();
+    assert_eq!(checks, 3, "Zoom asked at each sweep's claim");
+    let posted = delivered_to(&s.app.slack, "zoom-down");
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    let json = posted[0].to_string();
+    assert!(
+        json.contains("Zoom is down") && json.contains(&format!("/j/{id}")),
+        "{json}"
+    );
+    assert!(
+        !json.contains("Passcode"),
+        "no passcode without Zoom: {json}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Separate processes
+
+fn binary_env(slack: &FakeSlack, zoom: &FakeZoom, database: &str) -> HashMap<String, String> {
+    let mut env = support::test_env(slack, zoom);
+    env.insert("DATABASE_URL".into(), database.into());
+    env.insert("RUST_LOG".into(), "info".into());
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_service_processes_exactly_one_takes_over_a_card_whose_replica_died() {
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start().await;
+    let database = postgres::server().fresh_database().await;
+    let store = Store::open(&database).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let topic = format!("Orphan {n}");
+        let id = meeting(&zoom, &store, &topic).await;
+        let url = slack.response_url(&format!("orphan-{n}"));
+        let expires = now() + TimeDelta::minutes(20);
+        left_by(&store, DEAD, id, &url, expires, &[], secs(-1)).await;
+        ids.push((id, n));
+    }
+    let env = binary_env(&slack, &zoom, &database);
+    // Both sweep at startup, at the same moment.
+    let (a, b) = tokio::join!(Service::start(&env, &[]), Service::start(&env, &[]));
+    let delivered = slack
+        .wait_for_deliveries(ids.len(), Duration::from_secs(30))
+        .await;
+    assert_eq!(delivered.len(), ids.len(), "every card came");
+    let (log_a, log_b) = tokio::join!(a.stop(), b.stop());
+    for (id, n) in ids {
+        assert_eq!(
+            delivered_to(&slack, &format!("orphan-{n}")).len(),
+            1,
+            "card {n}: posted once across both processes\n{log_a}\n{log_b}"
+        );
+        assert_eq!(
+            cards(&store, id).await[0].state,
+            CardState::Posted,
+            "card {n}"
+        );
+    }
+    let posted_by = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("card posted from the outbox"))
+            .count()
+    };
+    assert_eq!(posted_by(&log_a) + posted_by(&log_b), 6);
+}
+
+#[tokio::test]
+async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_restart() {
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start().await;
+    let path = support::temp_database();
+    let database = format!("sqlite://{}", path.display());
+    let env = binary_env(&slack, &zoom, &database);
+    let first = Service::start(&env, &[]).await;
+    // The hook hangs: the process is killed while it waits for Slack.
+    slack.set_hook_latency(Duration::from_secs(3600));
+    let response_url = slack.response_url("crash");
+    let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
+    let ts = unix_now();
+    let ack = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/slack/commands", first.port))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Slack-Request-Timestamp", ts.to_string())
+        .header("X-Slack-Signature", sign(&body, ts))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), 200);
+    assert_eq!(slack.wait_for_hook_attempts(1, WAIT).await.len(), 1);
+    first.kill().await;
+    assert!(slack.deliveries().is_empty(), "the card never arrived");
+    let id = zoom.meeting_ids()[0];
+    // As if the two minutes of its lease had passed.
+    let mut db = SqliteConnection::connect(&database).await.unwrap();
+    let lapsed = (Utc::now() - secs(1)).timestamp_micros();
+    sqlx::query("UPDATE card_outbox SET available_at = $1 WHERE state = 'pending'")
+        .bind(lapsed)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    slack.set_hook_latency(Duration::ZERO);
+
+    let second = Service::start(&env, &[]).await;
+    let delivered = slack.wait_for_deliveries(1, WAIT).await;
+    let log = second.stop().await;
+    assert_eq!(delivered.len(), 1, "{log}");
+    let card = delivered[0].body.to_string();
+    assert!(card.contains("Launch review"), "{card}");
+    assert_eq!(delivered[0].body["response_type"], "in_channel");
+    let store = Store::open(&database).await.unwrap();
+    assert_eq!(cards(&store, id).await[0].state, CardState::Posted);
+    assert_eq!(zoom.meetings_created(), 1, "no second meeting");
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+}
