@@ -10,6 +10,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -52,13 +53,14 @@ pub fn descriptor_limit() -> u64 {
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
 /// their current request for at most `drain`. Returns the shutdown deadline (signal + `drain`),
-/// which the caller shares with background work.
+/// which the caller shares with background work. `open` counts the open connections.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: axum::Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
+    open: Gauge,
 ) -> Instant {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
@@ -99,10 +101,12 @@ pub(crate) async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
+        let counted = Open::new(&open);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection closed with an error");
             }
+            drop(counted);
             drop(slot);
         });
     }
@@ -115,6 +119,22 @@ pub(crate) async fn serve(
         tracing::warn!("connections still open at the shutdown deadline; closing them");
     }
     deadline
+}
+
+/// One open connection in the gauge, until it drops (also if its task panics).
+struct Open(Gauge);
+
+impl Open {
+    fn new(gauge: &Gauge) -> Self {
+        gauge.inc();
+        Open(gauge.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// Errors about one connection that closed before we got it: nothing to wait out.
