@@ -535,6 +535,55 @@ mod tests {
     }
 
     #[test]
+    fn web_api_answers_count_as_deliveries_only_for_messages() {
+        let cases: [(&str, Result<(), ApiError>, Option<&str>); 7] = [
+            ("chat.postMessage", Ok(()), Some("delivered")),
+            (
+                "chat.update",
+                Err(ApiError::NotOk("channel_not_found".into())),
+                Some("refused"),
+            ),
+            (
+                "chat.postEphemeral",
+                Err(ApiError::Status(404)),
+                Some("refused"),
+            ),
+            (
+                "chat.postMessage",
+                Err(ApiError::Status(503)),
+                Some("gave_up"),
+            ),
+            (
+                "chat.postMessage",
+                Err(ApiError::RateLimited(None)),
+                Some("gave_up"),
+            ),
+            (
+                "chat.postMessage",
+                Err(ApiError::Network("timed out".into())),
+                Some("gave_up"),
+            ),
+            ("views.open", Ok(()), None),
+        ];
+        for (method, result, want) in cases {
+            let metrics = Metrics::new();
+            metrics.answered(method, result.as_ref().map(|_| ()));
+            for event in DeliveryEvent::ALL {
+                let expected = u64::from(want == Some(event.as_str()));
+                let web_api = &metrics.deliveries[Via::WebApi as usize];
+                assert_eq!(
+                    web_api[event as usize].get(),
+                    expected,
+                    "{method} {result:?}: {}",
+                    event.as_str()
+                );
+                let hooks = &metrics.deliveries[Via::ResponseUrl as usize];
+                assert_eq!(hooks[event as usize].get(), 0, "{method} {result:?}");
+            }
+        }
+    }
+
+    #[test]
     fn zoom_requests_are_labelled_with_the_status_or_what_went_wrong() {
         let metrics = Metrics::new();
         let cases = [
