@@ -35,7 +35,8 @@ pub struct Config {
     pub slack_signing_secret: SecretString,
     pub slack_bot_token: Option<SecretString>,
     /// Set by `SLACK_APP_TOKEN` (`xapp-…`): commands arrive over Socket Mode, and HTTP serves
-    /// only `/healthz` (and the endpoints, should Slack still be pointed at them).
+    /// only `/healthz`, `/readyz`, `/metrics` (and the endpoints, should Slack still be pointed
+    /// at them).
     pub socket_mode: Option<SocketModeConfig>,
     pub slack_api_url: String,
     pub slack_response_url_prefixes: Vec<String>,
@@ -78,6 +79,19 @@ pub struct Config {
     pub notice_grace: Duration,
     /// How often due notices and unposted cards are looked for; not an environment variable.
     pub sweep_interval: Duration,
+    /// Where `GET /metrics` is served (`METRICS_PORT`).
+    pub metrics: MetricsEndpoint,
+}
+
+/// Where `GET /metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsEndpoint {
+    /// On `PORT`, beside the Slack endpoints (the default).
+    MainPort,
+    /// On a listener of its own at this port (same address as `PORT`); `PORT` then answers 404.
+    Port(u16),
+    /// Not served at all.
+    Off,
 }
 
 /// The Server-to-Server OAuth app's credentials.
@@ -253,6 +267,28 @@ impl Config {
             "a whole number of minutes from 0 to 1440",
             |v| v.parse::<u64>().ok().filter(|m| *m <= 1440),
         );
+        let metrics = match env.optional("METRICS_PORT") {
+            None => MetricsEndpoint::MainPort,
+            Some(raw) if raw.eq_ignore_ascii_case("off") || raw.eq_ignore_ascii_case("none") => {
+                MetricsEndpoint::Off
+            }
+            Some(raw) => match raw.parse::<u16>() {
+                // Port 0 (any free port) twice gives two different ports.
+                Ok(same) if same != 0 && port == Some(same) => {
+                    env.problems.push(format!(
+                        "METRICS_PORT is `{raw}`, the same as PORT (leave METRICS_PORT unset to serve /metrics on PORT)"
+                    ));
+                    MetricsEndpoint::Off
+                }
+                Ok(number) => MetricsEndpoint::Port(number),
+                Err(_) => {
+                    env.problems.push(format!(
+                        "METRICS_PORT is `{raw}`, expected a port number from 0 to 65535, or `off`"
+                    ));
+                    MetricsEndpoint::Off
+                }
+            },
+        };
         let slack_allowed_team_ids = env.optional("SLACK_ALLOWED_TEAM_IDS").map(|raw| {
             let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
             if ids.is_empty() {
@@ -311,6 +347,7 @@ impl Config {
             start_notice_minutes: start_notice_minutes.and_then(|m| u32::try_from(m).ok()),
             notice_grace: Duration::from_secs(60 * notice_grace.unwrap_or(10)),
             sweep_interval: Duration::from_secs(15),
+            metrics,
         })
     }
 }
@@ -440,6 +477,41 @@ mod tests {
         assert!(c.admin_user_ids.is_empty());
         assert_eq!(c.start_notice_minutes, Some(0));
         assert_eq!(c.notice_grace, Duration::from_secs(600));
+        assert_eq!(c.metrics, MetricsEndpoint::MainPort);
+    }
+
+    #[test]
+    fn metrics_port_moves_or_turns_off_the_metrics_endpoint() {
+        let cases = [
+            ("", Ok(MetricsEndpoint::MainPort)),
+            ("9090", Ok(MetricsEndpoint::Port(9090))),
+            (" 9090 ", Ok(MetricsEndpoint::Port(9090))),
+            ("0", Ok(MetricsEndpoint::Port(0))),
+            ("off", Ok(MetricsEndpoint::Off)),
+            ("OFF", Ok(MetricsEndpoint::Off)),
+            ("none", Ok(MetricsEndpoint::Off)),
+            ("3000", Err("METRICS_PORT is `3000`, the same as PORT")),
+            (
+                "70000",
+                Err("METRICS_PORT is `70000`, expected a port number"),
+            ),
+            ("no", Err("METRICS_PORT is `no`, expected a port number")),
+        ];
+        for (raw, want) in cases {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("METRICS_PORT", raw));
+            match (config(&vars), want) {
+                (Ok(c), Ok(want)) => assert_eq!(c.metrics, want, "METRICS_PORT={raw:?}"),
+                (Err(e), Err(needle)) => {
+                    assert_eq!(e.problems().len(), 1, "METRICS_PORT={raw:?}: {e}");
+                    assert!(
+                        e.problems()[0].starts_with(needle),
+                        "METRICS_PORT={raw:?}: {e}"
+                    );
+                }
+                (got, want) => panic!("METRICS_PORT={raw:?}: got {got:?}, want {want:?}"),
+            }
+        }
     }
 
     #[test]

@@ -10,8 +10,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 use slack_zoom::zoom::{
-    Ending, Meeting, MeetingId, MeetingUpdate, NewMeeting, Operation, Recurrence, Repeat,
-    SeriesProblem, ZoomClient, ZoomConfig, ZoomError, is_listed,
+    CallOutcome, Ending, Meeting, MeetingId, MeetingUpdate, NewMeeting, Operation, Recurrence,
+    Repeat, SeriesProblem, TokenOutcome, ZoomClient, ZoomConfig, ZoomError, ZoomObserver,
+    is_listed,
 };
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 
@@ -1060,6 +1061,64 @@ async fn an_idempotent_call_is_resent_only_once_and_says_what_may_have_happened(
         let text = message_for(&error, operation);
         assert!(text.contains(wording), "{endpoint:?}: {text}");
     }
+}
+
+/// Remembers what the client reported, in order.
+#[derive(Default)]
+struct Recorder {
+    requests: std::sync::Mutex<Vec<(slack_zoom::zoom::Endpoint, CallOutcome)>>,
+    fetches: std::sync::Mutex<Vec<TokenOutcome>>,
+}
+
+impl ZoomObserver for Recorder {
+    fn request(&self, endpoint: slack_zoom::zoom::Endpoint, outcome: CallOutcome, _: Duration) {
+        self.requests.lock().unwrap().push((endpoint, outcome));
+    }
+
+    fn token_fetch(&self, outcome: TokenOutcome) {
+        self.fetches.lock().unwrap().push(outcome);
+    }
+}
+
+#[tokio::test]
+async fn the_observer_hears_every_request_with_its_status_or_what_went_wrong() {
+    use slack_zoom::zoom::Endpoint as Called;
+    let fake = FakeZoom::start().await;
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let mut config = config(&fake);
+    config.request_timeout = Duration::from_millis(300);
+    let zoom = ZoomClient::with_observer(config, recorder.clone()).unwrap();
+
+    fake.push_token_response(ScriptedResponse::oauth_error(
+        "invalid_client",
+        "Invalid client_id or client_secret",
+    ));
+    let refused = zoom.create_meeting("me", &meeting()).await.unwrap_err();
+    assert_eq!(refused, ZoomError::BadCredentials);
+    let id = zoom.create_meeting("me", &meeting()).await.unwrap().id();
+    fake.push_response(Endpoint::Get, ScriptedResponse::Hang);
+    zoom.get_meeting(id).await.unwrap();
+    fake.push_response(Endpoint::Delete, ScriptedResponse::Drop);
+    zoom.delete_meeting(id).await.unwrap();
+
+    let want = [
+        (Called::Token, CallOutcome::Status(400)),
+        (Called::Token, CallOutcome::Status(200)),
+        (Called::Create, CallOutcome::Status(201)),
+        (Called::Get, CallOutcome::Timeout),
+        (Called::Get, CallOutcome::Status(200)),
+        (Called::Delete, CallOutcome::Error),
+        (Called::Delete, CallOutcome::Status(204)),
+    ];
+    let got = recorder.requests.lock().unwrap().clone();
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (i, (got, want)) in got.iter().zip(want).enumerate() {
+        assert_eq!(*got, want, "request {i}");
+    }
+    assert_eq!(
+        *recorder.fetches.lock().unwrap(),
+        [TokenOutcome::Refused, TokenOutcome::Issued]
+    );
 }
 
 /// Calls `endpoint` for meeting `id` (or the host `me`).

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::app::state::AppState;
-use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
+use crate::slack::respond::{DeliveryError, DeliveryPolicy};
 use crate::slack::web::{ApiError, Posted};
 use crate::slack::{ChannelId, Reply, ResponseUrl, UserId};
 
@@ -106,7 +106,7 @@ impl<'a> Answer<'a> {
         // Right at the deadline, stop waiting on Slack (the quick path is used then).
         let stopping = policy.attempts > 1;
         tokio::select! {
-            delivered = deliver(self.state.http(), url, reply, policy) => delivered.map_err(AnswerError::from),
+            delivered = self.state.deliver(url, reply, policy) => delivered.map_err(AnswerError::from),
             () = self.state.stopping(), if stopping => Err(DeliveryError::Interrupted.into()),
         }
     }

@@ -5,6 +5,7 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::app::answer::ReplyTo;
+use crate::app::metrics::CommandOutcome;
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
 use serde_json::json;
@@ -13,7 +14,6 @@ use crate::app::interactions::{self, Prefill};
 use crate::app::manage::{self, Actor};
 use crate::command::{self, Action, Context, MeetingRequest, Parsed, Understood};
 use crate::slack::reply::{escape, neutralise};
-use crate::slack::respond::deliver;
 use crate::slack::users::UserInfo;
 use crate::slack::web::ApiError;
 use crate::slack::{Reply, SlashCommand, UserId};
@@ -36,6 +36,7 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
     // Slack may deliver one command twice, signed anew each time: the copy must not run.
     if !state.first_delivery(&command.delivery_key()).await {
         tracing::warn!("command delivered again (same trigger_id); not run twice");
+        state.metrics().command(CommandOutcome::AlreadyHandled);
         return Some(Reply::ephemeral(ALREADY_HANDLED));
     }
     answer(state, command).await
@@ -45,9 +46,11 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     let text = command.text();
     // Help needs no lookup, so it is answered without touching Slack's API.
     if command::is_help(text) {
+        state.metrics().command(CommandOutcome::Help);
         return Some(Reply::ephemeral(command::usage(state.default_duration())));
     }
     if state.is_shutting_down() {
+        state.metrics().command(CommandOutcome::Restarting);
         return Some(Reply::ephemeral(RESTARTING));
     }
     let user = lookup_user(state, command.user_id()).await;
@@ -58,12 +61,17 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     };
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Help) => {
+            state.metrics().command(CommandOutcome::Help);
             return Some(Reply::ephemeral(command::usage(state.default_duration())));
         }
-        Ok(Parsed::Action(action)) => return act(state, &command, action).await,
+        Ok(Parsed::Action(action)) => {
+            state.metrics().command(CommandOutcome::of_action(&action));
+            return act(state, &command, action).await;
+        }
         Ok(Parsed::Meeting(request)) => request,
         Err(e) => {
             tracing::info!(error = ?e, "command refused");
+            state.metrics().command(CommandOutcome::Refused);
             // The message quotes what the user typed: escape it like any user text.
             let understood = command::understood(text, &e, &ctx);
             return Some(with_form_button(
@@ -76,11 +84,13 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     };
     if let Some(refusal) = unpinnable_series(&request) {
         tracing::info!("recurring meeting refused: no zone on Zoom's list fits");
+        state.metrics().command(CommandOutcome::Refused);
         return Some(Reply::ephemeral(escape(&refusal)));
     }
 
     let Some(admitted) = state.admit() else {
         tracing::warn!("background queue full; command refused as busy");
+        state.metrics().command(CommandOutcome::Busy);
         return Some(Reply::ephemeral(BUSY));
     };
     let ack = acknowledgement(&request, user.zone_note);
@@ -100,6 +110,7 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         host: None,
     };
     schedule::spawn(state, job, admitted);
+    state.metrics().command(CommandOutcome::Scheduled);
     Some(ack)
 }
 
@@ -143,7 +154,7 @@ async fn act(state: &AppState, command: &SlashCommand, action: Action) -> Option
             Action::Cancel(id) => Reply::ephemeral(manage::cancel(state, &actor, id, None).await),
             Action::New => return,
         };
-        if let Err(e) = deliver(state.http(), &url, &reply, state.delivery()).await {
+        if let Err(e) = state.deliver(&url, &reply, state.delivery()).await {
             tracing::warn!(error = %e, "could not deliver the answer to Slack");
         }
     };

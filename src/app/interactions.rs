@@ -18,7 +18,6 @@ use crate::slack::card::action;
 use crate::slack::interaction::{BlockActions, Interaction, ViewSubmission};
 use crate::slack::modal::{self, FormValues, input};
 use crate::slack::reply::neutralise;
-use crate::slack::respond::deliver;
 use crate::slack::{ChannelId, Reply, ResponseUrl};
 use crate::time::Zone;
 
@@ -167,7 +166,10 @@ async fn tell(state: &AppState, response_url: &Option<ResponseUrl>, text: String
         tracing::warn!("no response_url to answer a click on");
         return;
     };
-    if let Err(e) = deliver(state.http(), url, &Reply::ephemeral(text), state.delivery()).await {
+    if let Err(e) = state
+        .deliver(url, &Reply::ephemeral(text), state.delivery())
+        .await
+    {
         tracing::warn!(error = %e, "could not answer a click");
     }
 }

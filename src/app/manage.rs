@@ -10,7 +10,6 @@ use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
 use crate::slack::card::action;
 use crate::slack::reply::neutralise;
-use crate::slack::respond::deliver;
 use crate::slack::web::Posted;
 use crate::slack::{ChannelId, Reply, ResponseUrl, TeamId, UserId};
 use crate::store::{CancelOutcome, CardLocation, MeetingRecord, MeetingState, Schedule};
@@ -150,13 +149,9 @@ async fn redraw(
     card: &Reply,
 ) -> Option<bool> {
     if let Some(url) = clicked.as_ref().and_then(|c| c.response_url.as_ref()) {
-        let replaced = deliver(
-            state.http(),
-            url,
-            &card.clone().replacing_original(),
-            state.delivery(),
-        )
-        .await;
+        let replaced = state
+            .deliver(url, &card.clone().replacing_original(), state.delivery())
+            .await;
         return match replaced {
             Ok(()) => Some(true),
             Err(e) => {

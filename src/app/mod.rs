@@ -5,8 +5,10 @@ mod handler;
 mod interactions;
 mod manage;
 pub mod meeting;
+mod metrics;
 mod notices;
 pub mod outbox;
+mod readiness;
 mod routes;
 mod schedule;
 mod server;
@@ -22,7 +24,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, MetricsEndpoint};
 pub use handler::{acknowledgement, invoker_notes, unpinnable_series};
 pub use meeting::preview_card;
 pub use server::{ConnectionLimits, descriptor_limit, raise_descriptor_limit};
@@ -36,6 +38,12 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// what they leave unfinished is logged (a created meeting nobody was told about) rather than
 /// dropped silently.
 pub(crate) const CANCEL_MARGIN: Duration = Duration::from_secs(2);
+
+/// `METRICS_PORT`'s listener: few scrapers, quick answers.
+const METRICS_LIMITS: ConnectionLimits = ConnectionLimits {
+    header_read_timeout: ConnectionLimits::DEFAULT_HEADER_READ_TIMEOUT,
+    max_connections: 64,
+};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +66,9 @@ pub enum StartupError {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    metrics: MetricsEndpoint,
+    /// `METRICS_PORT`'s own listener, when it has one.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// Present in Socket Mode (`SLACK_APP_TOKEN`).
     socket: Option<crate::slack::socket::SocketModeClient>,
@@ -70,13 +81,17 @@ pub struct App {
 pub async fn build(config: Config) -> Result<App, StartupError> {
     let store = crate::store::Store::open(&config.database_url).await?;
     let state = AppState::new(&config, store)?;
-    let router = routes::router(state.clone());
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .map_err(|source| StartupError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+    let router = routes::router(state.clone(), config.metrics == MetricsEndpoint::MainPort);
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })
+    };
+    let listener = bind(config.bind).await?;
+    let metrics_listener = match config.metrics {
+        MetricsEndpoint::Port(port) => Some(bind(SocketAddr::new(config.bind.ip(), port)).await?),
+        MetricsEndpoint::MainPort | MetricsEndpoint::Off => None,
+    };
     let socket = match config.socket_mode.clone() {
         Some(socket_config) => {
             Some(socket::client(&state, socket_config).map_err(StartupError::SocketMode)?)
@@ -86,6 +101,8 @@ pub async fn build(config: Config) -> Result<App, StartupError> {
     Ok(App {
         listener,
         router,
+        metrics: config.metrics,
+        metrics_listener,
         state,
         socket,
         limits: ConnectionLimits {
@@ -101,6 +118,13 @@ impl App {
         self.listener
             .local_addr()
             .expect("a bound TCP listener has a local address")
+    }
+
+    /// Where `GET /metrics` is served when it has a listener of its own (`METRICS_PORT`).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// One line that says how this process is set up, so a new user sees at once what it will do.
@@ -119,9 +143,15 @@ impl App {
         } else {
             "not looked up (no SLACK_BOT_TOKEN): DEFAULT_TIMEZONE is used"
         };
+        let metrics = match (self.metrics, self.metrics_addr()) {
+            (MetricsEndpoint::MainPort, _) => "on PORT".to_owned(),
+            (MetricsEndpoint::Port(_), Some(address)) => format!("on port {}", address.port()),
+            (MetricsEndpoint::Port(_) | MetricsEndpoint::Off, _) => "off".to_owned(),
+        };
         // The address stays the last field: scripts and tests read the port from the line's end.
         tracing::info!(
             mode,
+            metrics,
             default_zone = %state.default_zone(),
             default_duration = %state.default_duration(),
             user_zones,
@@ -152,6 +182,19 @@ impl App {
         // Start notices and the card outbox: a first sweep now (what a previous run left),
         // then periodically until SIGTERM; shutdown waits for a sweep in progress.
         sweep::start(&self.state);
+        // /metrics stays up through the drain, so a scraper sees the queue empty; it stops last.
+        let metrics_stop = tokio_util::sync::CancellationToken::new();
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let stop = metrics_stop.clone();
+            tokio::spawn(server::serve(
+                listener,
+                metrics::router(self.state.clone()),
+                METRICS_LIMITS,
+                async move { stop.cancelled().await },
+                Duration::from_secs(1),
+                prometheus_client::metrics::gauge::Gauge::default(),
+            ))
+        });
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
@@ -163,6 +206,7 @@ impl App {
             self.limits,
             signal,
             self.drain_timeout,
+            self.state.metrics().open_connections(),
         )
         .await;
         tracing::info!("stopped accepting requests; finishing background work");
@@ -171,6 +215,10 @@ impl App {
             && let Err(e) = socket.close().await
         {
             tracing::error!(error = %e, "Socket Mode did not close cleanly");
+        }
+        metrics_stop.cancel();
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
         }
         tracing::info!("shut down");
         Ok(())

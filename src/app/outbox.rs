@@ -19,7 +19,7 @@ use crate::app::state::AppState;
 use crate::app::sweep::{after, before};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
-use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver};
+use crate::slack::respond::{DeliveryError, DeliveryPolicy};
 use crate::slack::web::ApiError;
 use crate::slack::{ChannelId, Reply, ResponseUrl};
 use crate::store::{CardLocation, CardPost, MeetingRecord, MeetingState, NewPendingNote};
@@ -142,7 +142,7 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
     let response_url = ResponseUrl::parse(&row.response_url, state.response_url_prefixes())
         .filter(|_| before(row.response_url_expires_at, URL_MARGIN) > now);
     if let Some(url) = response_url {
-        match deliver(state.http(), &url, &card.in_channel(), DELIVERY).await {
+        match state.deliver(&url, &card.in_channel(), DELIVERY).await {
             Ok(()) => {
                 complete(state, row).await;
                 tracing::info!(
@@ -151,8 +151,9 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
                     "card posted from the outbox through its response_url"
                 );
                 if !row.notes.is_empty()
-                    && let Err(e) =
-                        deliver(state.http(), &url, &invoker_notes(&row.notes), DELIVERY).await
+                    && let Err(e) = state
+                        .deliver(&url, &invoker_notes(&row.notes), DELIVERY)
+                        .await
                 {
                     tracing::warn!(error = %e, meeting_id, "card posted but its notes for the invoker were not");
                 }

@@ -1,7 +1,7 @@
-//! The HTTP surface: `POST /slack/commands`, `POST /slack/interactions`, `GET /healthz`, and
-//! the request pipeline's guards.
+//! The HTTP surface: `POST /slack/commands`, `POST /slack/interactions`, `GET /healthz`,
+//! `GET /readyz`, `GET /metrics` (unless it has a port of its own), and the request pipeline's guards.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,8 +14,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::field::Empty;
 
+use crate::app::metrics::{self, Ack};
 use crate::app::state::AppState;
-use crate::app::{handler, interactions};
+use crate::app::{handler, interactions, readiness};
 use crate::slack::command::is_ssl_check;
 use crate::slack::interaction::Interaction;
 use crate::slack::signature::VerifiedSignature;
@@ -28,11 +29,19 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// `with_metrics`: serve `GET /metrics` here too.
+pub fn router(state: AppState, with_metrics: bool) -> Router {
+    let routes = Router::new()
         .route("/slack/commands", post(slash_command))
         .route("/slack/interactions", post(interaction))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readiness::readyz));
+    let routes = if with_metrics {
+        routes.route("/metrics", get(metrics::scrape))
+    } else {
+        routes
+    };
+    routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Slack gives up after 3 s; a request still being read or handled after 10 s is a
         // slow or hostile client, and must not hold a connection (or shutdown) hostage.
@@ -70,17 +79,26 @@ async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: 
     if is_ssl_check(&body) {
         return StatusCode::OK.into_response();
     }
+    let arrived = Instant::now();
     match accept(&state, &headers, &body).await {
-        Ok(command) => match handler::handle(&state, command).await {
-            Some(reply) => Json(reply).into_response(),
-            None => StatusCode::OK.into_response(),
-        },
-        Err(rejection) => rejection.into_response(),
+        Ok(command) => {
+            let reply = handler::handle(&state, command).await;
+            state.metrics().acked(Ack::Command, arrived);
+            match reply {
+                Some(reply) => Json(reply).into_response(),
+                None => StatusCode::OK.into_response(),
+            }
+        }
+        Err(rejection) => {
+            state.metrics().refused(Ack::Command, &rejection, arrived);
+            rejection.into_response()
+        }
     }
 }
 
 /// A click or a form submission: verified like a command, answered within Slack's 3 s.
 async fn interaction(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let arrived = Instant::now();
     let accepted = verify(&state, &headers, &body).and_then(|signature| {
         let interaction = Interaction::parse_form(&body, state.response_url_prefixes())?;
         if let Some(team) = interaction.team_id() {
@@ -106,11 +124,20 @@ async fn interaction(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(interaction)
     });
     match accepted {
-        Ok(interaction) => match interactions::handle(&state, interaction).await {
-            Some(answer) => Json(answer).into_response(),
-            None => StatusCode::OK.into_response(),
-        },
-        Err(rejection) => rejection.into_response(),
+        Ok(interaction) => {
+            let answer = interactions::handle(&state, interaction).await;
+            state.metrics().acked(Ack::Interaction, arrived);
+            match answer {
+                Some(answer) => Json(answer).into_response(),
+                None => StatusCode::OK.into_response(),
+            }
+        }
+        Err(rejection) => {
+            state
+                .metrics()
+                .refused(Ack::Interaction, &rejection, arrived);
+            rejection.into_response()
+        }
     }
 }
 

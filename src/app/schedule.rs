@@ -109,6 +109,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
     // Wait for a slot, but never longer than a create may take: a command that waited that
     // long would reach Zoom after the user gave up on it. At SIGTERM, waiting ends at once.
     let waited_until = job.enqueued_at + state.create_timeout();
+    let waiting = state.metrics().waiting_for_slot();
     let slot = tokio::select! {
         biased;
         () = state.shutting_down() => None,
@@ -124,6 +125,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             }
         },
     };
+    drop(waiting);
     // A slot may free up in the same instant as the signal: still start nothing new.
     if slot.is_none() || state.is_shutting_down() {
         tracing::warn!(

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -78,7 +79,7 @@ pub fn descriptor_limit() -> u64 {
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
 /// their current request for at most `drain`. Returns the shutdown deadline (signal + `drain`),
-/// which the caller shares with background work.
+/// which the caller shares with background work. `open` counts the open connections.
 ///
 /// At the connection cap, the oldest connection that is not in the middle of a request (a
 /// client trickling a header, an idle keep-alive) is closed to make room, so a flood of slow
@@ -89,6 +90,7 @@ pub(crate) async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
+    open: Gauge,
 ) -> Instant {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let connections = Arc::new(Connections::default());
@@ -148,6 +150,7 @@ pub(crate) async fn serve(
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         let connections = Arc::clone(&connections);
+        let counted = Open::new(&open);
         tokio::spawn(async move {
             tokio::select! {
                 closed = connection => {
@@ -160,6 +163,7 @@ pub(crate) async fn serve(
                 }
             }
             connections.remove(id);
+            drop(counted);
             drop(slot);
         });
     }
@@ -240,6 +244,22 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One open connection in the gauge, until it drops (also if its task panics).
+struct Open(Gauge);
+
+impl Open {
+    fn new(gauge: &Gauge) -> Self {
+        gauge.inc();
+        Open(gauge.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

@@ -1,8 +1,11 @@
 //! The Socket Mode door: envelopes from Slack's WebSocket go to the same handlers as HTTP
 //! requests, and their immediate answers go back in the acks.
 
+use std::time::Instant;
+
 use serde_json::Value;
 
+use crate::app::metrics::{Ack, CommandOutcome};
 use crate::app::state::AppState;
 use crate::app::{handler, interactions};
 use crate::slack::interaction::Interaction;
@@ -22,6 +25,7 @@ pub fn client(state: &AppState, config: SocketModeConfig) -> Result<SocketModeCl
 /// The ack payload for one envelope. The authenticated socket is the trust boundary here (no
 /// request signature), so only the workspace rule and the payload's own shape are checked.
 async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
+    let arrived = Instant::now();
     match envelope.kind() {
         EnvelopeKind::SlashCommand(_) => {
             let form = envelope.slash_command_form()?;
@@ -30,6 +34,8 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 Ok(command) => command,
                 Err(e) => {
                     tracing::warn!(error = %e, envelope = envelope.id().as_str(), "rejected: malformed slash-command envelope");
+                    state.metrics().command(CommandOutcome::Malformed);
+                    state.metrics().acked(Ack::Command, arrived);
                     return None;
                 }
             };
@@ -45,6 +51,7 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 async {
                     if !state.team_allowed(command.team_id().as_str()) {
                         tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
+                        state.metrics().command(CommandOutcome::TeamNotAllowed);
                         return Some(Reply::ephemeral(handler::TEAM_NOT_ALLOWED));
                     }
                     handler::handle(state, command).await
@@ -52,6 +59,7 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 span,
             )
             .await;
+            state.metrics().acked(Ack::Command, arrived);
             reply.and_then(|reply| serde_json::to_value(reply).ok())
         }
         EnvelopeKind::Interactive(payload) => {
@@ -62,6 +70,7 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 Ok(interaction) => interaction,
                 Err(e) => {
                     tracing::warn!(error = %e, envelope = envelope.id().as_str(), "rejected: malformed interactive envelope");
+                    state.metrics().acked(Ack::Interaction, arrived);
                     return None;
                 }
             };
@@ -71,7 +80,7 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 retry = envelope.retry_attempt(),
                 team = interaction.team_id().map(|t| t.as_str()).unwrap_or("-"),
             );
-            tracing::Instrument::instrument(
+            let answer = tracing::Instrument::instrument(
                 async {
                     if interaction
                         .team_id()
@@ -84,7 +93,9 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                 },
                 span,
             )
-            .await
+            .await;
+            state.metrics().acked(Ack::Interaction, arrived);
+            answer
         }
         EnvelopeKind::EventsApi(_) | EnvelopeKind::Other { .. } => None,
     }

@@ -10,14 +10,17 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::StartupError;
+use crate::app::metrics::{Metrics, Via};
+use crate::app::readiness::Readiness;
 use crate::cache::ExpiringCache;
 use crate::command::Minutes;
 use crate::config::Config;
 use crate::slack::SignatureVerifier;
 use crate::slack::replay::ReplayGuard;
-use crate::slack::respond::DeliveryPolicy;
+use crate::slack::respond::{DeliveryError, DeliveryPolicy, deliver_observed};
 use crate::slack::signature::VerifiedSignature;
 use crate::slack::users::SlackApi;
+use crate::slack::{Reply, ResponseUrl};
 use crate::store::Store;
 use crate::time::Zone;
 use crate::zoom::{ZoomClient, ZoomConfig};
@@ -48,6 +51,8 @@ struct Inner {
     admitted: Arc<tokio::sync::Semaphore>,
     /// Whether Zoom has been answering creates lately.
     zoom_health: crate::app::zoom_health::ZoomHealth,
+    /// Places in `admitted` (creation slots plus the queue behind them).
+    admitted_capacity: usize,
     /// Slack's own double deliveries (same `trigger_id`, signed again): run once.
     deliveries: ExpiringCache<String, ()>,
     slack_api: SlackApi,
@@ -58,6 +63,7 @@ struct Inner {
     zoom: Option<ZoomClient>,
     /// Bounds the meeting creations in flight (sockets and memory under a burst).
     zoom_slots: tokio::sync::Semaphore,
+    zoom_slots_capacity: usize,
     create_timeout: Duration,
     zoom_host: String,
     host_from_slack_email: bool,
@@ -70,6 +76,17 @@ struct Inner {
     start_notice: Option<Duration>,
     notice_grace: Duration,
     sweep_interval: Duration,
+    metrics: Arc<Metrics>,
+    readiness: Readiness,
+}
+
+/// How full the background queue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    /// Commands admitted and not finished.
+    pub admitted: usize,
+    /// Of those, how many hold a creation slot.
+    pub creating: usize,
 }
 
 impl AppState {
@@ -90,6 +107,7 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(client_error)?;
+        let metrics = Arc::new(Metrics::new());
         let zoom = match &config.zoom {
             Some(credentials) if !config.dry_run => {
                 let zoom_config = ZoomConfig {
@@ -101,12 +119,14 @@ impl AppState {
                     connect_timeout: ZoomConfig::DEFAULT_CONNECT_TIMEOUT,
                     request_timeout: config.zoom_request_timeout,
                 };
-                let client = ZoomClient::new(zoom_config)
+                let client = ZoomClient::with_observer(zoom_config, metrics.clone())
                     .map_err(|e| StartupError::HttpClient(e.to_string()))?;
                 Some(client)
             }
             _ => None,
         };
+        let create_slots = config.max_concurrent_creates.max(1);
+        let admitted_capacity = create_slots + config.max_queued_commands;
 
         Ok(Self(Arc::new(Inner {
             verifier: SignatureVerifier::new(config.slack_signing_secret.clone()),
@@ -117,19 +137,20 @@ impl AppState {
             zoom_health: Default::default(),
             shutting_down: CancellationToken::new(),
             stopping: CancellationToken::new(),
-            admitted: Arc::new(tokio::sync::Semaphore::new(
-                config.max_concurrent_creates.max(1) + config.max_queued_commands,
-            )),
+            admitted: Arc::new(tokio::sync::Semaphore::new(admitted_capacity)),
+            admitted_capacity,
             deliveries: ExpiringCache::new(DELIVERY_MEMORY, crate::slack::replay::DEFAULT_CAPACITY),
             slack_api: SlackApi::new(
                 slack_http,
                 &config.slack_api_url,
                 config.slack_bot_token.clone(),
-            ),
+            )
+            .with_observer(metrics.clone()),
             http,
             delivery: config.delivery,
             zoom,
-            zoom_slots: tokio::sync::Semaphore::new(config.max_concurrent_creates.max(1)),
+            zoom_slots: tokio::sync::Semaphore::new(create_slots),
+            zoom_slots_capacity: create_slots,
             create_timeout: config.zoom_request_timeout,
             zoom_host: config.zoom_host.clone(),
             host_from_slack_email: config.zoom_host_from_slack_email,
@@ -148,6 +169,8 @@ impl AppState {
                 .map(|m| Duration::from_secs(60 * u64::from(m))),
             notice_grace: config.notice_grace,
             sweep_interval: config.sweep_interval,
+            metrics,
+            readiness: Readiness::default(),
         })))
     }
 
@@ -211,6 +234,19 @@ impl AppState {
         self.0
             .deliveries
             .insert_if_absent(key.to_owned(), (), Instant::now())
+    }
+
+    /// How full the background queue is now.
+    pub(crate) fn queue(&self) -> Queue {
+        let inner = &self.0;
+        Queue {
+            admitted: inner
+                .admitted_capacity
+                .saturating_sub(inner.admitted.available_permits()),
+            creating: inner
+                .zoom_slots_capacity
+                .saturating_sub(inner.zoom_slots.available_permits()),
+        }
     }
 
     /// `true` the first time this request signature is seen within the replay window, on any
@@ -294,6 +330,19 @@ impl AppState {
         self.0.delivery
     }
 
+    /// POSTs `reply` to a `response_url` (see [`deliver`](crate::slack::respond::deliver)),
+    /// counted in the metrics. Every `response_url` post of the app goes through here.
+    pub async fn deliver(
+        &self,
+        url: &ResponseUrl,
+        reply: &Reply,
+        policy: DeliveryPolicy,
+    ) -> Result<(), DeliveryError> {
+        let metrics = &self.0.metrics;
+        let observe = |event| metrics.delivery(Via::ResponseUrl, event);
+        deliver_observed(&self.0.http, url, reply, policy, &observe).await
+    }
+
     /// The Zoom client, or `None` in dry-run mode.
     pub fn zoom(&self) -> Option<&ZoomClient> {
         self.0.zoom.as_ref()
@@ -352,5 +401,13 @@ impl AppState {
 
     pub fn sweep_interval(&self) -> Duration {
         self.0.sweep_interval
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    pub(crate) fn readiness(&self) -> &Readiness {
+        &self.0.readiness
     }
 }

@@ -38,6 +38,37 @@ pub enum DeliveryError {
     GaveUp { attempts: u32, last: String },
 }
 
+/// What happened on the way, for whoever counts deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryEvent {
+    /// Slack took the message (2xx).
+    Delivered,
+    /// An attempt failed and another follows.
+    Retried,
+    /// Slack refused it (4xx); not retried.
+    Refused,
+    /// Every attempt allowed failed, or a second one might deliver a duplicate.
+    GaveUp,
+}
+
+impl DeliveryEvent {
+    pub const ALL: [DeliveryEvent; 4] = [
+        DeliveryEvent::Delivered,
+        DeliveryEvent::Retried,
+        DeliveryEvent::Refused,
+        DeliveryEvent::GaveUp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryEvent::Delivered => "delivered",
+            DeliveryEvent::Retried => "retried",
+            DeliveryEvent::Refused => "refused",
+            DeliveryEvent::GaveUp => "gave_up",
+        }
+    }
+}
+
 /// POSTs `reply` to `url`, retrying only failures that may be transient.
 ///
 /// A connection that was never made cannot have delivered anything, and a 5xx was refused,
@@ -50,6 +81,17 @@ pub async fn deliver(
     reply: &Reply,
     policy: DeliveryPolicy,
 ) -> Result<(), DeliveryError> {
+    deliver_observed(http, url, reply, policy, &|_| {}).await
+}
+
+/// [`deliver`], telling `observe` of each retry and of how the delivery ended.
+pub async fn deliver_observed(
+    http: &reqwest::Client,
+    url: &ResponseUrl,
+    reply: &Reply,
+    policy: DeliveryPolicy,
+    observe: &(dyn Fn(DeliveryEvent) + Sync),
+) -> Result<(), DeliveryError> {
     let mut backoff = policy.first_backoff;
     let mut last = String::new();
     let mut maybe_delivered = 0;
@@ -61,8 +103,12 @@ pub async fn deliver(
             .send()
             .await;
         match result {
-            Ok(response) if response.status().is_success() => return Ok(()),
+            Ok(response) if response.status().is_success() => {
+                observe(DeliveryEvent::Delivered);
+                return Ok(());
+            }
             Ok(response) if response.status().is_client_error() => {
+                observe(DeliveryEvent::Refused);
                 return Err(DeliveryError::Refused(response.status().as_u16()));
             }
             Ok(response) => last = format!("HTTP {}", response.status().as_u16()),
@@ -71,6 +117,7 @@ pub async fn deliver(
                 last = crate::slack::users::without_url(e);
                 maybe_delivered += 1;
                 if maybe_delivered > 1 {
+                    observe(DeliveryEvent::GaveUp);
                     return Err(DeliveryError::GaveUp {
                         attempts: attempt,
                         last,
@@ -79,11 +126,13 @@ pub async fn deliver(
             }
         }
         if attempt < policy.attempts {
+            observe(DeliveryEvent::Retried);
             tracing::warn!(attempt, error = %last, "response_url delivery failed; retrying");
             tokio::time::sleep(jitter(backoff)).await;
             backoff = backoff.saturating_mul(2);
         }
     }
+    observe(DeliveryEvent::GaveUp);
     Err(DeliveryError::GaveUp {
         attempts: policy.attempts,
         last,

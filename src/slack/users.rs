@@ -1,5 +1,6 @@
 //! Slack Web API `users.info`: the invoking user's timezone and email, cached per user.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -7,7 +8,7 @@ use serde::Deserialize;
 
 use crate::cache::ExpiringCache;
 use crate::slack::UserId;
-use crate::slack::web::ApiError;
+use crate::slack::web::{ApiError, WebApiObserver};
 
 /// A profile changes rarely; an hour keeps `users.info` (tier 4) calls to one per user per hour.
 pub const CACHE_TTL: Duration = Duration::from_secs(3600);
@@ -33,6 +34,7 @@ pub struct SlackApi {
     pub(crate) base_url: String,
     pub(crate) token: Option<SecretString>,
     cache: ExpiringCache<UserId, UserInfo>,
+    pub(crate) observer: Option<Arc<dyn WebApiObserver>>,
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -72,7 +74,14 @@ impl SlackApi {
             base_url: base_url.trim_end_matches('/').to_owned(),
             token,
             cache: ExpiringCache::new(CACHE_TTL, CACHE_CAPACITY),
+            observer: None,
         }
+    }
+
+    /// Tells `observer` how each message and view call ended (not `users.info`).
+    pub fn with_observer(mut self, observer: Arc<dyn WebApiObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     pub fn has_token(&self) -> bool {

@@ -38,6 +38,13 @@ impl ApiError {
     }
 }
 
+/// Told how each Web API call that reached Slack ended (for metrics). Called on the request
+/// path: implementations must be quick and must not block.
+pub trait WebApiObserver: Send + Sync {
+    /// `method` is Slack's name for it, such as `chat.postMessage`.
+    fn answered(&self, method: &'static str, result: Result<(), &ApiError>);
+}
+
 /// Where a posted message lives, so it can be updated or replied to in a thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
@@ -119,8 +126,21 @@ impl SlackApi {
         self.call("views.open", &body).await.map(|_| ())
     }
 
-    async fn call(&self, method: &str, body: &Value) -> Result<Answer, ApiError> {
+    async fn call(&self, method: &'static str, body: &Value) -> Result<Answer, ApiError> {
         let token = self.token.as_ref().ok_or(ApiError::NoToken)?;
+        let answer = self.exchange(method, token, body).await;
+        if let Some(observer) = &self.observer {
+            observer.answered(method, answer.as_ref().map(drop));
+        }
+        answer
+    }
+
+    async fn exchange(
+        &self,
+        method: &'static str,
+        token: &secrecy::SecretString,
+        body: &Value,
+    ) -> Result<Answer, ApiError> {
         let response = self
             .http
             .post(format!("{}/{method}", self.base_url))

@@ -1,6 +1,6 @@
 //! The one request path to Zoom's API: token, retries, and the reading of Zoom's answer.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
 use super::error::{Operation, zoom_text};
+use super::observer::CallOutcome;
 use super::retry::{Retries, RetryPolicy, parse_retry_after};
 use super::token::{self, AccessToken};
 use super::{Inner, ZoomError};
@@ -70,7 +71,7 @@ pub(crate) async fn call(
     loop {
         let token = inner
             .tokens
-            .get(|| token::request_token(&inner.http, &inner.config))
+            .get(|| token::request_token(&inner.http, &inner.config, &*inner.observer))
             .await;
         let step = match token {
             Ok(token) => {
@@ -130,16 +131,26 @@ async fn attempt(
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
     }
+    let started = Instant::now();
+    let observe = |outcome| {
+        inner
+            .observer
+            .request(operation.into(), outcome, started.elapsed())
+    };
     let response = match request.send().await {
         Ok(response) => response,
         Err(error) if error.is_connect() => {
+            observe(CallOutcome::of_error(&error));
             tracing::warn!(error = %error.without_url(), "could not connect to Zoom");
             return Step::Retry {
                 retry_after: None,
                 give_up: ZoomError::Unreachable,
             };
         }
-        Err(error) => return Step::Lost(lost(error, operation)),
+        Err(error) => {
+            observe(CallOutcome::of_error(&error));
+            return Step::Lost(lost(error, operation));
+        }
     };
     let status = response.status();
     let retry_after = response
@@ -149,8 +160,12 @@ async fn attempt(
         .and_then(|value| parse_retry_after(value, Utc::now()));
     let body = match response.bytes().await {
         Ok(body) => body,
-        Err(error) => return Step::Lost(lost(error, operation)),
+        Err(error) => {
+            observe(CallOutcome::of_error(&error));
+            return Step::Lost(lost(error, operation));
+        }
     };
+    observe(CallOutcome::Status(status.as_u16()));
     if status.is_success() {
         return Step::Done(Ok(Answer {
             status,

@@ -4,6 +4,7 @@ mod body;
 mod call;
 mod error;
 mod meeting;
+mod observer;
 mod recurrence;
 mod retry;
 mod token;
@@ -23,6 +24,7 @@ use self::body::{CreateMeetingBody, UpdateMeetingBody};
 pub use self::body::{MeetingUpdate, NewMeeting};
 pub use self::error::{Operation, ZoomError};
 pub use self::meeting::{Meeting, MeetingId, Occurrence};
+pub use self::observer::{CallOutcome, Endpoint, TokenOutcome, ZoomObserver};
 pub use self::recurrence::{Ending, MAX_OCCURRENCES, Recurrence, Repeat, SeriesProblem};
 use self::token::TokenCache;
 pub use self::zones::{ZoomStart, is_listed, series_zone, start_for};
@@ -78,6 +80,7 @@ struct Inner {
     config: ZoomConfig,
     http: reqwest::Client,
     tokens: TokenCache,
+    observer: Arc<dyn ZoomObserver>,
 }
 
 impl fmt::Debug for ZoomClient {
@@ -91,6 +94,15 @@ impl fmt::Debug for ZoomClient {
 
 impl ZoomClient {
     pub fn new(config: ZoomConfig) -> Result<ZoomClient, ZoomError> {
+        ZoomClient::with_observer(config, Arc::new(observer::Unobserved))
+    }
+
+    /// Like [`new`](Self::new), and tells `observer` of every request and token fetch (for
+    /// metrics). Clones share the observer, as they share the pool and the token cache.
+    pub fn with_observer(
+        config: ZoomConfig,
+        observer: Arc<dyn ZoomObserver>,
+    ) -> Result<ZoomClient, ZoomError> {
         for (name, url) in [
             ("oauth_url", &config.oauth_url),
             ("api_url", &config.api_url),
@@ -115,6 +127,7 @@ impl ZoomClient {
                 config,
                 http,
                 tokens: TokenCache::default(),
+                observer,
             }),
         })
     }

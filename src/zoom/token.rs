@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::observer::{CallOutcome, Endpoint, TokenOutcome, ZoomObserver};
 use super::{ZoomConfig, ZoomError};
 
 /// Zoom's own SDK stops using a token this long before it expires, so a call in flight never
@@ -191,11 +192,34 @@ struct TokenErrorBody {
 }
 
 /// `POST {oauth_url}` with Basic auth and the grant in the form body (query parameters are
-/// documented too, but get 400s in practice).
+/// documented too, but get 400s in practice). `observer` hears of the request and the fetch.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
     config: &ZoomConfig,
+    observer: &dyn ZoomObserver,
 ) -> Result<FreshToken, ZoomError> {
+    let fetched = fetch(http, config, observer).await;
+    observer.token_fetch(token_outcome(&fetched));
+    fetched
+}
+
+/// How a fetch ended, in the observer's words.
+fn token_outcome(fetched: &Result<FreshToken, ZoomError>) -> TokenOutcome {
+    match fetched {
+        Ok(_) => TokenOutcome::Issued,
+        Err(ZoomError::Unreachable) => TokenOutcome::Unreachable,
+        Err(ZoomError::TokenUnavailable { .. }) => TokenOutcome::Unavailable,
+        Err(ZoomError::TokenUnreadable { .. }) => TokenOutcome::Unreadable,
+        Err(_) => TokenOutcome::Refused,
+    }
+}
+
+async fn fetch(
+    http: &reqwest::Client,
+    config: &ZoomConfig,
+    observer: &dyn ZoomObserver,
+) -> Result<FreshToken, ZoomError> {
+    let started = Instant::now();
     let response = http
         .post(&config.oauth_url)
         .basic_auth(
@@ -210,12 +234,22 @@ pub(crate) async fn request_token(
         .await;
     // A token request creates nothing, so every transport failure means "unreachable".
     let failed = |error: reqwest::Error| {
+        observer.request(
+            Endpoint::Token,
+            CallOutcome::of_error(&error),
+            started.elapsed(),
+        );
         tracing::warn!(error = %error.without_url(), "Zoom token endpoint unreachable");
         ZoomError::Unreachable
     };
     let response = response.map_err(failed)?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(failed)?;
+    observer.request(
+        Endpoint::Token,
+        CallOutcome::Status(status.as_u16()),
+        started.elapsed(),
+    );
 
     if status.is_success() {
         return match serde_json::from_slice::<TokenBody>(&bytes) {

@@ -26,6 +26,8 @@ pub const CHANNEL_ID: &str = "C0001";
 /// The service under test, with its fakes.
 pub struct TestApp {
     pub address: SocketAddr,
+    /// `/metrics`' own listener when `METRICS_PORT` gives it one.
+    pub metrics_address: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub slack: FakeSlack,
     pub zoom: FakeZoom,
@@ -118,12 +120,14 @@ pub async fn spawn_app_with_config(
     tweak(&mut config);
     let app = slack_zoom::app::build(config).await.expect("app builds");
     let address = app.local_addr();
+    let metrics_address = app.metrics_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::builder()
             // Slack gives up after 3 s; a response slower than that is a failure.
             .timeout(Duration::from_secs(3))
