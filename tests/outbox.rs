@@ -289,8 +289,10 @@ async fn a_card_whose_response_url_cannot_be_used_goes_to_the_channel_and_its_pl
         assert!(delivered_to(&s.app.slack, &hook).is_empty(), "{case}");
     }
     // The invoker's notes could not follow the cards: they wait for the user's next command.
-    let notes = s
-        .store
+    // (A store opened now, as the next process would: the service's own knows it kept them.)
+    let notes = Store::open(&s.url)
+        .await
+        .unwrap()
         .pending_notes()
         .take(TEAM_ID, USER_ID, Utc::now(), 10)
         .await
@@ -330,10 +332,14 @@ async fn a_card_no_channel_can_show_is_abandoned_and_its_user_told_at_their_next
     let reason = card.last_error.unwrap_or_default();
     assert!(reason.contains("not a member of that channel"), "{reason}");
     assert!(delivered_to(&s.app.slack, "gone").is_empty());
-    let state = state_for(&s.app, &s.url).await;
-    let notes = take_pending_notes(&state, TEAM_ID, USER_ID).await;
-    assert_eq!(notes.len(), 1, "{notes:?}");
-    let note = &notes[0];
+    // The user's next command (any command, even help) hands the note over, to them alone.
+    let (next, response) = s.app.command("help").await;
+    assert_eq!(response.status(), 200);
+    let name = next.rsplit('/').next().unwrap().to_owned();
+    let told = wait_delivered_to(&s.app.slack, &name, 1).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["response_type"], "ephemeral");
+    let note = told[0]["text"].as_str().unwrap().to_owned();
     for needle in [
         "The card for *Private sync*",
         &format!("could not be posted in <#{CHANNEL_ID}>"),
@@ -343,6 +349,7 @@ async fn a_card_no_channel_can_show_is_abandoned_and_its_user_told_at_their_next
     ] {
         assert!(note.contains(needle), "`{needle}` missing from: {note}");
     }
+    let state = state_for(&s.app, &s.url).await;
     assert!(
         take_pending_notes(&state, TEAM_ID, USER_ID)
             .await

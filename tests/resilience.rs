@@ -6,6 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use slack_zoom::store::CardState;
 use support::fake_zoom::{FakeZoomOptions, ScriptedResponse};
 use support::{TestApp, command_body, json, sign, spawn_app, spawn_app_with_config, unix_now};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -355,4 +356,18 @@ async fn a_hook_that_times_out_gets_the_card_at_most_twice() {
         .wait_for_hook_attempts(3, Duration::from_secs(3))
         .await;
     assert_eq!(more.len(), 2, "no third copy: {more:?}");
+    // Nor later from the outbox: a card that may have arrived is not queued again.
+    let store = app.store().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let cards = store.outbox().for_meeting(85_746_065_432).await.unwrap();
+        if cards.iter().any(|c| c.state == CardState::Abandoned) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still queued: {cards:?}"
+        );
+        tokio::task::yield_now().await;
+    }
 }

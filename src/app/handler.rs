@@ -39,7 +39,32 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
         state.metrics().command(CommandOutcome::AlreadyHandled);
         return Some(Reply::ephemeral(ALREADY_HANDLED));
     }
+    tell_pending_notes(state, &command);
     answer(state, command).await
+}
+
+/// What the user could not be told earlier (a card that could not be posted, notes that did
+/// not arrive): handed over once, at their next command, only to them.
+fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
+    let state_for_task = state.clone();
+    let team = command.team_id().as_str().to_owned();
+    let user = command.user_id().as_str().to_owned();
+    let url = command.response_url().clone();
+    let span = tracing::Span::current();
+    let work = async move {
+        let state = &state_for_task;
+        let lines = crate::app::outbox::take_pending_notes(state, &team, &user).await;
+        if lines.is_empty() {
+            return;
+        }
+        let reply = Reply::ephemeral(lines.join("\n"));
+        if let Err(e) = state.deliver(&url, &reply, state.delivery()).await {
+            tracing::warn!(error = %e, "could not hand over the notes kept for the user");
+        }
+    };
+    state
+        .background()
+        .spawn(tracing::Instrument::instrument(work, span));
 }
 
 async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {

@@ -11,12 +11,13 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::app::answer::{Answer, ReplyTo};
+use crate::app::answer::{Answer, AnswerError, ReplyTo};
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
+use crate::slack::respond::DeliveryError;
 use crate::slack::{ChannelId, TeamId, UserId};
 use crate::store::{CardLocation, NewCardPost, OutboxId};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
@@ -241,13 +242,18 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
                 "meeting created but the card could not be posted to Slack"
             );
             if let Some(id) = outbox {
-                let retry_at = Utc::now() + chrono::Duration::minutes(1);
-                if let Err(e) = state
-                    .store()
-                    .outbox()
-                    .release(id, state.replica(), retry_at, &e.to_string())
-                    .await
-                {
+                let outbox = state.store().outbox();
+                // A card that may have arrived is not posted again (no duplicate cards);
+                // one that surely did not is handed to the sweep.
+                let handed = if matches!(e, AnswerError::Hook(DeliveryError::Uncertain { .. })) {
+                    outbox.abandon(id, Utc::now(), &e.to_string()).await
+                } else {
+                    let retry_at = Utc::now() + chrono::Duration::minutes(1);
+                    outbox
+                        .release(id, state.replica(), retry_at, &e.to_string())
+                        .await
+                };
+                if let Err(e) = handed {
                     tracing::error!(error = %e, "could not hand the unposted card back to the outbox");
                 }
             }

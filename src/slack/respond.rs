@@ -36,6 +36,10 @@ pub enum DeliveryError {
     Interrupted,
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp { attempts: u32, last: String },
+    /// Two posts timed out or broke after the body went out: the message may well have
+    /// arrived, so it is not sent again.
+    #[error("gave up after {attempts} attempts; the message may have arrived: {last}")]
+    Uncertain { attempts: u32, last: String },
 }
 
 /// What happened on the way, for whoever counts deliveries.
@@ -118,7 +122,7 @@ pub async fn deliver_observed(
                 maybe_delivered += 1;
                 if maybe_delivered > 1 {
                     observe(DeliveryEvent::GaveUp);
-                    return Err(DeliveryError::GaveUp {
+                    return Err(DeliveryError::Uncertain {
                         attempts: attempt,
                         last,
                     });

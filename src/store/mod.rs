@@ -57,6 +57,10 @@ pub struct Store {
     pool: Pool,
     /// The database, described without secrets, for errors and logs.
     target: std::sync::Arc<str>,
+    /// SQLite only (one process): whether any pending note may exist, so the common case of a
+    /// command with nothing to hand over costs no query. Set at open if the table has rows and
+    /// whenever a note is kept; PostgreSQL is always asked (another replica may have kept one).
+    notes_hint: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Clone)]

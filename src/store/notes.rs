@@ -112,7 +112,12 @@ impl<'s> PendingNotes<'s> {
             .await?
         });
         match inserted {
-            Ok(id) => Ok(PendingNoteId(id)),
+            Ok(id) => {
+                self.store
+                    .notes_hint
+                    .store(true, std::sync::atomic::Ordering::Release);
+                Ok(PendingNoteId(id))
+            }
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
                 Err(StoreError::UnknownMeeting {
                     engine: self.store.engine(),
@@ -133,6 +138,13 @@ impl<'s> PendingNotes<'s> {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<PendingNote>, StoreError> {
+        if !self
+            .store
+            .notes_hint
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Ok(Vec::new());
+        }
         let sql = match self.store.engine() {
             Engine::Sqlite => TAKE_SQLITE,
             Engine::Postgres => TAKE_POSTGRES,

@@ -83,6 +83,16 @@ async fn open_sqlite(url: &str) -> Result<Store, StoreError> {
 
     let mut first = connect(engine, &target, hint, options.connect()).await?;
     let migrated = SQLITE_MIGRATIONS.run(&mut first).await;
+    let pending_notes = match &migrated {
+        Ok(()) => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pending_notes WHERE told_at IS NULL")
+                .fetch_one(&mut first)
+                .await
+                // Unknown: ask on every take, as PostgreSQL does.
+                .map_or(true, |n| n > 0)
+        }
+        Err(_) => true,
+    };
     let _ = first.close().await;
     migrated.map_err(|e| migrate_error(engine, &target, e))?;
 
@@ -93,6 +103,7 @@ async fn open_sqlite(url: &str) -> Result<Store, StoreError> {
     Ok(Store {
         pool: Pool::Sqlite(pool),
         target: Arc::from(target),
+        notes_hint: Arc::new(std::sync::atomic::AtomicBool::new(pending_notes)),
     })
 }
 
@@ -120,6 +131,7 @@ async fn open_postgres(url: &str) -> Result<Store, StoreError> {
     Ok(Store {
         pool: Pool::Postgres(pool),
         target: Arc::from(target),
+        notes_hint: Arc::new(std::sync::atomic::AtomicBool::new(true)),
     })
 }
 
