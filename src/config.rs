@@ -77,8 +77,12 @@ pub struct Config {
     pub start_notice_minutes: Option<u32>,
     /// A notice that came due while the service was down is still posted this late, no later.
     pub notice_grace: Duration,
-    /// How often due notices and unposted cards are looked for; not an environment variable.
+    /// How often due notices, unposted cards and unsettled commands are looked for
+    /// (`SWEEP_SECONDS`, default 15).
     pub sweep_interval: Duration,
+    /// How long a replica holds claimed work (a card it posts, a command it settles) before
+    /// another may take it over (`LEASE_SECONDS`, default 120; more than two create timeouts).
+    pub lease: Duration,
     /// Where `GET /metrics` is served (`METRICS_PORT`).
     pub metrics: MetricsEndpoint,
 }
@@ -289,6 +293,25 @@ impl Config {
                 }
             },
         };
+        let sweep_seconds = env.parsed(
+            "SWEEP_SECONDS",
+            "15",
+            "a whole number of seconds from 1 to 300",
+            |v| v.parse::<u64>().ok().filter(|s| (1..=300).contains(s)),
+        );
+        let lease_seconds = env.parsed(
+            "LEASE_SECONDS",
+            "120",
+            "a whole number of seconds from 5 to 3600",
+            |v| v.parse::<u64>().ok().filter(|s| (5..=3600).contains(s)),
+        );
+        if let (Some(lease), Some(timeout)) = (lease_seconds, zoom_request_timeout)
+            && lease <= 2 * timeout
+        {
+            env.problems.push(format!(
+                "LEASE_SECONDS is {lease}, but it must be more than twice ZOOM_TIMEOUT_SECONDS ({timeout}): a command may wait that long for its turn and as long again at Zoom, and another replica must not take it over meanwhile"
+            ));
+        }
         let slack_allowed_team_ids = env.optional("SLACK_ALLOWED_TEAM_IDS").map(|raw| {
             let ids: BTreeSet<String> = split_list(&raw).map(str::to_owned).collect();
             if ids.is_empty() {
@@ -346,7 +369,8 @@ impl Config {
             // Negative turns notices off.
             start_notice_minutes: start_notice_minutes.and_then(|m| u32::try_from(m).ok()),
             notice_grace: Duration::from_secs(60 * notice_grace.unwrap_or(10)),
-            sweep_interval: Duration::from_secs(15),
+            sweep_interval: Duration::from_secs(sweep_seconds.unwrap_or(15)),
+            lease: Duration::from_secs(lease_seconds.unwrap_or(120)),
             metrics,
         })
     }

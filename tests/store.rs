@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use slack_zoom::store::{
     CancelOutcome, CardLocation, CardPost, CardState, DueNotice, Engine, MeetingRecord,
-    MeetingState, NewCardPost, NewMeetingRecord, NewPendingNote, NoticeState, RescheduleOutcome,
-    Schedule, Store, StoreError,
+    MeetingState, NewCardPost, NewIntent, NewMeetingRecord, NewPendingNote, NoticeState,
+    RescheduleOutcome, Schedule, Store, StoreError,
 };
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use support::postgres;
@@ -187,6 +187,8 @@ on_both_engines!(
     posted_and_abandoned_cards_leave_the_queue,
     the_oldest_pending_age_follows_the_queue,
     replicas_racing_for_cards_claim_each_once,
+    an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_once,
+    replicas_racing_for_lapsed_intents_claim_each_once,
     a_meetings_cards_are_listed_with_what_became_of_them,
     notes_are_handed_to_their_user_once_oldest_first,
     a_note_about_an_unknown_meeting_is_refused,
@@ -1315,6 +1317,124 @@ async fn replicas_racing_for_cards_claim_each_once(db: &TestDb) {
     for zoom_id in 1..=CARDS {
         assert_eq!(claims.get(&zoom_id), Some(&1), "{db}: card of {zoom_id}");
     }
+}
+
+fn intent(key: &str, created: i64) -> NewIntent {
+    NewIntent {
+        delivery_key: key.into(),
+        tag: format!("tag-{key}"),
+        team_id: "T1".into(),
+        channel_id: "C1".into(),
+        channel_name: Some("general".into()),
+        user_id: "U1".into(),
+        response_url: format!("https://hooks.slack.com/commands/T1/{key}/secret"),
+        command: "\"Sync\" 30m 2030-01-08 10:00 UTC".into(),
+        zone: "UTC".into(),
+        read_at: at(created),
+        default_minutes: 30,
+        email: None,
+        real_name: Some("Ada".into()),
+        locale: Some("tr-TR".into()),
+        created_at: at(created),
+    }
+}
+
+async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_once(db: &TestDb) {
+    let intents = db.store.intents();
+    let id = intents.open(&intent("k1", 0), "A", LEASE).await.unwrap();
+    let id = id.unwrap_or_else(|| panic!("{db}: opened"));
+    assert_eq!(
+        intents.open(&intent("k1", 0), "B", LEASE).await.unwrap(),
+        None,
+        "{db}: one intent per command"
+    );
+    let early = intents
+        .claim("B", at(0) + secs(59), LEASE, 10)
+        .await
+        .unwrap();
+    assert!(early.is_empty(), "{db}: its holder has it");
+    let late = intents
+        .claim("B", at(0) + secs(60), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(late.len(), 1, "{db}");
+    assert_eq!(
+        late[0].new,
+        intent("k1", 0),
+        "{db}: every field round-trips"
+    );
+    assert_eq!(late[0].attempts, 2, "{db}");
+    assert!(
+        intents
+            .finish(id, Some(85_746_065_432), at(2))
+            .await
+            .unwrap(),
+        "{db}"
+    );
+    assert!(
+        !intents.finish(id, None, at(3)).await.unwrap(),
+        "{db}: settled once"
+    );
+    let after = intents.claim("C", at(10), LEASE, 10).await.unwrap();
+    assert!(
+        after.is_empty(),
+        "{db}: a settled intent is not claimed again"
+    );
+    let other = intents
+        .open(&intent("k2", 0), "A", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        intents.abandon(other, "refused", at(1)).await.unwrap(),
+        "{db}"
+    );
+    assert!(
+        intents
+            .claim("C", at(10), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}"
+    );
+}
+
+async fn replicas_racing_for_lapsed_intents_claim_each_once(db: &TestDb) {
+    const INTENTS: usize = 40;
+    for n in 0..INTENTS {
+        db.store
+            .intents()
+            .open(&intent(&format!("race-{n}"), 0), "dead", Duration::ZERO)
+            .await
+            .unwrap();
+    }
+    let replicas = [db.store.clone(), db.replica().await];
+    let mut tasks = JoinSet::new();
+    for task in 0..8usize {
+        let store = replicas[task % 2].clone();
+        let label = db.to_string();
+        tasks.spawn(async move {
+            let owner = format!("replica-{}-task-{task}", task % 2);
+            let mut mine = Vec::new();
+            for _ in 0..=INTENTS {
+                let claimed = store.intents().claim(&owner, at(1), LEASE, 3).await;
+                let claimed = claimed.unwrap_or_else(|e| panic!("{label}: claim: {e}"));
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed.into_iter().map(|i| i.new.delivery_key));
+            }
+            panic!("{label}: {owner} claimed more rounds than there are intents");
+        });
+    }
+    let mut claims: BTreeMap<String, usize> = BTreeMap::new();
+    while let Some(mine) = tasks.join_next().await {
+        for key in mine.expect("claiming task") {
+            *claims.entry(key).or_default() += 1;
+        }
+    }
+    assert_eq!(claims.len(), INTENTS, "{db}");
+    assert!(claims.values().all(|n| *n == 1), "{db}: {claims:?}");
 }
 
 async fn a_meetings_cards_are_listed_with_what_became_of_them(db: &TestDb) {

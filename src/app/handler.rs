@@ -6,8 +6,9 @@ use chrono::Utc;
 
 use crate::app::answer::ReplyTo;
 use crate::app::metrics::CommandOutcome;
-use crate::app::schedule::{self, Job};
+use crate::app::schedule::{self, Held, Job};
 use crate::app::state::AppState;
+use crate::store::NewIntent;
 use serde_json::json;
 
 use crate::app::interactions::{self, Prefill};
@@ -118,6 +119,16 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         state.metrics().command(CommandOutcome::Busy);
         return Some(Reply::ephemeral(BUSY));
     };
+    // With replicas, the command is written down before the user is answered, so another
+    // replica can finish it if this one dies.
+    let intent = match open_intent(state, &command, &request, &ctx, &user).await {
+        Ok(intent) => intent,
+        Err(AlreadyOpen) => {
+            tracing::warn!("another replica is settling this command; not run twice");
+            state.metrics().command(CommandOutcome::AlreadyHandled);
+            return Some(Reply::ephemeral(ALREADY_HANDLED));
+        }
+    };
     let ack = acknowledgement(&request, user.zone_note);
     tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
     let job = Job {
@@ -133,10 +144,64 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         locale: user.info.locale.clone(),
         enqueued_at: Instant::now(),
         host: None,
+        intent,
     };
     schedule::spawn(state, job, admitted);
     state.metrics().command(CommandOutcome::Scheduled);
     Some(ack)
+}
+
+/// An intent for this command exists already: another replica is settling it.
+struct AlreadyOpen;
+
+/// Writes the command's intent when replicas share PostgreSQL (`None` otherwise, or when the
+/// store fails: the command then runs on this replica alone, as with SQLite).
+async fn open_intent(
+    state: &AppState,
+    command: &SlashCommand,
+    request: &MeetingRequest,
+    ctx: &Context,
+    user: &UserContext,
+) -> Result<Option<Held>, AlreadyOpen> {
+    if state.store().engine() != crate::store::Engine::Postgres {
+        return Ok(None);
+    }
+    let tag = format!("{:016x}", rand::random::<u64>());
+    let now = chrono::Utc::now();
+    let intent = NewIntent {
+        delivery_key: command.delivery_key(),
+        tag: tag.clone(),
+        team_id: command.team_id().as_str().to_owned(),
+        channel_id: command.channel_id().as_str().to_owned(),
+        channel_name: command.channel_name().map(str::to_owned),
+        user_id: command.user_id().as_str().to_owned(),
+        response_url: command.response_url().as_str().to_owned(),
+        command: request.to_canonical(),
+        zone: ctx.zone.name().to_owned(),
+        read_at: ctx.now,
+        default_minutes: ctx.default_duration.get(),
+        email: user.info.email.clone(),
+        real_name: user.info.real_name.clone(),
+        locale: user.info.locale.clone(),
+        created_at: now,
+    };
+    match state
+        .store()
+        .intents()
+        .open(&intent, state.replica(), state.lease())
+        .await
+    {
+        Ok(Some(id)) => Ok(Some(Held {
+            id,
+            tag,
+            resume: None,
+        })),
+        Ok(None) => Err(AlreadyOpen),
+        Err(e) => {
+            tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
+            Ok(None)
+        }
+    }
 }
 
 /// `list`, `cancel <id>`, `new`: answered through `response_url` (or a form), so the

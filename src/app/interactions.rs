@@ -311,6 +311,7 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         locale: user.info.locale,
         enqueued_at: Instant::now(),
         host: None,
+        intent: None,
     };
     schedule::spawn(state, job, admitted);
     None

@@ -2,6 +2,7 @@
 
 mod answer;
 mod handler;
+mod intents;
 mod interactions;
 mod manage;
 pub mod meeting;

@@ -27,9 +27,6 @@ use crate::zoom::{Meeting, MeetingId, ZoomError};
 
 /// Cards claimed per sweep, all handled at once.
 const BATCH: u32 = 20;
-/// How long a claimed card is this replica's: far beyond the Zoom check, two response_url
-/// attempts and a `chat.postMessage` together, so nobody else posts it meanwhile.
-const LEASE: Duration = Duration::from_secs(120);
 const ZOOM_CHECK_BUDGET: Duration = Duration::from_secs(10);
 /// Two attempts at a `response_url`: the command's own attempts may have used most of the
 /// five Slack allows, and a hook that fails twice is tried again at a later sweep.
@@ -70,7 +67,7 @@ pub(crate) async fn sweep(state: &AppState) {
     let cards = match state
         .store()
         .outbox()
-        .claim(state.replica(), now, LEASE, BATCH)
+        .claim(state.replica(), now, state.lease(), BATCH)
         .await
     {
         Ok(cards) => cards,

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use futures_util::FutureExt;
@@ -19,7 +19,7 @@ use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::DeliveryError;
 use crate::slack::{ChannelId, TeamId, UserId};
-use crate::store::{CardLocation, NewCardPost, OutboxId};
+use crate::store::{CardLocation, IntentId, NewCardPost, OutboxId};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request (a typed command or a
@@ -46,6 +46,40 @@ pub struct Job {
     pub enqueued_at: Instant,
     /// The Zoom user that ended up hosting (set by [`create`]).
     pub host: Option<String>,
+    /// With replicas on PostgreSQL: the command's intent row, settled when the job ends.
+    pub intent: Option<Held>,
+}
+
+/// An intent this job settles, and what a replica taking it over must do first.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub id: IntentId,
+    /// In the meeting's agenda, to find it in Zoom if its outcome was lost.
+    pub tag: String,
+    /// Set when another replica's job is taken over: look in Zoom before creating; when
+    /// `only_look` (the first create got no answer and its user was told), never create.
+    pub resume: Option<Resume>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Resume {
+    pub only_look: bool,
+}
+
+/// How a job ended, for its intent.
+enum Outcome {
+    /// Nothing was sent to Zoom (waited too long, restarting, Zoom down); the user was told.
+    NotSent,
+    /// Zoom refused, or a dry run: settled, the user was told.
+    Settled,
+    /// Sent, and Zoom gave no answer: the meeting may exist; the user was told so.
+    Uncertain,
+    /// The meeting exists and its card is in the outbox (or was posted).
+    Created(u64),
+    /// A taken-over job whose meeting Zoom does not have, after an unanswered create.
+    NotFound,
+    /// Zoom could not be asked about a taken-over job: try again after the lease.
+    Retry,
 }
 
 /// Runs `job` on the state's task tracker, inside the request's span, so shutdown waits for it
@@ -68,8 +102,23 @@ async fn supervise(state: AppState, job: Job) {
     let reply_to = job.reply_to.clone();
     let topic = job.request.topic().as_slack().to_owned();
     let answered = Arc::new(AtomicBool::new(false));
-    let work = run(&state, job, Arc::clone(&answered));
-    let Some(failure) = unanswered(work, &answered).await else {
+    let intent = job.intent.clone();
+    let ended = Arc::new(std::sync::Mutex::new(None));
+    let work = {
+        let ended = Arc::clone(&ended);
+        let state = &state;
+        let answered = Arc::clone(&answered);
+        async move {
+            let outcome = run(state, job, answered).await;
+            *ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        }
+    };
+    let failure = unanswered(work, &answered).await;
+    let outcome = ended.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(intent) = intent {
+        settle(&state, &intent, outcome).await;
+    }
+    let Some(failure) = failure else {
         return;
     };
     tracing::error!(%failure, "meeting task gave no answer; telling the user nothing could be confirmed");
@@ -79,6 +128,36 @@ async fn supervise(state: AppState, job: Job) {
             neutralise(&topic)
         ))
         .await;
+}
+
+/// Records how a command ended in its intent, so no replica settles it twice.
+async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
+    let intents = state.store().intents();
+    let now = Utc::now();
+    let settled = match outcome {
+        Some(Outcome::Created(zoom_id)) => intents.finish(held.id, Some(zoom_id), now).await,
+        Some(Outcome::Settled) => intents.finish(held.id, None, now).await,
+        Some(Outcome::NotSent) => intents.abandon(held.id, "not sent to Zoom", now).await,
+        Some(Outcome::NotFound) => {
+            intents
+                .abandon(
+                    held.id,
+                    "Zoom has no such meeting after an unanswered create",
+                    now,
+                )
+                .await
+        }
+        Some(Outcome::Uncertain) => {
+            intents
+                .mark_uncertain(held.id, "the create got no answer")
+                .await
+        }
+        // Left to lapse: another sweep (or replica) takes it over.
+        Some(Outcome::Retry) | None => return,
+    };
+    if let Err(e) = settled {
+        tracing::error!(error = %e, intent = %held.id, "could not record how the command ended");
+    }
 }
 
 /// Runs `work` and says why, if it ended or panicked before an answer went out.
@@ -101,7 +180,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
+async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outcome {
     let answer = Answer::new(state, job.reply_to.clone(), answered);
     let topic = neutralise(job.request.topic().as_slack());
     let restarting = format!(
@@ -122,7 +201,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
                     ":warning: Zoom is slow right now: *{topic}* waited more than {} seconds for its turn, so it was not sent to Zoom and no meeting was created. Please try again in a minute.",
                     state.create_timeout().as_secs()
                 )).await;
-                return;
+                return Outcome::NotSent;
             }
         },
     };
@@ -134,17 +213,50 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             "shutting down before this meeting's turn; nothing was sent to Zoom"
         );
         answer.say(restarting).await;
-        return;
+        return Outcome::NotSent;
     }
     if !state.zoom_health().may_send(Instant::now()) {
         tracing::warn!("Zoom has not been answering; not sending this create");
         answer.say(format!(
             ":warning: Zoom has not been answering for a while, so I didn't send *{topic}* to it and no meeting was created. Please try again in a few minutes."
         )).await;
-        return;
+        return Outcome::NotSent;
     }
+    // A job taken over from another replica: its meeting may exist already.
+    let found = match job
+        .intent
+        .as_ref()
+        .and_then(|held| held.resume.map(|r| (held.tag.clone(), r)))
+    {
+        Some((tag, resume)) => match find_by_tag(state, &job, &tag).await {
+            Ok(Some(meeting)) => {
+                if let Ok(Some(_)) = state.store().meetings().get(meeting.id().get()).await {
+                    // Recorded already: its card is the outbox's to post, exactly once.
+                    answer.answered.store(true, Ordering::SeqCst);
+                    return Outcome::Created(meeting.id().get());
+                }
+                Some(meeting)
+            }
+            Ok(None) if resume.only_look => {
+                answer.answered.store(true, Ordering::SeqCst);
+                return Outcome::NotFound;
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask Zoom about a command taken over; trying again later");
+                answer.answered.store(true, Ordering::SeqCst);
+                return Outcome::Retry;
+            }
+        },
+        None => None,
+    };
     let created = tokio::select! {
-        created = create(state, &mut job) => created,
+        created = async {
+            match found {
+                Some(meeting) => Ok(Some(meeting)),
+                None => create(state, &mut job).await,
+            }
+        } => created,
         () = state.stopping() => {
             // Zoom may still create it: say what was asked, so someone can check.
             tracing::error!(
@@ -156,7 +268,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             answer.say_quickly(format!(
                 ":warning: The service restarted while Zoom was creating *{topic}*. The meeting may exist: check your Zoom meetings before running the command again."
             )).await;
-            return;
+            return Outcome::Uncertain;
         }
     };
     drop(slot);
@@ -180,7 +292,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not deliver the preview to Slack");
             }
-            return;
+            return Outcome::Settled;
         }
         Err(e) => {
             tracing::warn!(error = %e, "meeting not created");
@@ -191,7 +303,11 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
                     escape(&e.user_message(Operation::Create, job.request.zone().tz(), Utc::now()))
                 ))
                 .await;
-            return;
+            return if e.outcome_unknown() {
+                Outcome::Uncertain
+            } else {
+                Outcome::Settled
+            };
         }
     };
     let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting);
@@ -259,11 +375,48 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) {
             }
         }
     }
+    Outcome::Created(meeting.id().get())
 }
 
-/// How long this process holds a card it is about to post before another replica may take it
-/// over: longer than every `response_url` attempt together.
-const CARD_LEASE: Duration = Duration::from_secs(120);
+/// A meeting Zoom made for `job` already, found by the tag in its agenda: among the host's
+/// upcoming meetings with the same topic and start, the one whose agenda names the tag.
+async fn find_by_tag(state: &AppState, job: &Job, tag: &str) -> Result<Option<Meeting>, ZoomError> {
+    let Some(zoom) = state.zoom() else {
+        return Ok(None);
+    };
+    let topic = job.request.topic().plain();
+    let start = job.request.start();
+    let mut hosts = vec![state.zoom_host().to_owned()];
+    if state.host_from_slack_email()
+        && let Some(email) = &job.email
+    {
+        hosts.insert(0, email.clone());
+    }
+    for host in hosts {
+        let listed = match zoom.list_upcoming(&host).await {
+            Ok(listed) => listed,
+            Err(e) if e.host_not_found() => continue,
+            Err(e) => return Err(e),
+        };
+        let candidates = listed.into_iter().filter(|m| {
+            m.topic()
+                .is_some_and(|t| t == topic.chars().take(200).collect::<String>())
+                && m.start_time()
+                    .is_none_or(|s| (s - start).num_seconds().abs() <= 60)
+        });
+        for candidate in candidates {
+            let meeting = match zoom.get_meeting(candidate.id()).await {
+                Ok(meeting) => meeting,
+                Err(e) if e.meeting_not_found() => continue,
+                Err(e) => return Err(e),
+            };
+            if meeting.agenda().is_some_and(|a| a.contains(tag)) {
+                return Ok(Some(meeting));
+            }
+        }
+    }
+    Ok(None)
+}
 
 /// Records the meeting, its start notice and the card about to be posted. A store error
 /// never costs the user their meeting: it is logged, and the card goes out regardless.
@@ -310,7 +463,7 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<Out
     };
     match store
         .outbox()
-        .enqueue_held(&post, state.replica(), CARD_LEASE)
+        .enqueue_held(&post, state.replica(), state.lease())
         .await
     {
         Ok(id) => Some(id),
@@ -388,7 +541,13 @@ fn agenda(job: &Job) -> String {
         Some(name) => format!("{name} ({})", job.user_id),
         None => format!("Slack user {}", job.user_id),
     };
-    format!("Scheduled from Slack by {who} in {channel}.")
+    match job.intent.as_ref() {
+        Some(held) => format!(
+            "Scheduled from Slack by {who} in {channel} (ref {}).",
+            held.tag
+        ),
+        None => format!("Scheduled from Slack by {who} in {channel}."),
+    }
 }
 
 #[cfg(test)]

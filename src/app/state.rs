@@ -76,6 +76,7 @@ struct Inner {
     start_notice: Option<Duration>,
     notice_grace: Duration,
     sweep_interval: Duration,
+    lease: Duration,
     metrics: Arc<Metrics>,
     readiness: Readiness,
 }
@@ -169,6 +170,7 @@ impl AppState {
                 .map(|m| Duration::from_secs(60 * u64::from(m))),
             notice_grace: config.notice_grace,
             sweep_interval: config.sweep_interval,
+            lease: config.lease,
             metrics,
             readiness: Readiness::default(),
         })))
@@ -401,6 +403,11 @@ impl AppState {
 
     pub fn sweep_interval(&self) -> Duration {
         self.0.sweep_interval
+    }
+
+    /// How long this replica holds claimed work before another may take it over.
+    pub fn lease(&self) -> Duration {
+        self.0.lease
     }
 
     pub(crate) fn metrics(&self) -> &Metrics {

@@ -1,4 +1,4 @@
-//! The periodic sweeps (start notices, the card outbox): once at startup, then every `sweep_interval` until SIGTERM.
+//! The periodic sweeps (start notices, the card outbox, commands other replicas left unsettled): once at startup, then every `sweep_interval` until SIGTERM.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::FutureExt;
 
 use crate::app::state::AppState;
-use crate::app::{notices, outbox};
+use crate::app::{intents, notices, outbox};
 
 /// A sweep interval shorter than this (a test's) would only spin.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
@@ -24,6 +24,11 @@ pub(crate) fn start(state: &AppState) {
     every(state, "card outbox", |state| async move {
         outbox::sweep(&state).await;
     });
+    if state.store().engine() == crate::store::Engine::Postgres {
+        every(state, "unsettled commands", |state| async move {
+            intents::sweep(&state).await;
+        });
+    }
     match state.start_notice() {
         Some(lead) => {
             tracing::info!(

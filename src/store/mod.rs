@@ -31,6 +31,7 @@
 mod claims;
 mod error;
 mod instant;
+mod intents;
 mod meetings;
 mod notes;
 mod notices;
@@ -43,6 +44,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use claims::Claims;
 pub use error::{Engine, StoreError};
+pub use intents::{Intent, IntentId, Intents, NewIntent};
 pub use meetings::{
     CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings, NewMeetingRecord,
     RescheduleOutcome, Schedule,
@@ -180,6 +182,10 @@ impl Store {
 
     pub fn notices(&self) -> Notices<'_> {
         Notices::new(self)
+    }
+
+    pub fn intents(&self) -> Intents<'_> {
+        Intents::new(self)
     }
 
     pub fn outbox(&self) -> Outbox<'_> {

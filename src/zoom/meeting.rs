@@ -66,6 +66,7 @@ pub struct Meeting {
     timezone: Option<String>,
     join_url: Option<String>,
     password: Option<String>,
+    agenda: Option<String>,
     occurrences: Vec<Occurrence>,
 }
 
@@ -100,6 +101,11 @@ impl Meeting {
     /// The passcode, if the meeting has one.
     pub fn password(&self) -> Option<&str> {
         self.password.as_deref()
+    }
+
+    /// The meeting's description, as Zoom stored it.
+    pub fn agenda(&self) -> Option<&str> {
+        self.agenda.as_deref()
     }
 
     /// A series' occurrences as Zoom lists them (empty for a one-off meeting).
@@ -155,6 +161,8 @@ struct RawMeeting {
     #[serde(default)]
     password: Value,
     #[serde(default)]
+    agenda: Value,
+    #[serde(default)]
     occurrences: Value,
 }
 
@@ -180,6 +188,7 @@ impl TryFrom<RawMeeting> for Meeting {
             timezone: text(raw.timezone),
             join_url: text(raw.join_url),
             password: text(raw.password),
+            agenda: text(raw.agenda),
             occurrences: match raw.occurrences {
                 Value::Array(items) => items.into_iter().filter_map(occurrence).collect(),
                 _ => Vec::new(),

@@ -721,7 +721,31 @@ async fn token(State(state): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     Json(answer).into_response()
 }
 
+/// Like Zoom, a create that arrived is carried out even if the client goes away meanwhile (its
+/// process killed, its connection cut): the work runs in a task of its own.
 async fn create_meeting(
+    State(state): State<Arc<Shared>>,
+    Path(host): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let work = tokio::spawn(create_meeting_now(
+        State(state),
+        Path(host),
+        uri,
+        headers,
+        body,
+    ));
+    match work.await {
+        Ok(response) => response,
+        // A scripted drop panics in the task; carry it into the handler so the connection drops.
+        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn create_meeting_now(
     State(state): State<Arc<Shared>>,
     Path(host): Path<String>,
     uri: Uri,

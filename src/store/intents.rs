@@ -1,0 +1,277 @@
+//! Commands acknowledged and not yet settled: written before the user is answered, so a replica
+//! that dies holding one leaves it for another, which finishes it exactly once.
+//!
+//! An intent is `pending` (leased to the replica working on it) until it is `done` (the
+//! meeting exists and its card is in the outbox, or the user was told why not) or `abandoned`.
+//! A pending intent whose lease lapsed is claimed like an outbox row; whoever claims it must
+//! first ask Zoom whether the meeting was made already, by the intent's tag.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::error::zoom_id_column;
+use super::instant::{self, Stamp};
+use super::{Engine, Store, StoreError, with_pool};
+
+/// An intent's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IntentId(i64);
+
+impl fmt::Display for IntentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A command to settle, as written before its user is answered. Domain facts only: the
+/// command in its canonical form, read again in `zone` as at `read_at`, gives back the same
+/// meeting request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIntent {
+    pub delivery_key: String,
+    pub tag: String,
+    pub team_id: String,
+    pub channel_id: String,
+    pub channel_name: Option<String>,
+    pub user_id: String,
+    pub response_url: String,
+    pub command: String,
+    pub zone: String,
+    pub read_at: DateTime<Utc>,
+    pub default_minutes: u16,
+    pub email: Option<String>,
+    pub real_name: Option<String>,
+    pub locale: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An intent claimed by [`Intents::claim`] after its holder's lease lapsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub id: IntentId,
+    pub new: NewIntent,
+    pub attempts: u32,
+    /// Set by [`Intents::mark_uncertain`]: its create went out and got no answer, and its user
+    /// was told the meeting may exist.
+    pub uncertain: Option<String>,
+}
+
+/// The create intents table; from [`Store::intents`].
+pub struct Intents<'s> {
+    store: &'s Store,
+}
+
+#[derive(sqlx::FromRow)]
+struct IntentRow<I> {
+    id: i64,
+    delivery_key: String,
+    tag: String,
+    team_id: String,
+    channel_id: String,
+    channel_name: Option<String>,
+    user_id: String,
+    response_url: String,
+    command: String,
+    zone: String,
+    read_at: I,
+    default_minutes: i32,
+    email: Option<String>,
+    real_name: Option<String>,
+    locale: Option<String>,
+    created_at: I,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+const CLAIM_SQLITE: &str = "UPDATE create_intents \
+     SET claimed_by = $1, available_at = $3, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM create_intents WHERE state = 'pending' AND available_at <= $2 \
+     ORDER BY available_at, id LIMIT $4) \
+     RETURNING id, delivery_key, tag, team_id, channel_id, channel_name, user_id, response_url, \
+     command, zone, read_at, default_minutes, email, real_name, locale, created_at, attempts, \
+     last_error";
+const CLAIM_POSTGRES: &str = "UPDATE create_intents \
+     SET claimed_by = $1, available_at = $3, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM create_intents WHERE state = 'pending' AND available_at <= $2 \
+     ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, delivery_key, tag, team_id, channel_id, channel_name, user_id, response_url, \
+     command, zone, read_at, default_minutes, email, real_name, locale, created_at, attempts, \
+     last_error";
+
+impl<'s> Intents<'s> {
+    pub(super) fn new(store: &'s Store) -> Self {
+        Self { store }
+    }
+
+    /// Writes an intent held by `owner` for `lease`. `None` when an intent for this
+    /// delivery key exists already (a redelivery another replica is settling).
+    pub async fn open(
+        &self,
+        intent: &NewIntent,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Option<IntentId>, StoreError> {
+        let available_at = instant::after(intent.created_at, lease);
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO create_intents (delivery_key, tag, team_id, channel_id, \
+                 channel_name, user_id, response_url, command, zone, read_at, default_minutes, \
+                 email, real_name, locale, state, available_at, claimed_by, attempts, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending', \
+                 $15, $16, 1, $17) ON CONFLICT (delivery_key) DO NOTHING RETURNING id",
+            )
+            .bind(&intent.delivery_key)
+            .bind(&intent.tag)
+            .bind(&intent.team_id)
+            .bind(&intent.channel_id)
+            .bind(intent.channel_name.as_deref())
+            .bind(&intent.user_id)
+            .bind(&intent.response_url)
+            .bind(&intent.command)
+            .bind(&intent.zone)
+            .bind(at(intent.read_at))
+            .bind(i32::from(intent.default_minutes))
+            .bind(intent.email.as_deref())
+            .bind(intent.real_name.as_deref())
+            .bind(intent.locale.as_deref())
+            .bind(at(available_at))
+            .bind(owner)
+            .bind(at(intent.created_at))
+            .fetch_optional(pool)
+            .await?
+            .map(IntentId)
+        })
+        .map_err(|e| {
+            self.store
+                .query_error("record a command before answering it", e)
+        })
+    }
+
+    /// Claims up to `limit` pending intents whose holder's lease lapsed, leasing them to
+    /// `owner` until `now + lease`. Each is claimed by exactly one caller across replicas.
+    pub async fn claim(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Intent>, StoreError> {
+        let sql = match self.store.engine() {
+            Engine::Sqlite => CLAIM_SQLITE,
+            Engine::Postgres => CLAIM_POSTGRES,
+        };
+        let lease_until = instant::after(now, lease);
+        let rows = with_pool!(self.store, |pool, at: I| {
+            sqlx::query_as::<_, IntentRow<I>>(sql)
+                .bind(owner)
+                .bind(at(now))
+                .bind(at(lease_until))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| self.intent(row))
+                .collect::<Vec<_>>()
+        })
+        .map_err(|e| self.store.query_error("claim unsettled commands", e))?;
+        let mut intents = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
+        intents.sort_by_key(|i| i.id);
+        Ok(intents)
+    }
+
+    /// The command is settled: its meeting (`zoom_id`, when one exists) is recorded and its
+    /// card queued, or its user was told why there is none. `false` if it was not pending.
+    pub async fn finish(
+        &self,
+        id: IntentId,
+        zoom_id: Option<u64>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let zoom_id = zoom_id.map(zoom_id_column).transpose()?;
+        self.settle(id, "done", zoom_id, None, at)
+            .await
+            .map_err(|e| self.store.query_error("settle a command", e))
+    }
+
+    /// Its create went out and Zoom gave no answer: whoever takes the intent over only looks for
+    /// the meeting in Zoom (to post its card) and never creates it again.
+    pub async fn mark_uncertain(&self, id: IntentId, reason: &str) -> Result<bool, StoreError> {
+        with_pool!(self.store, |pool, _at: I| {
+            sqlx::query(
+                "UPDATE create_intents SET last_error = $2 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(reason)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("mark a command uncertain", e))
+    }
+
+    /// Gives up on a command for good, recording why.
+    pub async fn abandon(
+        &self,
+        id: IntentId,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.settle(id, "abandoned", None, Some(reason), at)
+            .await
+            .map_err(|e| self.store.query_error("abandon a command", e))
+    }
+
+    async fn settle(
+        &self,
+        id: IntentId,
+        state: &'static str,
+        zoom_id: Option<i64>,
+        reason: Option<&str>,
+        when: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE create_intents SET state = $2, zoom_id = $3, last_error = $4, \
+                 finished_at = $5, claimed_by = NULL WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(state)
+            .bind(zoom_id)
+            .bind(reason)
+            .bind(at(when))
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+    }
+
+    fn intent<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, StoreError> {
+        let store = self.store;
+        Ok(Intent {
+            id: IntentId(row.id),
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            uncertain: row.last_error,
+            new: NewIntent {
+                delivery_key: row.delivery_key,
+                tag: row.tag,
+                team_id: row.team_id,
+                channel_id: row.channel_id,
+                channel_name: row.channel_name,
+                user_id: row.user_id,
+                response_url: row.response_url,
+                command: row.command,
+                zone: row.zone,
+                read_at: store.instant("intent read time", row.read_at)?,
+                default_minutes: u16::try_from(row.default_minutes).unwrap_or(30),
+                email: row.email,
+                real_name: row.real_name,
+                locale: row.locale,
+                created_at: store.instant("intent time", row.created_at)?,
+            },
+        })
+    }
+}
