@@ -199,6 +199,8 @@ struct Shared {
     account_zone: Tz,
     inner: Mutex<Inner>,
     create_seen: Notify,
+    /// While `true`, creates that arrive are recorded and then wait (see [`FakeZoom::hold_creates`]).
+    creates_held: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -384,6 +386,7 @@ impl FakeZoom {
             opts,
             account_zone,
             create_seen: Notify::new(),
+            creates_held: tokio::sync::watch::Sender::new(false),
         });
         let app = Router::new()
             .route("/oauth/token", post(token))
@@ -527,6 +530,17 @@ impl FakeZoom {
         for expiry in self.lock().tokens.values_mut() {
             *expiry = now;
         }
+    }
+
+    /// From now on, creates that arrive are recorded and then wait, unanswered, until
+    /// [`release_creates`](Self::release_creates): a test can act while they are in flight.
+    pub fn hold_creates(&self) {
+        self.state.creates_held.send_replace(true);
+    }
+
+    /// Lets held creates (and later ones) go on.
+    pub fn release_creates(&self) {
+        self.state.creates_held.send_replace(false);
     }
 
     /// Waits until at least `n` create requests arrived; false if `deadline` passed first.
@@ -754,6 +768,7 @@ async fn create_meeting_now(
 ) -> Response {
     let (token_problem, json_body) = state.record(Endpoint::Create, &host, &uri, &headers, &body);
     state.create_seen.notify_waiters();
+    let _ = state.creates_held.subscribe().wait_for(|held| !*held).await;
     tokio::time::sleep(state.opts.create_latency).await;
     let twist = match state
         .refuse_or_script(Endpoint::Create, token_problem)
