@@ -560,6 +560,83 @@ mod tests {
     }
 
     #[test]
+    fn the_sweep_and_the_lease_are_configured_and_a_lease_too_short_for_the_zoom_timeout_is_refused()
+     {
+        let defaults = config(MINIMAL).unwrap();
+        assert_eq!(
+            (defaults.sweep_interval, defaults.lease),
+            (Duration::from_secs(15), Duration::from_secs(120))
+        );
+        // (extra variables, Ok((sweep seconds, lease seconds)) or Err(part of the message))
+        type Case<'a> = (&'a [(&'a str, &'a str)], Result<(u64, u64), &'a str>);
+        let cases: &[Case] = &[
+            (
+                &[("SWEEP_SECONDS", "1"), ("LEASE_SECONDS", "60")],
+                Ok((1, 60)),
+            ),
+            (
+                &[("ZOOM_TIMEOUT_SECONDS", "4"), ("LEASE_SECONDS", "9")],
+                Ok((15, 9)),
+            ),
+            (
+                &[("ZOOM_TIMEOUT_SECONDS", "30"), ("LEASE_SECONDS", "60")],
+                Err(
+                    "LEASE_SECONDS is 60, but it must be more than twice ZOOM_TIMEOUT_SECONDS (30)",
+                ),
+            ),
+            (&[("SWEEP_SECONDS", "0")], Err("SWEEP_SECONDS is `0`")),
+            (&[("LEASE_SECONDS", "2")], Err("LEASE_SECONDS is `2`")),
+        ];
+        for (extra, want) in cases {
+            let mut vars = MINIMAL.to_vec();
+            vars.extend(extra.iter().copied());
+            match (config(&vars), want) {
+                (Ok(c), Ok((sweep, lease))) => assert_eq!(
+                    (c.sweep_interval, c.lease),
+                    (Duration::from_secs(*sweep), Duration::from_secs(*lease)),
+                    "{extra:?}"
+                ),
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{extra:?}: {e}"),
+                (got, want) => panic!("{extra:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_variable_the_service_reads_is_documented_in_the_readme_and_env_example() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let _ = Config::from_lookup(
+            |name| {
+                asked.borrow_mut().push(name.to_owned());
+                MINIMAL
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            },
+            false,
+        );
+        let asked = asked.into_inner();
+        assert!(asked.len() > 20, "the lookup sees every read: {asked:?}");
+        let readme = include_str!("../README.md");
+        let example = include_str!("../.env.example");
+        for name in &asked {
+            let row = format!("`{name}`");
+            assert!(
+                readme
+                    .lines()
+                    .any(|l| l.starts_with('|') && l.contains(&row)),
+                "{name} has a row in README's configuration table"
+            );
+            assert!(
+                example
+                    .lines()
+                    .any(|l| l.trim_start_matches("# ").starts_with(&format!("{name}="))),
+                "{name} is listed in .env.example"
+            );
+        }
+    }
+
+    #[test]
     fn every_missing_variable_is_listed_at_once() {
         let err = config(&[]).unwrap_err();
         let text = err.to_string();
