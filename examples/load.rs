@@ -12,12 +12,16 @@ mod fake_zoom;
 // A crate root's modules are looked up beside it, where Cargo would take them for examples.
 #[path = "load/baseline.rs"]
 mod baseline;
+#[path = "load/database.rs"]
+mod database;
 #[path = "load/hanging_zoom.rs"]
 mod hanging_zoom;
 #[path = "load/observe.rs"]
 mod observe;
 #[path = "load/overload.rs"]
 mod overload;
+#[path = "load/postgres.rs"]
+mod postgres;
 #[path = "load/process.rs"]
 mod process;
 #[path = "load/receiver.rs"]
@@ -35,8 +39,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
+use database::{Database, Engine};
 use fake_zoom::{FakeZoom, FakeZoomOptions};
 use overload::Overload;
+use postgres::PgServer;
 use process::Launch;
 use receiver::Receiver;
 use slowloris::Slowloris;
@@ -78,10 +84,24 @@ struct Cli {
     /// Zoom takes 10 s per create; SIGTERM the service right after the send phase and watch it drain.
     #[arg(long)]
     slow_zoom: bool,
-    /// Run the three standard measurements (ceiling and 500/s beside bare axum and the floor,
-    /// slow Zoom with 1,000 in flight).
-    #[arg(long, conflicts_with_all = ["concurrency", "rate", "slow_zoom", "overload", "slowloris", "robustness"])]
+    /// Run the standard measurements: the ceiling and 500/s on SQLite, 500/s on PostgreSQL,
+    /// each beside bare axum and the floor; slow Zoom with 1,000 creates in flight.
+    #[arg(long, conflicts_with_all = ["concurrency", "rate", "slow_zoom", "overload", "slowloris", "robustness", "replicas"])]
     suite: bool,
+    /// Store the service's records in a throwaway PostgreSQL server the harness starts (a
+    /// fresh database per service start) instead of a fresh SQLite file per start.
+    #[arg(long)]
+    postgres: bool,
+    /// With --postgres: a server setting, passed as `-c NAME=VALUE` (repeatable), e.g.
+    /// `synchronous_commit=off`. Without any, PostgreSQL's own defaults (durable commits).
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_env_pair)]
+    postgres_setting: Vec<(String, String)>,
+    /// Run this many service processes on one PostgreSQL database (implies --postgres) and
+    /// spread the commands round-robin across them. Without --rate or --concurrency: 500/s
+    /// and the ceiling.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16),
+          conflicts_with_all = ["overload", "slowloris", "robustness"])]
+    replicas: Option<u16>,
     /// Run the robustness measurements: --slowloris 2000 with the inherited descriptor limit
     /// and with RLIMIT_NOFILE 1024, then --overload.
     #[arg(long, conflicts_with_all = ["concurrency", "rate", "slow_zoom", "overload", "slowloris"])]
@@ -156,12 +176,26 @@ pub struct Setup<'a> {
     pub launch: Launch,
     /// `--service-env`, added last.
     pub extra_env: &'a [(String, String)],
+    /// The store of the scenarios that do not choose one (overload, slow clients, custom).
+    pub engine: Engine,
+    /// The harness's PostgreSQL, when a scenario stores on it.
+    pub postgres: Option<&'a PgServer>,
 }
 
 impl Setup<'_> {
+    /// A fresh store for one service start (or for all replicas of one measurement).
+    pub async fn database(&self, engine: Engine) -> Database {
+        database::fresh(engine, self.postgres).await
+    }
+
     /// The service's environment against the shared fake Zoom and the receiver.
-    pub fn service_env(&self, zoom: &FakeZoom, receiver: &Receiver) -> Vec<(&str, String)> {
-        let mut env = self.env_for(&zoom.oauth_url(), &zoom.api_url(), receiver);
+    pub fn service_env(
+        &self,
+        zoom: &FakeZoom,
+        receiver: &Receiver,
+        database: Option<&Database>,
+    ) -> Vec<(&str, String)> {
+        let mut env = self.env_for(&zoom.oauth_url(), &zoom.api_url(), receiver, database);
         let options = zoom.options();
         for (name, value) in [
             ("ZOOM_ACCOUNT_ID", &options.account_id),
@@ -174,12 +208,14 @@ impl Setup<'_> {
         env
     }
 
-    /// The service's environment against any Zoom on loopback (the fake's default credentials).
+    /// The service's environment against any Zoom on loopback (the fake's default credentials),
+    /// storing in `database` (`None` for the floor, which stores nothing).
     pub fn env_for(
         &self,
         oauth_url: &str,
         api_url: &str,
         receiver: &Receiver,
+        database: Option<&Database>,
     ) -> Vec<(&str, String)> {
         let credentials = FakeZoomOptions::default();
         let mut env = vec![
@@ -195,6 +231,9 @@ impl Setup<'_> {
             ("PORT", "0".to_owned()),
             ("RUST_LOG", self.rust_log.to_owned()),
         ];
+        if let Some(database) = database {
+            env.push(("DATABASE_URL", database.url.clone()));
+        }
         for (key, value) in self.extra_env {
             env.retain(|(k, _)| k != key);
             env.push((key.as_str(), value.clone()));
@@ -243,8 +282,34 @@ fn main() {
             nofile: cli.service_nofile,
         },
         extra_env: &cli.service_env,
+        engine: Engine::Sqlite,
+        postgres: None,
+    };
+    let scenarios = scenarios(&cli);
+    let engine = if cli.postgres || cli.replicas.is_some_and(|n| n > 1) {
+        Engine::Postgres
+    } else {
+        Engine::Sqlite
+    };
+    let needs_postgres = engine == Engine::Postgres
+        || (!cli.robustness
+            && cli.slowloris.is_none()
+            && !cli.overload
+            && scenarios.iter().any(|s| s.engine == Engine::Postgres));
+    let postgres = needs_postgres.then(|| {
+        eprintln!("load: starting PostgreSQL");
+        PgServer::start(&cli.postgres_setting)
+            .unwrap_or_else(|e| panic!("cannot start PostgreSQL for --postgres: {e}"))
+    });
+    let setup = Setup {
+        engine,
+        postgres: postgres.as_ref(),
+        ..setup
     };
     println!("{}; harness RLIMIT_NOFILE {own_limit}", observe::machine());
+    if let Some(server) = &postgres {
+        println!("\nPostgreSQL for the store: {}", server.description);
+    }
     runtime.block_on(async {
         if cli.robustness {
             for nofile in [cli.service_nofile, Some(1024)] {
@@ -260,14 +325,20 @@ fn main() {
         } else if cli.overload {
             overload_passes(&cli, &setup).await;
         } else {
-            for scenario in scenarios(&cli) {
-                standard::run(&scenario, &setup).await;
+            for scenario in &scenarios {
+                standard::run(scenario, &setup).await;
             }
         }
     });
+    // Dropping the runtime first closes the service's connections the harness still holds.
+    drop(runtime);
+    if let Some(server) = &postgres {
+        server.stop();
+    }
 }
 
 fn scenarios(cli: &Cli) -> Vec<Scenario> {
+    let replicas = usize::from(cli.replicas.unwrap_or(1));
     let defaults = Scenario {
         name: "custom",
         requests: cli.requests.unwrap_or(5_000),
@@ -281,6 +352,13 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
         terminate_after_send: false,
         bare: !cli.no_baseline,
         floor: !cli.no_baseline && !cli.no_floor,
+        engine: if cli.postgres || replicas > 1 {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        },
+        replicas,
+        service_env: Vec::new(),
     };
     if cli.suite {
         return vec![
@@ -297,6 +375,13 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
                 ..defaults.clone()
             },
             Scenario {
+                name: "rate-500-postgres",
+                requests: 5_000,
+                load: Load::Rate(500.0),
+                engine: Engine::Postgres,
+                ..defaults.clone()
+            },
+            Scenario {
                 name: "slow-zoom-1000-in-flight",
                 requests: 1_000,
                 load: Load::Rate(500.0),
@@ -305,6 +390,24 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
                 // 1,000 outbound creates held for 10 s measure the service's memory, which
                 // the floor would not tell us anything about.
                 floor: false,
+                // The default (200) would queue 800 of them, and SIGTERM would end their wait.
+                service_env: vec![("MAX_CONCURRENT_CREATES", "1000".to_owned())],
+                ..defaults
+            },
+        ];
+    }
+    if replicas > 1 && cli.rate.is_none() && cli.concurrency.is_none() {
+        return vec![
+            Scenario {
+                name: "replicas-rate-500",
+                requests: cli.requests.unwrap_or(5_000),
+                load: Load::Rate(500.0),
+                ..defaults.clone()
+            },
+            Scenario {
+                name: "replicas-ceiling",
+                requests: cli.requests.unwrap_or(20_000),
+                load: Load::Concurrency(64),
                 ..defaults
             },
         ];

@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 /// The service's default `ZOOM_TIMEOUT_SECONDS` (and so its queue-wait limit).
 pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(20);
-/// The service's default `MAX_QUEUED_COMMANDS`, and its fixed `max_concurrent_creates`.
+/// The service's default `MAX_QUEUED_COMMANDS`.
 pub const DEFAULT_MAX_QUEUED: usize = 1_000;
-pub const MAX_CONCURRENT_CREATES: usize = 1_000;
+/// The service's default `MAX_CONCURRENT_CREATES` (`--service-env` may set another).
+pub const DEFAULT_MAX_CONCURRENT_CREATES: usize = 200;
 /// Time a create may take to reach Zoom after the service took its slot (token from the
 /// cache, a new connection, the request) on a busy machine; the harness sees only arrivals.
 const TRIP_TO_ZOOM: Duration = Duration::from_millis(250);
@@ -48,6 +49,13 @@ pub struct Pass {
 
 pub async fn run(o: &Overload, setup: &Setup<'_>) -> Pass {
     let max_queued = o.max_queued.unwrap_or(DEFAULT_MAX_QUEUED);
+    let creating = setup
+        .extra_env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "MAX_CONCURRENT_CREATES")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(DEFAULT_MAX_CONCURRENT_CREATES);
     let timeout = o.create_timeout.unwrap_or(DEFAULT_CREATE_TIMEOUT);
     eprintln!(
         "load: overload, {} commands, {}, MAX_QUEUED_COMMANDS={max_queued}, create timeout {} s (load average {})",
@@ -61,7 +69,13 @@ pub async fn run(o: &Overload, setup: &Setup<'_>) -> Pass {
         receiver.response_url(i)
     }));
     let zoom = Arc::new(HangingZoom::start().await);
-    let mut env = setup.env_for(&zoom.oauth_url(), &zoom.api_url(), &receiver);
+    let database = setup.database(setup.engine).await;
+    let mut env = setup.env_for(
+        &zoom.oauth_url(),
+        &zoom.api_url(),
+        &receiver,
+        Some(&database),
+    );
     if let Some(q) = o.max_queued {
         env.push(("MAX_QUEUED_COMMANDS", q.to_string()));
     }
@@ -83,7 +97,7 @@ pub async fn run(o: &Overload, setup: &Setup<'_>) -> Pass {
     );
     let sent = traffic::send_all(
         &traffic::client(),
-        &url,
+        std::slice::from_ref(&url),
         commands,
         o.load,
         Expect::SchedulingAck,
@@ -110,6 +124,8 @@ pub async fn run(o: &Overload, setup: &Setup<'_>) -> Pass {
     let report = Report {
         o,
         max_queued,
+        creating,
+        engine: setup.engine,
         timeout,
         sent: &sent,
         idle_rss_kib: idle.rss_kib,
@@ -203,6 +219,9 @@ fn latencies(sent: &Sent, outcome: Outcome) -> Summary {
 struct Report<'a> {
     o: &'a Overload,
     max_queued: usize,
+    /// The service's `MAX_CONCURRENT_CREATES`.
+    creating: usize,
+    engine: crate::database::Engine,
     timeout: Duration,
     sent: &'a Sent,
     idle_rss_kib: u64,
@@ -221,7 +240,8 @@ impl Report<'_> {
         let admitted = count(sent, |x| x == Outcome::Ok);
         let busy = count(sent, |x| x == Outcome::Busy);
         let other = sent.samples.len() - admitted - busy;
-        let capacity = MAX_CONCURRENT_CREATES + self.max_queued;
+        let creating = self.creating;
+        let capacity = creating + self.max_queued;
         let summary = |s: Summary| format!("{} / {} / {}", ms(s.p50), ms(s.p99), ms(s.max));
         let secs = |d: Duration| format!("{:.1}", d.as_secs_f64());
 
@@ -300,9 +320,10 @@ impl Report<'_> {
         };
 
         let mut out = format!(
-            "\n### overload: {} commands, {}, Zoom creates never answered, MAX_QUEUED_COMMANDS={}{}, ZOOM_TIMEOUT_SECONDS={}{} (load average {})\n\n",
+            "\n### overload: {} commands, {}, Zoom creates never answered, MAX_CONCURRENT_CREATES={}, MAX_QUEUED_COMMANDS={}{}, ZOOM_TIMEOUT_SECONDS={}{}, store {} (load average {})\n\n",
             o.requests,
             o.load,
+            creating,
             self.max_queued,
             if o.max_queued.is_none() {
                 " (default)"
@@ -315,6 +336,7 @@ impl Report<'_> {
             } else {
                 ""
             },
+            self.engine,
             load_average(),
         );
         out.push_str("| measure | slack-zoom | target |\n|---|---|---|\n");
@@ -335,7 +357,7 @@ impl Report<'_> {
             "admitted (\"Scheduling…\") / busy at once / other",
             format!("{admitted} / {busy} / {other}"),
             format!(
-                "admitted = {MAX_CONCURRENT_CREATES} creating + {} queued: **{}**",
+                "admitted = {creating} creating + {} queued: **{}**",
                 self.max_queued,
                 met(admitted == capacity.min(o.requests) && other == 0)
             ),
@@ -366,7 +388,7 @@ impl Report<'_> {
         row(
             "creates at Zoom at end of send phase (still open)",
             format!("{} ({})", self.send_end.creates, self.send_end.open),
-            format!("≤ {MAX_CONCURRENT_CREATES}"),
+            format!("≤ {creating}"),
         );
         row(
             "creates at Zoom in all / token requests",
@@ -389,7 +411,7 @@ impl Report<'_> {
             format!("{peak_open} / {}", self.receiver.peak_concurrent()),
             // The fake counts a create until it notices the hang-up, which can trail the
             // service's timeout (and its next create on a new connection) by a moment.
-            format!("≤ {MAX_CONCURRENT_CREATES}, plus hang-ups the fake has not noticed yet"),
+            format!("≤ {creating}, plus hang-ups the fake has not noticed yet"),
         );
         row(
             "wait before a create reached Zoom, from its command's acknowledgement: p50 / max (s)",

@@ -322,7 +322,7 @@ pub fn cpu_time_ticks(pid: u32) -> Option<u64> {
 }
 
 /// Linux reports CPU time in USER_HZ ticks, which is 100 per second on every mainstream kernel.
-fn ticks_to_duration(ticks: u64) -> Duration {
+pub fn ticks_to_duration(ticks: u64) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 

@@ -109,7 +109,13 @@ pub async fn run(s: &Slowloris, setup: &Setup<'_>) {
         ..FakeZoomOptions::default()
     })
     .await;
-    let env = setup.env_for(&zoom.oauth_url(), &zoom.api_url(), &receiver);
+    let database = setup.database(setup.engine).await;
+    let env = setup.env_for(
+        &zoom.oauth_url(),
+        &zoom.api_url(),
+        &receiver,
+        Some(&database),
+    );
     let server = Server::launch(setup.service_bin, &[], &env, setup.launch).await;
     tokio::time::sleep(SETTLE).await;
     let addr = server.addr();
@@ -193,7 +199,7 @@ async fn phase(addr: SocketAddr, commands: Vec<Prepared>, s: &Slowloris) -> Phas
     let deadline = s.phase + Duration::from_secs(10);
     let sent = traffic::send_all(
         &traffic::fresh_connection_client(),
-        &url,
+        std::slice::from_ref(&url),
         Arc::new(commands),
         Load::Rate(s.rate),
         Expect::SchedulingAck,

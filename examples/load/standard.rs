@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::baseline;
+use crate::database::Engine;
 use crate::fake_zoom::{FakeZoom, FakeZoomOptions};
 use crate::observe::{HarnessCpu, Profiler, TimerProbe, load_average};
-use crate::process::{Launch, Memory, Server, Stopped};
+use crate::process::{Launch, Memory, Server, Stopped, ticks_to_duration};
 use crate::receiver::Receiver;
 use crate::stats::{Summary, mib, ms};
 use crate::traffic::{self, Expect, Load, Outcome, Sent};
@@ -27,6 +28,12 @@ pub struct Scenario {
     pub terminate_after_send: bool,
     pub bare: bool,
     pub floor: bool,
+    /// Where the service stores its records (the floor stores nothing).
+    pub engine: Engine,
+    /// Service processes sharing the load round-robin (more than one needs PostgreSQL).
+    pub replicas: usize,
+    /// Settings the scenario needs from the service (`--service-env` still wins).
+    pub service_env: Vec<(&'static str, String)>,
 }
 
 /// Which process answers the commands.
@@ -39,12 +46,51 @@ enum Target {
 /// What one target did under the load.
 struct Measured {
     sent: Sent,
-    idle: Memory,
+    /// Per process (one, or one per replica).
+    idle: Vec<Memory>,
     /// CPU time the harness itself (client, fakes, receiver) used while loading this target.
     harness_cpu: Duration,
-    stopped: Stopped,
+    /// Per process, in start order.
+    stopped: Vec<Stopped>,
+    /// CPU time of the PostgreSQL server's processes from the service's start (after it
+    /// settled) until it had stopped: the store's share of the work.
+    store_cpu: Option<Duration>,
     /// Cards and Zoom calls, for the targets that make outbound calls.
     outbound: Option<Outbound>,
+}
+
+impl Measured {
+    /// CPU time over the whole life of every process of this target.
+    fn cpu_time(&self) -> Duration {
+        self.stopped.iter().map(|s| s.cpu_time).sum()
+    }
+
+    /// The highest peak RSS of any of its processes.
+    fn peak_hwm_kib(&self) -> u64 {
+        self.stopped
+            .iter()
+            .map(|s| s.peak_hwm_kib)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn idle_rss_kib(&self) -> u64 {
+        self.idle.iter().map(|m| m.rss_kib).max().unwrap_or(0)
+    }
+
+    fn log_lines(&self) -> u64 {
+        self.stopped.iter().map(|s| s.log_lines).sum()
+    }
+
+    /// How its processes exited, once if they all exited alike.
+    fn describe(&self) -> String {
+        let all: Vec<String> = self.stopped.iter().map(Stopped::describe).collect();
+        if all.windows(2).all(|w| w[0] == w[1]) {
+            all.into_iter().next().unwrap_or_default()
+        } else {
+            all.join(" / ")
+        }
+    }
 }
 
 struct Outbound {
@@ -67,7 +113,8 @@ struct Pending {
     creates_at_zoom: usize,
     /// Acknowledged commands whose card has not arrived.
     cards_outstanding: usize,
-    memory: Memory,
+    /// The largest RSS of the target's processes.
+    rss_kib: u64,
 }
 
 pub async fn run(scenario: &Scenario, setup: &Setup<'_>) {
@@ -97,12 +144,13 @@ pub async fn run(scenario: &Scenario, setup: &Setup<'_>) {
         rust_log: setup.rust_log,
     };
     println!("{}", report.render());
-    let stopped = &service.stopped;
-    if stopped.status.is_none_or(|s| !s.success()) && !stopped.stderr_tail.is_empty() {
-        eprintln!(
-            "load: service stderr (last lines):\n{}",
-            stopped.stderr_tail
-        );
+    for stopped in &service.stopped {
+        if stopped.status.is_none_or(|s| !s.success()) && !stopped.stderr_tail.is_empty() {
+            eprintln!(
+                "load: service stderr (last lines):\n{}",
+                stopped.stderr_tail
+            );
+        }
     }
 }
 
@@ -118,7 +166,7 @@ async fn measure_bare(scenario: &Scenario, setup: &Setup<'_>) -> Measured {
     let harness_cpu = HarnessCpu::start();
     let sent = traffic::send_all(
         &traffic::client(),
-        &url,
+        &[url],
         commands,
         scenario.load,
         Expect::Status200,
@@ -128,9 +176,10 @@ async fn measure_bare(scenario: &Scenario, setup: &Setup<'_>) -> Measured {
     let stopped = server.terminate().await;
     Measured {
         sent,
-        idle,
+        idle: vec![idle],
         harness_cpu: harness_cpu.elapsed(),
-        stopped,
+        stopped: vec![stopped],
+        store_cpu: None,
         outbound: None,
     }
 }
@@ -149,16 +198,38 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         })
         .await,
     );
-    let env = setup.service_env(&zoom, &receiver);
-    let server = match target {
-        Target::Service => Server::launch(setup.service_bin, &[], &env, setup.launch).await,
+    // One fresh store for the service (all its replicas share it); the floor stores nothing.
+    let database = match target {
+        Target::Service => Some(setup.database(scenario.engine).await),
+        Target::Floor => None,
+    };
+    let mut env = setup.service_env(&zoom, &receiver, database.as_ref());
+    for (key, value) in &scenario.service_env {
+        if !setup.extra_env.iter().any(|(k, _)| k == key) {
+            env.retain(|(k, _)| k != key);
+            env.push((key, value.clone()));
+        }
+    }
+    let mut servers = Vec::new();
+    match target {
+        Target::Service => {
+            // One after the other: the first migrates the schema, the others find it done.
+            for _ in 0..scenario.replicas.max(1) {
+                servers.push(Server::launch(setup.service_bin, &[], &env, setup.launch).await);
+            }
+        }
         Target::Floor => {
             let flag = baseline::Kind::Floor.flag();
-            Server::launch(setup.harness, &[flag], &env, Launch::default()).await
+            servers.push(Server::launch(setup.harness, &[flag], &env, Launch::default()).await);
         }
-    };
+    }
     tokio::time::sleep(SETTLE).await;
-    let idle = server.memory();
+    let idle: Vec<Memory> = servers.iter().map(Server::memory).collect();
+    let store = match (target, scenario.engine) {
+        (Target::Service, Engine::Postgres) => setup.postgres,
+        _ => None,
+    };
+    let store_before = store.map(crate::postgres::PgServer::cpu_ticks);
 
     // The service fetches its token when the first create needs it, so commands sent before
     // the first create reached Zoom waited for that (single) fetch, a fake delay, not the
@@ -172,18 +243,22 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
     // The fakes' delays are Tokio sleeps, which end on a later millisecond tick and only when a
     // busy harness worker gets to them; this probe measures by how much, under the same load.
     let overshoot = TimerProbe::start(scenario.create);
-    let url = format!("http://{}/slack/commands", server.addr());
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|server| format!("http://{}/slack/commands", server.addr()))
+        .collect();
     let harness_cpu = HarnessCpu::start();
+    // The first replica only, when there are several.
     let profiler = match (setup.profile_dir, target) {
         (Some(dir), Target::Service) => {
             let output = dir.join(format!("perf-{}.data", scenario.name));
-            Some(Profiler::start(server.pid(), &output).await)
+            Some(Profiler::start(servers[0].pid(), &output).await)
         }
         _ => None,
     };
     let sent = traffic::send_all(
         &traffic::client(),
-        &url,
+        &urls,
         commands,
         scenario.load,
         Expect::SchedulingAck,
@@ -205,7 +280,11 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
             .len()
             .saturating_sub(creates_answered),
         cards_outstanding: acknowledged.saturating_sub(receiver.cards()),
-        memory: server.memory(),
+        rss_kib: servers
+            .iter()
+            .map(|s| s.memory().rss_kib)
+            .max()
+            .unwrap_or(0),
     };
 
     if !scenario.terminate_after_send {
@@ -216,8 +295,26 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
     if let Some(profiler) = profiler {
         profiler.stop().await;
     }
-    let stopped = server.terminate().await;
+    // SIGTERM to every replica at once, as a deploy would; each drains on its own.
+    let stopping: Vec<_> = servers
+        .into_iter()
+        .map(|server| tokio::spawn(server.terminate()))
+        .collect();
+    let mut stopped = Vec::new();
+    for stop in stopping {
+        stopped.push(stop.await.expect("stopping a child does not panic"));
+    }
     let harness_cpu = harness_cpu.elapsed();
+    // The service's connections have closed; give their backends a moment to exit and be
+    // reaped, so their CPU time is in the postmaster's account.
+    let store_cpu = match (store, store_before) {
+        (Some(server), Some(before)) => {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Some(ticks_to_duration(server.cpu_ticks().saturating_sub(before)))
+        }
+        _ => None,
+    };
+    drop(database);
     // No create at all (every command refused) would leave the watcher waiting for its deadline.
     let token_ready = match first_create {
         Some(watcher) if watcher.is_finished() => watcher.await.ok().flatten(),
@@ -238,6 +335,7 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         idle,
         harness_cpu,
         stopped,
+        store_cpu,
         outbound: Some(Outbound {
             completion,
             e2e,
@@ -332,19 +430,43 @@ impl Report<'_> {
     fn render(&self) -> String {
         let s = self.scenario;
         let per_command = |cpu: Duration| cpu.as_secs_f64() * 1e6 / s.requests.max(1) as f64;
+        let store = match s.engine {
+            Engine::Sqlite => "store SQLite (a fresh file)".to_owned(),
+            Engine::Postgres => "store PostgreSQL (a fresh database)".to_owned(),
+        };
+        let changed: Vec<String> = s
+            .service_env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let mut out = format!(
-            "\n### {}: {} commands, {} (Zoom create {} ms, token {} ms, response_url {} ms; load average {})\n\n",
+            "\n### {}: {} commands, {} (Zoom create {} ms, token {} ms, response_url {} ms; {store}{}{}; load average {})\n\n",
             s.name,
             s.requests,
             s.load,
             s.create.as_millis(),
             s.token.as_millis(),
             s.hook.as_millis(),
+            if s.replicas > 1 {
+                format!(", {} replicas, commands round-robin", s.replicas)
+            } else {
+                String::new()
+            },
+            if changed.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", changed.join(", "))
+            },
             load_average(),
         );
-        out.push_str(
-            "| measure | bare axum | floor | slack-zoom | target |\n|---|---|---|---|---|\n",
-        );
+        let service_name = if s.replicas > 1 {
+            format!("slack-zoom ×{}", s.replicas)
+        } else {
+            "slack-zoom".to_owned()
+        };
+        out.push_str(&format!(
+            "| measure | bare axum | floor | {service_name} | target |\n|---|---|---|---|---|\n"
+        ));
         let targets = [self.bare, self.floor, Some(self.service)];
         let figures: Vec<Option<Figures>> = targets
             .iter()
@@ -465,30 +587,86 @@ impl Report<'_> {
                 let o = m.outbound.as_ref()?;
                 Some(format!("{} / {}", o.token_requests, o.create_requests))
             },
-            format!("1 token: **{}**", met(o.token_requests == 1)),
+            if s.replicas > 1 {
+                format!(
+                    "1 token per replica: **{}**",
+                    met(o.token_requests == s.replicas)
+                )
+            } else {
+                format!("1 token: **{}**", met(o.token_requests == 1))
+            },
         );
         let cpu_ratio = |base: Option<&Measured>| {
             base.map(|b| {
-                per_command(self.service.stopped.cpu_time)
-                    / per_command(b.stopped.cpu_time).max(f64::EPSILON)
+                per_command(self.service.cpu_time()) / per_command(b.cpu_time()).max(f64::EPSILON)
             })
         };
-        let cpu_note = match (cpu_ratio(self.floor), cpu_ratio(self.bare)) {
-            (Some(floor), Some(bare)) => {
-                format!("slack-zoom: {floor:.1}× the floor, {bare:.1}× bare axum")
+        // The target holds at 500 commands/s.
+        let at_target_rate = matches!(s.load, Load::Rate(r) if (r - 500.0).abs() < 1.0);
+        let verdict = |ratio: f64| {
+            if at_target_rate {
+                format!(" (≤ 1.3×: **{}**)", met(ratio <= 1.3))
+            } else {
+                String::new()
             }
+        };
+        let cpu_note = match (cpu_ratio(self.floor), cpu_ratio(self.bare)) {
+            (Some(floor), Some(bare)) => format!(
+                "slack-zoom: {floor:.2}× the floor{}, {bare:.1}× bare axum",
+                verdict(floor)
+            ),
             (None, Some(bare)) => format!("slack-zoom: {bare:.1}× bare axum"),
-            (Some(floor), None) => format!("slack-zoom: {floor:.1}× the floor"),
+            (Some(floor), None) => format!("slack-zoom: {floor:.2}× the floor{}", verdict(floor)),
             (None, None) => String::new(),
         };
         row(
-            "CPU per command, server process (µs)",
-            &|m| Some(format!("{:.0}", per_command(m.stopped.cpu_time))),
+            if s.replicas > 1 {
+                "CPU per command, server processes, all replicas (µs)"
+            } else {
+                "CPU per command, server process (µs)"
+            },
+            &|m| Some(format!("{:.0}", per_command(m.cpu_time()))),
             cpu_note,
         );
+        if s.replicas > 1 {
+            row(
+                "CPU per command, each replica: its CPU ÷ the commands it was sent (µs)",
+                &|m| {
+                    std::ptr::eq(m, self.service).then(|| {
+                        let share = s.requests.div_ceil(s.replicas).max(1) as f64;
+                        let each: Vec<String> = m
+                            .stopped
+                            .iter()
+                            .map(|r| format!("{:.0}", r.cpu_time.as_secs_f64() * 1e6 / share))
+                            .collect();
+                        each.join(" / ")
+                    })
+                },
+                String::new(),
+            );
+        }
+        if let Some(store_cpu) = self.service.store_cpu {
+            let store = per_command(store_cpu);
+            let both = per_command(self.service.cpu_time()) + store;
+            let note = match self.floor {
+                Some(floor) => {
+                    let ratio = both / per_command(floor.cpu_time()).max(f64::EPSILON);
+                    format!(
+                        "service + store: {both:.0} µs, {ratio:.2}× the floor{}",
+                        verdict(ratio)
+                    )
+                }
+                None => format!("service + store: {both:.0} µs"),
+            };
+            row(
+                "CPU per command, store: every PostgreSQL server process (µs)",
+                &|m| m.store_cpu.map(|c| format!("{:.0}", per_command(c))),
+                note,
+            );
+        }
         let per_card = |m: &Measured| {
             let o = m.outbound.as_ref()?;
-            Some(m.stopped.cpu_time.as_secs_f64() * 1e6 / o.cards.max(1) as f64)
+            Some(m.cpu_time().as_secs_f64() * 1e6 / o.cards.max(1) as f64)
         };
         let per_card_note = match (self.floor.and_then(per_card), per_card(self.service)) {
             (Some(floor), Some(service)) => {
@@ -511,19 +689,22 @@ impl Report<'_> {
         );
         row(
             "idle RSS (MiB)",
-            &|m| Some(mib(m.idle.rss_kib)),
+            &|m| Some(mib(m.idle_rss_kib())),
             format!(
                 "< 20 MiB: **{}**",
-                met(self.service.idle.rss_kib < 20 * 1024)
+                met(self.service.idle_rss_kib() < 20 * 1024)
             ),
         );
         row(
             "peak RSS, VmHWM (MiB)",
-            &|m| Some(mib(m.stopped.peak_hwm_kib)),
+            &|m| {
+                let each: Vec<String> = m.stopped.iter().map(|r| mib(r.peak_hwm_kib)).collect();
+                Some(each.join(" / "))
+            },
             if s.create >= SLOW_ZOOM_CREATE && s.requests >= 1000 {
                 format!(
                     "< 50 MiB with 1,000 in flight: **{}**",
-                    met(self.service.stopped.peak_hwm_kib < 50 * 1024)
+                    met(self.service.peak_hwm_kib() < 50 * 1024)
                 )
             } else {
                 String::new()
@@ -537,7 +718,7 @@ impl Report<'_> {
                     "{} / {} / {}",
                     p.creates_at_zoom,
                     p.cards_outstanding,
-                    mib(p.memory.rss_kib)
+                    mib(p.rss_kib)
                 ))
             },
             String::new(),
@@ -548,10 +729,10 @@ impl Report<'_> {
             } else {
                 "SIGTERM after the last card → exit"
             },
-            &|m| m.outbound.as_ref().map(|_| m.stopped.describe()),
+            &|m| m.outbound.as_ref().map(|_| m.describe()),
             "exit 0 within 30 s, no card lost".into(),
         );
-        let log_lines = self.service.stopped.log_lines;
+        let log_lines = self.service.log_lines();
         row(
             &format!("service log lines (RUST_LOG={})", self.rust_log),
             &|m| {

@@ -138,10 +138,11 @@ pub fn fresh_connection_client() -> reqwest::Client {
         .expect("an HTTP client with default TLS settings builds")
 }
 
-/// Sends every prepared command to `url`, stopping early if `deadline` passes.
+/// Sends every prepared command, command `i` to `urls[i % urls.len()]` (round-robin over
+/// replicas), stopping early if `deadline` passes.
 pub async fn send_all(
     client: &reqwest::Client,
-    url: &str,
+    urls: &[String],
     commands: Arc<Vec<Prepared>>,
     load: Load,
     expect: Expect,
@@ -149,15 +150,16 @@ pub async fn send_all(
 ) -> Sent {
     let started = Instant::now();
     let stop_at = started + deadline;
-    let url: Arc<str> = Arc::from(url);
+    assert!(!urls.is_empty(), "at least one server to send to");
+    let urls: Arc<[String]> = Arc::from(urls);
     let mut tasks = JoinSet::new();
     match load {
         Load::Concurrency(workers) => {
             let next = Arc::new(AtomicUsize::new(0));
             for _ in 0..workers.max(1) {
-                let (client, url, commands, next) = (
+                let (client, urls, commands, next) = (
                     client.clone(),
-                    Arc::clone(&url),
+                    Arc::clone(&urls),
                     Arc::clone(&commands),
                     Arc::clone(&next),
                 );
@@ -168,7 +170,8 @@ pub async fn send_all(
                         if i >= commands.len() || Instant::now() >= stop_at {
                             return done;
                         }
-                        done.push((i, send(&client, &url, &commands[i], expect).await));
+                        let url = &urls[i % urls.len()];
+                        done.push((i, send(&client, url, &commands[i], expect).await));
                     }
                 });
             }
@@ -182,11 +185,12 @@ pub async fn send_all(
                 if Instant::now() >= stop_at {
                     break;
                 }
-                let (client, url, commands) =
-                    (client.clone(), Arc::clone(&url), Arc::clone(&commands));
-                tasks.spawn(
-                    async move { vec![(i, send(&client, &url, &commands[i], expect).await)] },
-                );
+                let (client, urls, commands) =
+                    (client.clone(), Arc::clone(&urls), Arc::clone(&commands));
+                tasks.spawn(async move {
+                    let url = &urls[i % urls.len()];
+                    vec![(i, send(&client, url, &commands[i], expect).await)]
+                });
             }
         }
     }

@@ -1,0 +1,365 @@
+//! A throwaway PostgreSQL server for `--postgres`: started by the harness from the machine's
+//! packages, a fresh database per service start, and the CPU time of its processes.
+//!
+//! It follows `tests/support/postgres.rs` (same discovery of `initdb`/`pg_ctl`, same `postgres`
+//! user when the harness runs as root, same watchdog that stops the server however the harness
+//! exits), but that module is not reused as it stands, for two reasons. Its server runs with
+//! `fsync=off`, `synchronous_commit=off` and `full_page_writes=off`, fine for tests and wrong
+//! for a measurement beside SQLite's `synchronous=FULL`: here PostgreSQL keeps its durable
+//! defaults unless `--postgres-setting` says otherwise. And the harness needs the server's
+//! process tree, to charge the store's CPU to the commands (see [`PgServer::cpu_ticks`]).
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, PgConnection};
+
+use crate::process::cpu_time_ticks;
+
+/// How long `pg_ctl` may take to start or stop the server.
+const PG_CTL_SECONDS: u32 = 60;
+/// How long the watchdog may take to stop the server and remove its directory at the end.
+const STOP_DEADLINE: Duration = Duration::from_secs(70);
+
+/// The running server; stopped by [`PgServer::stop`], or by its watchdog when the harness exits.
+pub struct PgServer {
+    port: u16,
+    dir: PathBuf,
+    /// The server's version and the settings it was started with, for the report.
+    pub description: String,
+    /// Never written: closing it (in [`PgServer::stop`], or by the kernel when the harness
+    /// exits however it exits) makes the watchdog stop the server and remove `dir`.
+    watchdog_stdin: Mutex<Option<ChildStdin>>,
+    watchdog: Mutex<Child>,
+    databases: Mutex<u32>,
+}
+
+impl PgServer {
+    /// Starts a server on a free loopback port with PostgreSQL's defaults plus `settings`
+    /// (`name=value`, passed as `-c name=value`, so they win over the defaults).
+    pub fn start(settings: &[(String, String)]) -> Result<PgServer, String> {
+        let bindir = find_bindir()?;
+        let user = RunAs::detect()?;
+        let dir = std::env::temp_dir().join(format!(
+            "slack-zoom-load-pg-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        user.take_ownership(&dir)?;
+        // First the watchdog, so that whatever happens from here on, the server is stopped and
+        // the directory removed when the harness exits.
+        let (watchdog, watchdog_stdin) = spawn_watchdog(&user, &bindir, &dir)?;
+        let data = dir.join("data");
+        let initdb = user
+            .command(&bindir.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("run initdb: {e}"))?;
+        if !initdb.status.success() {
+            return Err(format!(
+                "initdb failed ({}): {}",
+                initdb.status,
+                String::from_utf8_lossy(&initdb.stderr)
+            ));
+        }
+        let mut options = format!(
+            "-k {} -c listen_addresses=127.0.0.1 -c max_connections=100",
+            dir.display()
+        );
+        for (name, value) in settings {
+            options.push_str(&format!(" -c {name}={value}"));
+        }
+        // The free port may be taken between choosing and binding it; try a few.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let port = free_port()?;
+            let log = dir.join("server.log");
+            let started = user
+                .command(&bindir.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(&log)
+                .arg("-o")
+                .arg(format!("-p {port} {options}"))
+                .args(["-w", "-t", &PG_CTL_SECONDS.to_string(), "start"])
+                .current_dir(&dir)
+                .output()
+                .map_err(|e| format!("run pg_ctl start: {e}"))?;
+            if started.status.success() {
+                let version = Command::new(bindir.join("postgres"))
+                    .arg("--version")
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                    .unwrap_or_else(|_| "PostgreSQL".to_owned());
+                let changed: Vec<String> =
+                    settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let description = if changed.is_empty() {
+                    format!("{version}, default settings (fsync, synchronous_commit on)")
+                } else {
+                    format!("{version}, defaults but {}", changed.join(", "))
+                };
+                return Ok(PgServer {
+                    port,
+                    dir,
+                    description,
+                    watchdog_stdin: Mutex::new(Some(watchdog_stdin)),
+                    watchdog: Mutex::new(watchdog),
+                    databases: Mutex::new(0),
+                });
+            }
+            failures.push(format!(
+                "pg_ctl start on port {port} failed ({}): {}{}\nserver log:\n{}",
+                started.status,
+                String::from_utf8_lossy(&started.stdout),
+                String::from_utf8_lossy(&started.stderr),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
+        Err(failures.join("\n"))
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates an empty database `load_<n>` and returns its URL.
+    pub async fn fresh_database(&self) -> String {
+        let name = {
+            let mut n = self.databases.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            format!("load_{n}")
+        };
+        let mut admin = PgConnection::connect(&self.url("postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("connect to the harness's PostgreSQL: {e}"));
+        // The name is made above from a counter.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        let _ = admin.close().await;
+        self.url(&name)
+    }
+
+    /// The postmaster's process id, from `postmaster.pid` in the data directory.
+    fn postmaster(&self) -> Option<u32> {
+        let pid_file = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).ok()?;
+        pid_file.lines().next()?.trim().parse().ok()
+    }
+
+    /// CPU time (user + system, in clock ticks) the server has used so far: the postmaster and
+    /// every live child (backends, WAL writer, checkpointer, autovacuum, …), plus the children
+    /// that exited, which the kernel adds to the postmaster's `cutime`/`cstime` when it reaps
+    /// them (a backend whose connection closed). The difference between two readings is the
+    /// store's CPU for what happened in between.
+    pub fn cpu_ticks(&self) -> u64 {
+        let Some(postmaster) = self.postmaster() else {
+            return 0;
+        };
+        let mut ticks = cpu_time_ticks(postmaster).unwrap_or(0) + reaped_ticks(postmaster);
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return ticks;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if parent_of(pid) == Some(postmaster) {
+                ticks += cpu_time_ticks(pid).unwrap_or(0);
+            }
+        }
+        ticks
+    }
+
+    /// Stops the server and removes its directory (through the watchdog, which does the same
+    /// if the harness dies first), waiting at most [`STOP_DEADLINE`].
+    pub fn stop(&self) {
+        // Closing the pipe is the watchdog's signal.
+        drop(
+            self.watchdog_stdin
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        let mut watchdog = self.watchdog.lock().unwrap_or_else(|e| e.into_inner());
+        let asked = Instant::now();
+        for _ in 0..(STOP_DEADLINE.as_millis() / 100) {
+            if !matches!(watchdog.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!(
+            "load: PostgreSQL did not stop within {:?}; its directory {} may remain",
+            asked.elapsed(),
+            self.dir.display()
+        );
+    }
+}
+
+/// `cutime + cstime` of `pid` (`/proc/<pid>/stat` fields 16 and 17): the CPU time of its
+/// children that exited and were waited for.
+fn reaped_ticks(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    let Some(rest) = stat.rfind(')').and_then(|i| stat.get(i + 1..)) else {
+        return 0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(13) + field(14)
+}
+
+/// The parent process id of `pid` (`/proc/<pid>/stat` field 4).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Where `initdb` and `pg_ctl` live: `pg_config --bindir` first, then Debian's versioned
+/// directories, newest first.
+fn find_bindir() -> Result<PathBuf, String> {
+    let mut candidates = Vec::new();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    }
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versioned: Vec<(u32, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+                Some((version, e.path().join("bin")))
+            })
+            .collect();
+        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+        candidates.extend(versioned.into_iter().map(|(_, bin)| bin));
+    }
+    candidates
+        .into_iter()
+        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+        .ok_or_else(|| {
+            "PostgreSQL is not installed: --postgres needs its `initdb` and `pg_ctl` (looked in \
+             `pg_config --bindir` and /usr/lib/postgresql/*/bin); `apt-get install -y postgresql`"
+                .to_owned()
+        })
+}
+
+/// How to run PostgreSQL's programs: as the `postgres` user when this process is root.
+enum RunAs {
+    Postgres,
+    CurrentUser,
+}
+
+impl RunAs {
+    fn detect() -> Result<RunAs, String> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(RunAs::CurrentUser);
+        }
+        let exists = Command::new("id")
+            .args(["-u", "postgres"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if exists {
+            Ok(RunAs::Postgres)
+        } else {
+            Err(
+                "the harness runs as root, PostgreSQL refuses to, and there is no `postgres` \
+                 system user to run it as"
+                    .to_owned(),
+            )
+        }
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        match self {
+            RunAs::Postgres => {
+                let mut command = Command::new("runuser");
+                command.args(["-u", "postgres", "--"]).arg(program);
+                command
+            }
+            RunAs::CurrentUser => Command::new(program),
+        }
+    }
+
+    fn take_ownership(&self, dir: &Path) -> Result<(), String> {
+        if let RunAs::Postgres = self {
+            let status = Command::new("chown")
+                .arg("postgres")
+                .arg(dir)
+                .status()
+                .map_err(|e| format!("run chown: {e}"))?;
+            if !status.success() {
+                return Err(format!("chown postgres {} failed: {status}", dir.display()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts `sh` waiting for EOF on its stdin, then stopping the server and removing `dir`.
+fn spawn_watchdog(user: &RunAs, bindir: &Path, dir: &Path) -> Result<(Child, ChildStdin), String> {
+    let stop = user.command(&bindir.join("pg_ctl"));
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"cat >/dev/null; "$@" >/dev/null 2>&1; rm -rf -- "$0""#)
+        .arg(dir)
+        .arg(stop.get_program())
+        .args(stop.get_args())
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args([
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            &PG_CTL_SECONDS.to_string(),
+            "stop",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C aimed at the harness must not kill the watchdog
+        // before it has stopped the server.
+        .process_group(0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("start the watchdog: {e}"))?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| "the watchdog has no stdin".to_owned())?;
+    Ok((child, stdin))
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| format!("find a free port: {e}"))
+}
