@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 
 use super::error::{self, CommandError};
+use crate::i18n::Lang;
 use crate::time::{self, LocalTimeError, Zone};
 
 /// A non-empty set of weekdays.
@@ -301,7 +302,12 @@ impl Recurrence {
     /// A short English description for replies: `Every Monday at 10:00 AM (Europe/Berlin),
     /// 8 times`, `Every weekday at 9:30 AM (America/New_York), until Dec 20, 2026`.
     pub fn describe(&self) -> String {
-        error::describe_recurrence(self)
+        self.describe_in(Lang::En)
+    }
+
+    /// [`describe`](Self::describe) in `lang`: `Her pazartesi 10:00 (Europe/Berlin), 8 kez`.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        error::describe_recurrence(self, lang)
     }
 
     /// The rule as command words that parse back to this series (see
