@@ -609,6 +609,24 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_note_is_worded_in_the_users_language_with_a_known_reason_translated() {
+        let reason = Undeliverable::NotInChannel.recorded();
+        let text = render_note(Lang::Tr, "G1", Some(reason), &[], Some(&meeting()));
+        for needle in [
+            ":warning: *&lt;!here&gt; R&amp;D* (<!date^1796133600^{date_long_pretty} {time}|1 Aralık 2026 Salı 15:00 (Europe/Berlin)>): kart <#G1> kanalında paylaşılamadı, çünkü yanıt bağlantısının süresi dolmuştu",
+            "Toplantı var: <https://zoom.us/j/85746065432?pwd=x&amp;y|buradan katılın> · Toplantı Kimliği `857 4606 5432`.",
+        ] {
+            assert!(text.contains(needle), "`{needle}` missing from: {text}");
+        }
+        // A reason this version does not know (an older build's) is shown as recorded.
+        let text = render_note(Lang::Tr, "G1", Some("a reason"), &[], None);
+        assert_eq!(
+            text,
+            ":warning: toplantınız: kart <#G1> kanalında paylaşılamadı, çünkü a reason."
+        );
+    }
+
+    #[test]
     fn a_note_whose_meeting_cannot_be_read_still_says_what_happened() {
         let text = render_note(Lang::En, "not a channel!", Some("why"), &[], None);
         assert_eq!(

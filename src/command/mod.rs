@@ -138,6 +138,48 @@ pub fn usage_in(lang: Lang, default_duration: Minutes) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Key;
+    use chrono::TimeZone;
+
+    /// Every `/zoom …` command a message shows as an example, in every language, is one the
+    /// command language reads (a help text must never teach a command that is refused).
+    #[test]
+    fn every_example_command_in_every_catalog_is_understood() {
+        let ctx = Context {
+            now: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
+            zone: Zone::parse("Europe/Istanbul").unwrap(),
+            default_duration: Minutes::new(30).unwrap(),
+        };
+        let mut checked = 0;
+        for lang in Lang::ALL {
+            for key in Key::ALL {
+                let dummy: Vec<(&str, &dyn std::fmt::Display)> = key
+                    .placeholders()
+                    .iter()
+                    .map(|p| (*p, &"\u{1}" as &dyn std::fmt::Display))
+                    .collect();
+                let text = lang.render(key, &dummy);
+                for (i, span) in text.split('`').enumerate() {
+                    let Some(command) = span.strip_prefix("/zoom") else {
+                        continue;
+                    };
+                    // Odd spans are inside backticks; skip syntax (`<topic>`) and fill-ins.
+                    if i % 2 == 0 || command.contains(['<', '\u{1}']) {
+                        continue;
+                    }
+                    let got = parse(command, &ctx);
+                    assert!(
+                        got.is_ok(),
+                        "{lang} {}: `/zoom{command}` is refused: {:?}",
+                        key.name(),
+                        got.map_err(|e| e.user_message_in(lang))
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 40, "only {checked} examples found");
+    }
 
     #[test]
     fn usage_documents_the_h_rule_next_weekday_repeats_turkish_and_the_default() {

@@ -612,6 +612,55 @@ mod tests {
     }
 
     #[test]
+    fn a_series_is_described_in_english_and_in_turkish() {
+        let berlin = Zone::from(Tz::Europe__Berlin);
+        let until = Some(SeriesEnd::Until(at(2026, 12, 20, 0, 0).date()));
+        let cases = [
+            (
+                Frequency::Weekly(days(&[Weekday::Mon])),
+                1,
+                Some(SeriesEnd::Count(8)),
+                "Every Monday at 10:00 AM (Europe/Berlin), 8 times",
+                "Her pazartesi 10:00 (Europe/Berlin), 8 kez",
+            ),
+            (
+                Frequency::Weekly(WeekdaySet::WORKWEEK),
+                1,
+                until,
+                "Every weekday at 10:00 AM (Europe/Berlin), until Dec 20, 2026",
+                "Hafta içi her gün 10:00 (Europe/Berlin), 20 Aralık 2026 tarihine kadar",
+            ),
+            (
+                Frequency::Weekly(days(&[Weekday::Tue, Weekday::Thu, Weekday::Sat])),
+                2,
+                Some(SeriesEnd::Count(1)),
+                "Every 2 weeks on Tuesday, Thursday and Saturday at 10:00 AM (Europe/Berlin), once",
+                "2 haftada bir salı, perşembe ve cumartesi 10:00 (Europe/Berlin), bir kez",
+            ),
+            (
+                Frequency::Monthly { day: 15 },
+                1,
+                Some(SeriesEnd::Count(3)),
+                "Every month on the 15th at 10:00 AM (Europe/Berlin), 3 times",
+                "Her ayın 15. günü 10:00 (Europe/Berlin), 3 kez",
+            ),
+            (
+                Frequency::Daily,
+                3,
+                Some(SeriesEnd::Count(2)),
+                "Every 3 days at 10:00 AM (Europe/Berlin), 2 times",
+                "3 günde bir 10:00 (Europe/Berlin), 2 kez",
+            ),
+        ];
+        for (frequency, interval, end, english, turkish) in cases {
+            let series = Recurrence::new(frequency, interval, end, at(2026, 12, 1, 10, 0), berlin)
+                .expect("valid series");
+            assert_eq!(series.describe(), english);
+            assert_eq!(series.describe_in(Lang::Tr), turkish, "{english}");
+        }
+    }
+
+    #[test]
     fn weekday_sets_list_monday_first() {
         let set = days(&[Weekday::Sun, Weekday::Wed, Weekday::Mon]);
         assert_eq!(

@@ -195,6 +195,7 @@ impl MeetingCard {
                 end: self.start + chrono::Duration::minutes(i64::from(self.minutes)),
                 join_url: &self.join_url,
                 rrule: self.series.as_ref().and_then(|s| s.rrule.clone()),
+                lang,
             };
             for (action_id, label, url) in [
                 (

@@ -201,6 +201,37 @@ mod tests {
     }
 
     #[test]
+    fn a_notice_speaks_its_cards_language() {
+        let card = MeetingCard {
+            lang: crate::i18n::Lang::Tr,
+            ..card()
+        };
+        let cases = [
+            ("ten minutes ahead", -600, "Birazdan başlıyor"),
+            ("at the start", 0, "Şimdi başlıyor"),
+            ("five minutes late", 300, "Başladı"),
+        ];
+        for (case, offset, lead) in cases {
+            let now = card.start + chrono::TimeDelta::seconds(offset);
+            let notice = start_notice(&card, now, Checked::NotWithZoom);
+            let text = notice.text();
+            assert!(
+                text.starts_with(&format!("{lead}: "))
+                    && text.contains(" — 1 Aralık 2026 Salı 15:00 (Europe/Berlin). Katıl: "),
+                "{case}: {text}"
+            );
+            let when = notice.blocks()[1]["text"]["text"].as_str().unwrap();
+            assert!(
+                when.contains("^{date_short_pretty} {time}|") && when.ends_with("· 45 minutes"),
+                "{case}: {when}"
+            );
+            assert_eq!(notice.blocks()[1]["accessory"]["text"]["text"], "Katıl");
+            let doubt = notice.blocks()[2]["elements"][0]["text"].as_str().unwrap();
+            assert!(doubt.starts_with("Bu saati doğrulamak için"), "{doubt}");
+        }
+    }
+
+    #[test]
     fn a_notice_zoom_could_not_confirm_says_so() {
         let card = card();
         let notice = start_notice(&card, card.start, Checked::NotWithZoom);
