@@ -140,6 +140,11 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
         }
         Check::Unknown => None,
     };
+    let mut record = record;
+    // A meeting recorded by a build that did not keep locales: its row still says.
+    if record.locale.is_none() {
+        record.locale.clone_from(&row.locale);
+    }
     let card = card_from_record(&record, zoom.as_ref());
     let now = Utc::now();
     let response_url = ResponseUrl::parse(&row.response_url, state.response_url_prefixes())

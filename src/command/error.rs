@@ -1,5 +1,6 @@
-//! Why a `/zoom` command was refused, and the one place that words it (and every other
-//! sentence the command language shows: notes, series descriptions) for the user.
+//! Why a `/zoom` command was refused, and the one place that turns it (and every other
+//! sentence the command language shows: notes, series descriptions) into the user's message,
+//! from the catalogs in `locales/`.
 
 use std::fmt;
 
