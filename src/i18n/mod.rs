@@ -5,7 +5,8 @@
 //! A leaf module: it knows nothing of Slack, Zoom or the store. Templates hold mrkdwn or plain
 //! text exactly as the replies show it; escaping what goes into a placeholder stays the
 //! caller's job, as it was with the literals. Placeholders are `{name}`; `{{` and `}}` are
-//! literal braces (Slack's date tokens use them).
+//! literal braces (Slack's date tokens use them). A misspelt key is a compile error (the keys
+//! are an enum), and so is a wrong argument name given to [`t!`].
 
 mod date;
 
@@ -138,16 +139,74 @@ impl fmt::Display for Lang {
     }
 }
 
+/// Whether `names` are exactly the placeholders of `key` (for [`t!`], at compile time).
+#[doc(hidden)]
+pub const fn takes_exactly(key: Key, names: &[&str]) -> bool {
+    let wanted = key.placeholders();
+    if wanted.len() != names.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < wanted.len() {
+        if !contains(names, wanted[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn contains(names: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < names.len() {
+        if same(names[i].as_bytes(), name.as_bytes()) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// `t!(lang, CmdInPast, local, zone = zone.name(), ago)`: renders `Key::CmdInPast` in `lang`,
-/// each argument named like its placeholder (a bare name is a variable of that name).
+/// each argument named like its placeholder (a bare name is a variable of that name). The
+/// names must be exactly the key's placeholders: anything else does not compile.
 macro_rules! t {
     (@value $name:ident) => { $name };
     (@value $name:ident $value:expr) => { $value };
-    ($lang:expr, $key:ident $(,)?) => {
+    ($lang:expr, $key:ident $(,)?) => {{
+        const {
+            assert!(
+                $crate::i18n::takes_exactly($crate::i18n::Key::$key, &[]),
+                concat!("t!(", stringify!($key), ") needs the arguments its template takes")
+            )
+        };
         $lang.render($crate::i18n::Key::$key, &[])
-    };
+    }};
     // The arguments are borrowed only within the `let`, so none is held across an `.await`.
     ($lang:expr, $key:ident, $($name:ident $(= $value:expr)?),+ $(,)?) => {{
+        const {
+            assert!(
+                $crate::i18n::takes_exactly($crate::i18n::Key::$key, &[$(stringify!($name)),+]),
+                concat!(
+                    "t!(", stringify!($key), ", ", $(stringify!($name), " "),+,
+                    "): the names must be exactly its placeholders in locales/en.json"
+                )
+            )
+        };
         let rendered = $lang.render(
             $crate::i18n::Key::$key,
             &[$((stringify!($name), &$crate::i18n::t!(@value $name $($value)?) as &dyn ::std::fmt::Display)),+],
