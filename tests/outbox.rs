@@ -88,6 +88,7 @@ async fn meeting(zoom: &FakeZoom, store: &Store, topic: &str) -> u64 {
             recurrence: None,
             card: None,
             created_at: now() - secs(60),
+            locale: None,
         })
         .await
         .unwrap();
