@@ -28,6 +28,7 @@ fn card() -> MeetingCard {
         zoom_id: Some(85_746_065_432),
         series: None,
         cancelled_by: None,
+        lang: slack_zoom::i18n::Lang::En,
     }
 }
 

@@ -1,11 +1,12 @@
 //! `slack-zoom try`: how a command is read, with no Slack and no Zoom, through the same parser,
-//! notes and card code as the service.
+//! acknowledgement, notes and card code as the service, in the language asked for.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::app::{invoker_notes, preview_card, unpinnable_series};
+use crate::app::{acknowledgement, invoker_notes, preview_card, unpinnable_series};
 use crate::command::{self, Context, MeetingRequest, Minutes, Parsed};
+use crate::i18n::{Key, Lang, t};
 use crate::slack::markup::decode_entities;
 use crate::slack::{Reply, UserId};
 use crate::time::Zone;
@@ -25,17 +26,20 @@ pub struct Explanation {
     request: MeetingRequest,
     source: ZoneSource,
     notes: Vec<String>,
+    acknowledgement: Reply,
     card: Reply,
 }
 
-/// Reads `text` as the service would for a user in `zone`. `Err` carries the refusal the
-/// user would see (Slack mrkdwn).
+/// Reads `text` as the service would for a user in `zone` whose Slack language is `lang`
+/// (the card too: they schedule it). `Err` carries the refusal the user would see (Slack
+/// mrkdwn).
 pub fn explain(
     text: &str,
     zone: Zone,
     source: ZoneSource,
     default_duration: Minutes,
     now: DateTime<Utc>,
+    lang: Lang,
 ) -> Result<Explanation, String> {
     let ctx = Context {
         now,
@@ -44,31 +48,24 @@ pub fn explain(
     };
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Meeting(request)) => request,
-        Ok(Parsed::Help) => return Err(command::usage(default_duration)),
-        Ok(Parsed::Action(_)) => {
-            return Err(
-                "`list`, `cancel` and `new` act on meetings in Slack; `try` shows how a command that schedules one is read."
-                    .to_owned(),
-            );
-        }
-        Err(e) => return Err(e.user_message()),
+        Ok(Parsed::Help) => return Err(command::usage_in(lang, default_duration)),
+        Ok(Parsed::Action(_)) => return Err(lang.text(Key::TryActions).to_owned()),
+        Err(e) => return Err(e.user_message_in(lang)),
     };
-    if let Some(refusal) = unpinnable_series(&request) {
+    if let Some(refusal) = unpinnable_series(&request, lang) {
         return Err(refusal);
     }
-    let zone_note = (source == ZoneSource::Assumed).then(|| {
-        format!(
-            "Times are read in {} because no timezone was given (in Slack: the user's profile timezone). Add one such as `Europe/Berlin` to the command, or pass --tz.",
-            zone.name()
-        )
-    });
-    let notes = invoker_notes(&request, zone_note);
+    let zone_note =
+        (source == ZoneSource::Assumed).then(|| t!(lang, TryZoneNote, zone = zone.name()));
+    let notes = invoker_notes(&request, zone_note.clone(), lang);
+    let acknowledgement = acknowledgement(&request, zone_note, lang);
     let you = UserId::parse("U0YOU").unwrap_or_else(|| unreachable!("a valid literal id"));
-    let card = preview_card(&request, you).in_channel();
+    let card = preview_card(&request, you, lang).in_channel();
     Ok(Explanation {
         request,
         source,
         notes,
+        acknowledgement,
         card,
     })
 }
@@ -113,6 +110,14 @@ impl Explanation {
             out.extend(self.notes.iter().map(|n| format!("  • {n}")));
         }
         out.push(String::new());
+        out.push("Reply (only the person who typed it sees this, at once):".to_owned());
+        out.extend(
+            self.acknowledgement
+                .text()
+                .lines()
+                .map(|l| format!("  {}", readable(l))),
+        );
+        out.push(String::new());
         out.push(
             "Card (everyone in the channel sees this; meeting ID and link are placeholders):"
                 .to_owned(),
@@ -140,6 +145,7 @@ impl Explanation {
                     .collect::<Vec<_>>(),
             })),
             "notes": self.notes,
+            "acknowledgement": self.acknowledgement,
             "card": self.card,
         })
     }
@@ -268,6 +274,7 @@ mod tests {
             ZoneSource::Given,
             thirty(),
             now(),
+            Lang::En,
         )
         .unwrap();
         let text = explained.to_text();
@@ -299,6 +306,7 @@ mod tests {
             ZoneSource::Assumed,
             thirty(),
             now(),
+            Lang::En,
         )
         .unwrap();
         let text = explained.to_text();
@@ -315,6 +323,7 @@ mod tests {
             ZoneSource::Assumed,
             thirty(),
             now(),
+            Lang::En,
         )
         .unwrap_err();
         assert!(err.contains("`45x`"), "{err}");

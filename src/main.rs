@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 use slack_zoom::command::Minutes;
 use slack_zoom::explain::{ZoneSource, explain};
+use slack_zoom::i18n::Lang;
 use slack_zoom::time::Zone;
 
 /// Slack slash command `/zoom` that schedules Zoom meetings.
@@ -32,6 +33,10 @@ enum Command {
         /// The user's timezone (their Slack profile's); default DEFAULT_TIMEZONE, else UTC.
         #[arg(long)]
         tz: Option<String>,
+        /// The user's Slack language (`tr`, or a locale such as `tr-TR`): the replies and the
+        /// card in it. Default English.
+        #[arg(long, alias = "locale")]
+        lang: Option<String>,
         /// Print the facts and the card's Block Kit JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -49,11 +54,30 @@ async fn main() -> ExitCode {
     if let Some(Command::Try {
         text,
         tz,
+        lang,
         json,
         now,
     }) = cli.command
     {
-        return try_command(&text, tz.as_deref(), json, now.unwrap_or_else(Utc::now));
+        let lang = match lang.as_deref().map(|code| (code, Lang::from_code(code))) {
+            None => Lang::En,
+            Some((_, Some(lang))) => lang,
+            Some((code, None)) => {
+                let known: Vec<&str> = Lang::ALL.iter().map(|l| l.code()).collect();
+                eprintln!(
+                    "slack-zoom try: no catalog for `{code}` (locales/ has {}); Slack users with that locale get English",
+                    known.join(", ")
+                );
+                return ExitCode::from(2);
+            }
+        };
+        return try_command(
+            &text,
+            tz.as_deref(),
+            lang,
+            json,
+            now.unwrap_or_else(Utc::now),
+        );
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -89,7 +113,13 @@ async fn main() -> ExitCode {
 }
 
 /// `slack-zoom try`: prints how `text` is read; a refusal prints the user's message, exit 1.
-fn try_command(text: &str, tz: Option<&str>, json: bool, now: DateTime<Utc>) -> ExitCode {
+fn try_command(
+    text: &str,
+    tz: Option<&str>,
+    lang: Lang,
+    json: bool,
+    now: DateTime<Utc>,
+) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let (zone, source) = match tz.map(str::to_owned).or_else(|| env("DEFAULT_TIMEZONE")) {
         Some(name) => match Zone::parse(&name) {
@@ -106,7 +136,7 @@ fn try_command(text: &str, tz: Option<&str>, json: bool, now: DateTime<Utc>) -> 
         .and_then(|v| v.parse::<u32>().ok())
         .and_then(|m| Minutes::new(m).ok())
         .unwrap_or_else(|| Minutes::new(30).unwrap_or_else(|_| unreachable!("30 is in range")));
-    match explain(text, zone, source, default_duration, now) {
+    match explain(text, zone, source, default_duration, now, lang) {
         Ok(explained) if json => {
             println!("{:#}", explained.to_json());
             ExitCode::SUCCESS

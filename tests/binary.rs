@@ -184,3 +184,80 @@ async fn try_shows_how_a_command_is_read_without_slack_or_zoom() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn try_shows_the_reply_notes_refusals_and_card_in_the_language_asked_for() {
+    let run = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .arg("try")
+            .args(args)
+            .args(["--now", "2026-11-30T09:00:00Z"]);
+        command.output()
+    };
+    let cases: [(&str, &[&str], i32, &[&str]); 5] = [
+        (
+            "Turkish",
+            &[
+                "Tasarım incelemesi 45dk yarın 15:00",
+                "--tz",
+                "Europe/Istanbul",
+                "--lang",
+                "tr",
+            ],
+            0,
+            &[
+                ":hourglass_flowing_sand: Tasarım incelemesi planlanıyor: 1 Aralık Salı 15:00 (Europe/Istanbul), 45 dakika…",
+                "1 Aralık 2026 Salı 15:00 (Europe/Istanbul) · 45 dakika   [Katıl]",
+                "Toplantı Kimliği 000 0000 0000",
+                "[Google Takvim] [Outlook] [Saati değiştir…] [Toplantıyı iptal et]",
+                "Planlayan: @U0YOU",
+            ],
+        ),
+        (
+            "Turkish notes, by locale",
+            &["Plan 30dk her pazartesi 10:00", "--locale", "tr-TR"],
+            0,
+            &[
+                "Plan planlanıyor: Her pazartesi 10:00 (UTC), 60 kez, 30 dakika…",
+                "  • Bitiş verilmediği için seri Zoom'un 60 toplantı sınırında duruyor (sonuncusu 17 Ocak 2028 Pazartesi).",
+                "  • Saat dilimi verilmediği için saatler UTC saat dilimine göre okundu",
+            ],
+        ),
+        (
+            "a Turkish refusal",
+            &["Plan 45x yarın", "--lang", "tr"],
+            1,
+            &["`45x` ifadesini süre olarak okuyamadım."],
+        ),
+        (
+            "English by default",
+            &["Design review 45m tomorrow 3pm"],
+            0,
+            &[
+                ":hourglass_flowing_sand: Scheduling Design review for Tuesday, December 1 at 3:00 PM (UTC), 45 minutes…",
+                "[Google Calendar] [Outlook] [Change time…] [Cancel meeting]",
+            ],
+        ),
+        (
+            "a language without a catalog",
+            &["Sync", "--lang", "de-DE"],
+            2,
+            &[],
+        ),
+    ];
+    for (case, args, code, needles) in cases {
+        let output = run(args).await.unwrap();
+        assert_eq!(output.status.code(), Some(code), "{case}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        for needle in needles {
+            assert!(text.contains(needle), "{case}: `{needle}` not in:\n{text}");
+        }
+        if code == 2 {
+            let error = String::from_utf8_lossy(&output.stderr);
+            assert!(error.contains("no catalog for `de-DE`"), "{case}: {error}");
+        }
+    }
+}

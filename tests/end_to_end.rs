@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::fake_slack::{BOT_TOKEN, FakeSlack, FakeUser};
 use support::fake_zoom::FakeZoom;
-use support::{SIGNING_SECRET, USER_ID, command_body, sign, unix_now};
+use support::{SIGNING_SECRET, USER_ID, command_body, command_request, sign, unix_now};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -81,12 +81,8 @@ impl Service {
     async fn send(&self, text: &str, response_url: &str) {
         let body = command_body(text, response_url);
         let ts = unix_now();
-        let ack = reqwest::Client::new()
-            .post(format!("http://127.0.0.1:{}/slack/commands", self.port))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("X-Slack-Request-Timestamp", ts.to_string())
-            .header("X-Slack-Signature", sign(&body, ts))
-            .body(body)
+        let base = format!("http://127.0.0.1:{}", self.port);
+        let ack = command_request(&reqwest::Client::new(), &base, &body, ts, &sign(&body, ts))
             .timeout(Duration::from_secs(3))
             .send()
             .await

@@ -107,6 +107,7 @@ async fn record(zoom: &FakeZoom, store: &Store, id: u64, seed: &Seed<'_>, series
                 message_ts: ts.into(),
             }),
             created_at: now() - secs(3600),
+            locale: None,
         })
         .await
         .unwrap();
@@ -520,6 +521,7 @@ async fn a_dry_run_posts_no_notice_and_never_calls_zoom() {
             recurrence: None,
             card: None,
             created_at: start_at - secs(3600),
+            locale: None,
         })
         .await
         .unwrap();

@@ -23,8 +23,8 @@ use support::fake_slack::FakeSlack;
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
 use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, command_body, postgres, sign, spawn_app_with_config,
-    unix_now,
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, command_body, command_request, postgres, sign,
+    spawn_app_with_config, unix_now,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -88,6 +88,7 @@ async fn meeting(zoom: &FakeZoom, store: &Store, topic: &str) -> u64 {
             recurrence: None,
             card: None,
             created_at: now() - secs(60),
+            locale: None,
         })
         .await
         .unwrap();
@@ -504,12 +505,8 @@ async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_re
     let response_url = slack.response_url("crash");
     let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
     let ts = unix_now();
-    let ack = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/slack/commands", first.port))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", ts.to_string())
-        .header("X-Slack-Signature", sign(&body, ts))
-        .body(body)
+    let base = format!("http://127.0.0.1:{}", first.port);
+    let ack = command_request(&reqwest::Client::new(), &base, &body, ts, &sign(&body, ts))
         .send()
         .await
         .unwrap();

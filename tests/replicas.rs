@@ -5,7 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::{TestApp, command_body, json, postgres, sign, spawn_app_with_config, unix_now};
+use support::{
+    TestApp, command_body, command_request, json, postgres, sign, spawn_app_with_config, unix_now,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -40,13 +42,8 @@ async fn two_replicas() -> (TestApp, TestApp) {
 
 /// POSTs `body` to `app` with exactly these Slack headers.
 async fn post(app: &TestApp, body: &str, timestamp: i64, signature: &str) -> serde_json::Value {
-    let response = app
-        .client
-        .post(app.url("/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", timestamp.to_string())
-        .header("X-Slack-Signature", signature)
-        .body(body.to_owned())
+    let base = format!("http://{}", app.address);
+    let response = command_request(&app.client, &base, body, timestamp, signature)
         .send()
         .await
         .unwrap();

@@ -197,6 +197,7 @@ on_both_engines!(
     a_reopened_database_keeps_its_rows,
     a_database_migrated_by_a_newer_build_is_refused,
     a_database_whose_migration_was_modified_is_refused,
+    a_database_from_before_locales_keeps_its_meetings_and_reads_them_as_english,
 );
 
 /// A directory removed when the test ends.
@@ -256,6 +257,7 @@ fn meeting(zoom_id: u64, user: &str, start: i64, duration_minutes: u32) -> NewMe
         recurrence: None,
         card: None,
         created_at: at(-120),
+        locale: None,
     }
 }
 
@@ -275,6 +277,7 @@ fn record_of(new: &NewMeetingRecord) -> MeetingRecord {
         state: MeetingState::Scheduled,
         created_at: new.created_at,
         moved_at: None,
+        locale: new.locale.clone(),
     }
 }
 
@@ -327,6 +330,7 @@ async fn every_field_of_a_meeting_round_trips(db: &TestDb) {
             zone: "America/Argentina/Buenos_Aires".into(),
         },
         host: "Zoom-User-Id_1".into(),
+        locale: Some("tr-TR".into()),
         ..meeting(9_876_543_210_987, "U2", 0, 30)
     };
     for (case, new) in [
@@ -1705,6 +1709,80 @@ async fn a_database_whose_migration_was_modified_is_refused(db: &TestDb) {
             "{db}: `{needle}` missing from: {text}"
         );
     }
+}
+
+/// The previous release's schema (migrations 1 and 2) with one meeting in it, then opened by
+/// this build: the new `locale` column is added, the meeting is kept (its locale unknown, so
+/// its card stays English), and new meetings keep theirs.
+async fn a_database_from_before_locales_keeps_its_meetings_and_reads_them_as_english(db: &TestDb) {
+    let scratch = Scratch::new();
+    let engine_dir = match db.kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+    };
+    let old = scratch.path("migrations");
+    std::fs::create_dir_all(&old).unwrap();
+    for file in ["0001_store.sql", "0002_pending_notes.sql"] {
+        let from = PathBuf::from("migrations").join(engine_dir).join(file);
+        std::fs::copy(&from, old.join(file)).unwrap();
+    }
+    let migrator = sqlx::migrate::Migrator::new(old.as_path()).await.unwrap();
+    const OLD_ROW: &str = "INSERT INTO meetings (zoom_id, team_id, channel_id, scheduled_by, \
+         topic, starts_at, ends_at, duration_minutes, zone, join_url, host, state, created_at) \
+         VALUES (85746065432, 'T1', 'C1', 'U1', 'Retro', $1, $2, 30, 'UTC', \
+         'https://zoom.us/j/85746065432', 'me', 'scheduled', $3)";
+    let url = match db.kind {
+        Kind::Sqlite => {
+            let url = format!("sqlite://{}", scratch.path("old.db").display());
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+            let mut c = SqliteConnection::connect_with(&options.create_if_missing(true))
+                .await
+                .unwrap();
+            migrator.run(&mut c).await.unwrap();
+            let micros = |t: DateTime<Utc>| t.timestamp_micros();
+            sqlx::query(OLD_ROW)
+                .bind(micros(at(60)))
+                .bind(micros(at(90)))
+                .bind(micros(at(0)))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let _ = c.close().await;
+            url
+        }
+        Kind::Postgres => {
+            let url = postgres::server().fresh_database().await;
+            let mut c = PgConnection::connect(&url).await.unwrap();
+            migrator.run(&mut c).await.unwrap();
+            sqlx::query(OLD_ROW)
+                .bind(at(60))
+                .bind(at(90))
+                .bind(at(0))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let _ = c.close().await;
+            url
+        }
+    };
+    let store = Store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{db}: this build opens the older database: {e}"));
+    let kept = store.meetings().get(85_746_065_432).await.unwrap();
+    let kept = kept.unwrap_or_else(|| panic!("{db}: the older meeting is kept"));
+    assert_eq!(
+        (kept.topic.as_str(), kept.schedule.start, kept.locale),
+        ("Retro", at(60), None),
+        "{db}"
+    );
+    let new = NewMeetingRecord {
+        locale: Some("tr-TR".into()),
+        ..meeting(9_876_543_210, "U1", 120, 30)
+    };
+    assert!(store.meetings().insert(&new).await.unwrap(), "{db}");
+    let got = store.meetings().get(new.zoom_id).await.unwrap();
+    assert_eq!(got.and_then(|m| m.locale).as_deref(), Some("tr-TR"), "{db}");
+    store.close().await;
 }
 
 fn engine_name(db: &TestDb) -> &'static str {

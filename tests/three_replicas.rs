@@ -11,7 +11,7 @@ use serde_json::Value;
 use support::fake_slack::FakeSlack;
 use support::fake_zoom::FakeZoom;
 use support::service::Service;
-use support::{command_body, postgres, sign, unix_now};
+use support::{command_body, command_request, postgres, sign, unix_now};
 
 const REPLICAS: usize = 3;
 const COMMANDS: usize = 12;
@@ -51,15 +51,16 @@ async fn post(
     timestamp: i64,
     signature: &str,
 ) -> String {
-    let response = client
-        .post(format!("http://127.0.0.1:{port}/slack/commands"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", timestamp.to_string())
-        .header("X-Slack-Signature", signature)
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("the replica answers");
+    let response = command_request(
+        client,
+        &format!("http://127.0.0.1:{port}"),
+        body,
+        timestamp,
+        signature,
+    )
+    .send()
+    .await
+    .expect("the replica answers");
     assert_eq!(response.status(), 200, "port {port}");
     let answer: Value = response.json().await.expect("a JSON answer");
     answer["text"].as_str().unwrap_or_default().to_owned()

@@ -14,21 +14,12 @@ use serde_json::json;
 use crate::app::interactions::{self, Prefill};
 use crate::app::manage::{self, Actor};
 use crate::command::{self, Action, Context, MeetingRequest, Parsed, Understood};
+use crate::i18n::{Key, Lang, t};
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::users::UserInfo;
 use crate::slack::web::ApiError;
 use crate::slack::{Reply, SlashCommand, UserId};
 use crate::time::Zone;
-
-/// The answer to a second delivery of the same command (and to a replayed request).
-pub const ALREADY_HANDLED: &str = "This command was already handled, so it was not run again.";
-
-/// The answer when the workspace is not on `SLACK_ALLOWED_TEAM_IDS`.
-pub const TEAM_NOT_ALLOWED: &str = "Sorry, this Zoom integration is not enabled for this workspace. Ask the person who runs it to add your workspace.";
-
-pub(crate) const RESTARTING: &str = ":warning: The service is restarting, so nothing was created. Please run the command again in a moment.";
-
-pub(crate) const BUSY: &str = ":warning: I'm busy with too many meetings right now, so nothing was created. Please try again in a minute.";
 
 /// Decides the immediate answer to a verified command (`None`: an empty 200, when the
 /// answer follows through `response_url` or a form opens). Never waits on Zoom: meeting
@@ -38,7 +29,9 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
     if !state.first_delivery(&command.delivery_key()).await {
         tracing::warn!("command delivered again (same trigger_id); not run twice");
         state.metrics().command(CommandOutcome::AlreadyHandled);
-        return Some(Reply::ephemeral(ALREADY_HANDLED));
+        // The first delivery looked the user up: this comes from the cache.
+        let lang = lookup_user(state, command.user_id()).await.lang;
+        return Some(Reply::ephemeral(lang.text(Key::ReplyAlreadyHandled)));
     }
     tell_pending_notes(state, &command);
     answer(state, command).await
@@ -49,15 +42,16 @@ pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
 fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
     let state_for_task = state.clone();
     let team = command.team_id().as_str().to_owned();
-    let user = command.user_id().as_str().to_owned();
+    let user = command.user_id().clone();
     let url = command.response_url().clone();
     let span = tracing::Span::current();
     let work = async move {
         let state = &state_for_task;
-        let lines = crate::app::outbox::take_pending_notes(state, &team, &user).await;
-        if lines.is_empty() {
+        let kept = crate::app::outbox::take_pending_notes(state, &team, user.as_str()).await;
+        if kept.is_empty() {
             return;
         }
+        let lines = kept.render(lookup_user(state, &user).await.lang);
         let reply = Reply::ephemeral(lines.join("\n"));
         if let Err(e) = state.deliver(&url, &reply, state.delivery()).await {
             tracing::warn!(error = %e, "could not hand over the notes kept for the user");
@@ -70,16 +64,21 @@ fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
 
 async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     let text = command.text();
-    // Help needs no lookup, so it is answered without touching Slack's API.
+    // Every answer, help included, is in the user's language: the lookup comes first (cached
+    // for an hour, and bounded by USER_LOOKUP_BUDGET like a meeting's).
+    let user = lookup_user(state, command.user_id()).await;
+    let lang = user.lang;
     if command::is_help(text) {
         state.metrics().command(CommandOutcome::Help);
-        return Some(Reply::ephemeral(command::usage(state.default_duration())));
+        return Some(Reply::ephemeral(command::usage_in(
+            lang,
+            state.default_duration(),
+        )));
     }
     if state.is_shutting_down() {
         state.metrics().command(CommandOutcome::Restarting);
-        return Some(Reply::ephemeral(RESTARTING));
+        return Some(Reply::ephemeral(lang.text(Key::ReplyRestarting)));
     }
-    let user = lookup_user(state, command.user_id()).await;
     let ctx = Context {
         now: Utc::now(),
         zone: user.zone,
@@ -88,11 +87,14 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Help) => {
             state.metrics().command(CommandOutcome::Help);
-            return Some(Reply::ephemeral(command::usage(state.default_duration())));
+            return Some(Reply::ephemeral(command::usage_in(
+                lang,
+                state.default_duration(),
+            )));
         }
         Ok(Parsed::Action(action)) => {
             state.metrics().command(CommandOutcome::of_action(&action));
-            return act(state, &command, action).await;
+            return act(state, &command, action, lang).await;
         }
         Ok(Parsed::Meeting(request)) => request,
         Err(e) => {
@@ -103,12 +105,13 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
             return Some(with_form_button(
                 state,
                 &command,
-                escape(&e.user_message()),
+                escape(&e.user_message_in(lang)),
                 understood,
+                lang,
             ));
         }
     };
-    if let Some(refusal) = unpinnable_series(&request) {
+    if let Some(refusal) = unpinnable_series(&request, lang) {
         tracing::info!("recurring meeting refused: no zone on Zoom's list fits");
         state.metrics().command(CommandOutcome::Refused);
         return Some(Reply::ephemeral(escape(&refusal)));
@@ -117,7 +120,7 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     let Some(admitted) = state.admit() else {
         tracing::warn!("background queue full; command refused as busy");
         state.metrics().command(CommandOutcome::Busy);
-        return Some(Reply::ephemeral(BUSY));
+        return Some(Reply::ephemeral(lang.text(Key::ReplyBusy)));
     };
     // With replicas, the command is written down before the user is answered, so another
     // replica can finish it if this one dies.
@@ -126,10 +129,10 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         Err(AlreadyOpen) => {
             tracing::warn!("another replica is settling this command; not run twice");
             state.metrics().command(CommandOutcome::AlreadyHandled);
-            return Some(Reply::ephemeral(ALREADY_HANDLED));
+            return Some(Reply::ephemeral(lang.text(Key::ReplyAlreadyHandled)));
         }
     };
-    let ack = acknowledgement(&request, user.zone_note);
+    let ack = acknowledgement(&request, user.zone_note, lang);
     tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
     let job = Job {
         team_id: command.team_id().clone(),
@@ -206,16 +209,19 @@ async fn open_intent(
 
 /// `list`, `cancel <id>`, `new`: answered through `response_url` (or a form), so the
 /// immediate answer is empty unless something is wrong at once.
-async fn act(state: &AppState, command: &SlashCommand, action: Action) -> Option<Reply> {
+async fn act(
+    state: &AppState,
+    command: &SlashCommand,
+    action: Action,
+    lang: Lang,
+) -> Option<Reply> {
     let actor = Actor {
         team_id: command.team_id().clone(),
         user_id: command.user_id().clone(),
     };
     if let Action::New = action {
         let Some(trigger) = command.trigger_id() else {
-            return Some(Reply::ephemeral(
-                "Slack did not send what opens a form; type the meeting instead, like `/zoom Design review 45m tomorrow 3pm`.",
-            ));
+            return Some(Reply::ephemeral(lang.text(Key::ReplyNoTrigger)));
         };
         let prefill = Prefill {
             channel: Some(command.channel_id().as_str().to_owned()),
@@ -226,11 +232,13 @@ async fn act(state: &AppState, command: &SlashCommand, action: Action) -> Option
             Ok(()) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "views.open failed for /zoom new");
-                Some(Reply::ephemeral(if matches!(e, ApiError::NoToken) {
-                    "The form needs the app's bot token (SLACK_BOT_TOKEN). Type the meeting instead, like `/zoom Design review 45m tomorrow 3pm`."
-                } else {
-                    "Slack did not open the form in time. Please try `/zoom new` again."
-                }))
+                Some(Reply::ephemeral(lang.text(
+                    if matches!(e, ApiError::NoToken) {
+                        Key::ReplyFormNeedsToken
+                    } else {
+                        Key::ReplyFormNotOpened
+                    },
+                )))
             }
         };
     }
@@ -240,8 +248,10 @@ async fn act(state: &AppState, command: &SlashCommand, action: Action) -> Option
     let work = async move {
         let state = &state_for_task;
         let reply = match action {
-            Action::List => manage::list(state, &actor).await,
-            Action::Cancel(id) => Reply::ephemeral(manage::cancel(state, &actor, id, None).await),
+            Action::List => manage::list(state, &actor, lang).await,
+            Action::Cancel(id) => {
+                Reply::ephemeral(manage::cancel(state, &actor, id, None, lang).await)
+            }
             Action::New => return,
         };
         if let Err(e) = state.deliver(&url, &reply, state.delivery()).await {
@@ -261,6 +271,7 @@ fn with_form_button(
     command: &SlashCommand,
     refusal: String,
     understood: Understood,
+    lang: Lang,
 ) -> Reply {
     if !state.slack_api().has_token() {
         return Reply::ephemeral(refusal);
@@ -277,7 +288,7 @@ fn with_form_button(
         json!({"type": "actions", "elements": [{
             "type": "button",
             "action_id": interactions::OPEN_FORM,
-            "text": {"type": "plain_text", "text": "Open the form"},
+            "text": {"type": "plain_text", "text": lang.text(Key::ReplyOpenForm)},
             "value": value,
         }]}),
     ];
@@ -286,22 +297,28 @@ fn with_form_button(
 
 /// A series Zoom could not keep at its wall-clock time: no zone on Zoom's list has the user's
 /// clock changes, and one pinned in UTC would drift an hour at each daylight-saving change.
-pub fn unpinnable_series(request: &MeetingRequest) -> Option<String> {
+pub fn unpinnable_series(request: &MeetingRequest, lang: Lang) -> Option<String> {
     let series = request.recurrence()?;
     if crate::app::meeting::series_zone_exists(series) {
         return None;
     }
-    Some(format!(
-        "I can't schedule \"{}\" as a recurring meeting: Zoom doesn't know the time zone {} or any zone with the same clock changes, and a series pinned to UTC would move by an hour at each daylight-saving change. Schedule the meetings one by one, or name a zone Zoom knows that keeps your clock, such as `Europe/Berlin` or `America/New_York`.",
-        series.describe(),
-        series.zone().name()
+    Some(t!(
+        lang,
+        ReplyUnpinnableSeries,
+        series = series.describe_in(lang),
+        zone = series.zone().name()
     ))
 }
 
-/// The notes the invoker must see about choices made for them: the parser's (moved to
-/// tomorrow, a repeated hour) and why their zone was assumed, unless the command named one.
-pub fn invoker_notes(request: &MeetingRequest, zone_note: Option<String>) -> Vec<String> {
-    let mut notes: Vec<String> = request.notes().iter().map(ToString::to_string).collect();
+/// The notes the invoker must see about choices made for them (in their `lang`): the
+/// parser's (moved to tomorrow, a repeated hour) and why their zone was assumed, unless the
+/// command named one.
+pub fn invoker_notes(
+    request: &MeetingRequest,
+    zone_note: Option<String>,
+    lang: Lang,
+) -> Vec<String> {
+    let mut notes: Vec<String> = request.notes().iter().map(|n| n.message(lang)).collect();
     if !request.explicit_zone()
         && let Some(reason) = zone_note
     {
@@ -310,75 +327,81 @@ pub fn invoker_notes(request: &MeetingRequest, zone_note: Option<String>) -> Vec
     notes
 }
 
-/// The immediate, ephemeral answer to an accepted command: what is being scheduled, with the
-/// invoker's notes. The card itself follows in the channel.
-pub fn acknowledgement(request: &MeetingRequest, zone_note: Option<String>) -> Reply {
+/// The immediate, ephemeral answer to an accepted command, in the invoker's `lang`: what is
+/// being scheduled, with their notes. The card itself follows in the channel.
+pub fn acknowledgement(request: &MeetingRequest, zone_note: Option<String>, lang: Lang) -> Reply {
     let when = if let Some(series) = request.recurrence() {
-        series.describe()
+        series.describe_in(lang)
     } else if request.starts_now() {
-        "now".to_owned()
+        lang.text(Key::ReplyAckNow).to_owned()
     } else {
-        format!(
-            "{} ({})",
-            request.local_start().format("%A, %B %-d at %-I:%M %p"),
-            request.zone().name()
+        t!(
+            lang,
+            ReplyAckWhen,
+            date = lang.datetime(Key::FormatDayTime, request.local_start()),
+            zone = request.zone().name()
         )
     };
-    let mut ack = format!(
-        ":hourglass_flowing_sand: Scheduling *{}* for {}, {}…",
-        neutralise(request.topic().as_slack()),
+    let mut ack = t!(
+        lang,
+        ReplyAck,
+        topic = neutralise(request.topic().as_slack()),
         when,
-        request.duration()
+        duration = request.duration().in_words(lang)
     );
-    for note in invoker_notes(request, zone_note) {
+    for note in invoker_notes(request, zone_note, lang) {
         ack.push_str("\n• ");
         ack.push_str(&escape(&note));
     }
     Reply::ephemeral(ack)
 }
 
-/// The invoker's zone (and email) as far as Slack can tell us within the lookup budget.
+/// The invoker's zone, language (and email) as far as Slack can tell us within the lookup
+/// budget.
 pub(crate) struct UserContext {
     pub(crate) zone: Zone,
     /// Why the default zone was assumed, for the reply; `None` when Slack told us the zone.
     pub(crate) zone_note: Option<String>,
+    /// From their Slack locale; English when it is unknown or has no catalog.
+    pub(crate) lang: Lang,
     pub(crate) info: UserInfo,
 }
 
 pub(crate) async fn lookup_user(state: &AppState, user: &UserId) -> UserContext {
     let default = state.default_zone();
-    let assumed = |why: &str, info: UserInfo| UserContext {
-        zone: default,
-        zone_note: Some(format!(
-            "Times are read in {} because {why}. Add a timezone such as `Europe/Berlin` to the command to use another.",
-            default.name()
-        )),
-        info,
+    let assumed = |why: Key, info: UserInfo| {
+        let lang = Lang::from_user(info.locale.as_deref());
+        UserContext {
+            zone: default,
+            zone_note: Some(t!(
+                lang,
+                ReplyZoneNote,
+                zone = default.name(),
+                why = lang.text(why)
+            )),
+            lang,
+            info,
+        }
     };
     if !state.slack_api().has_token() {
-        return assumed(
-            "this app cannot look up Slack timezones (no bot token)",
-            UserInfo::default(),
-        );
+        return assumed(Key::ReplyZoneWhyNoToken, UserInfo::default());
     }
     // The Slack client's own timeout (USER_LOOKUP_BUDGET) keeps this inside Slack's 3 s.
     let info = match state.slack_api().user_info(user).await {
         Ok(info) => info,
         Err(e) => {
             tracing::warn!(error = %e, "users.info failed; using the default timezone");
-            return assumed(
-                "your Slack timezone could not be looked up",
-                UserInfo::default(),
-            );
+            return assumed(Key::ReplyZoneWhyLookupFailed, UserInfo::default());
         }
     };
     match info.tz.as_deref().map(Zone::parse) {
         Some(Ok(zone)) => UserContext {
             zone,
             zone_note: None,
+            lang: Lang::from_user(info.locale.as_deref()),
             info,
         },
-        Some(Err(_)) => assumed("your Slack timezone is not one this app knows", info),
-        None => assumed("your Slack profile has no timezone", info),
+        Some(Err(_)) => assumed(Key::ReplyZoneWhyUnknownZone, info),
+        None => assumed(Key::ReplyZoneWhyNoZone, info),
     }
 }

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app::answer::ReplyTo;
-use crate::app::handler::{BUSY, RESTARTING, lookup_user};
+use crate::app::handler::lookup_user;
 use crate::app::manage::{self, Actor, ClickedCard};
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
 use crate::command::{Field, MeetingRequest, Minutes};
+use crate::i18n::{Key, Lang, t};
 use crate::slack::card::action;
 use crate::slack::interaction::{BlockActions, Interaction, ViewSubmission};
 use crate::slack::modal::{self, FormValues, input};
@@ -24,7 +25,8 @@ use crate::time::Zone;
 /// `action_id` of the "Open the form" button on a refused command.
 pub const OPEN_FORM: &str = "open_form";
 
-/// What travels in the form's `private_metadata`: where it was opened and the user's zone.
+/// What travels in the form's `private_metadata`: where it was opened, the user's zone and
+/// language.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FormOrigin {
     /// The conversation the form was opened from.
@@ -33,6 +35,9 @@ pub struct FormOrigin {
     /// The user's zone when the form was opened.
     #[serde(rename = "z", default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// The language the form was drawn in (`Lang::code`), for its field errors.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// What an "Open the form" button carries: what was understood of a refused command.
@@ -90,31 +95,31 @@ fn block_actions(state: &AppState, click: BlockActions) {
         if let (Some(id), Some(card)) = (zoom_id.filter(|id| *id != 0), &clicked) {
             manage::learn_card(state, id, card).await;
         }
+        let answers = [action::CANCEL, action::CHANGE_TIME, OPEN_FORM];
+        if !answers.contains(&first.action_id.as_str()) {
+            return;
+        }
+        // The clicker's language (cached), whoever scheduled the meeting.
+        let lang = lookup_user(state, &actor.user_id).await.lang;
         match first.action_id.as_str() {
             action::CANCEL => {
                 let text = match zoom_id {
-                    Some(0) => ":eyes: Dry run: this would delete the meeting in Zoom and mark its card cancelled. Nothing was changed.".to_owned(),
-                    Some(id) => manage::cancel(state, &actor, id, clicked).await,
-                    None => "That button does not name a meeting.".to_owned(),
+                    Some(0) => lang.text(Key::ClickDryRunCancel).to_owned(),
+                    Some(id) => manage::cancel(state, &actor, id, clicked, lang).await,
+                    None => lang.text(Key::ClickNoMeeting).to_owned(),
                 };
                 tell(state, &click.response_url, text).await;
             }
             action::CHANGE_TIME => {
                 let opened = match (zoom_id, &clicked, click.trigger_id.as_deref()) {
-                    (Some(0), _, _) => Err(
-                        ":eyes: Dry run: this would open the form to move the meeting in Zoom."
-                            .to_owned(),
-                    ),
+                    (Some(0), _, _) => Err(lang.text(Key::ClickDryRunMove).to_owned()),
                     (Some(id), Some(card), Some(trigger)) => {
-                        match manage::change_time_form(state, &actor, id, card).await {
-                            Ok(view) => open(state, trigger, &view).await,
+                        match manage::change_time_form(state, &actor, id, card, lang).await {
+                            Ok(view) => open(state, trigger, &view, lang).await,
                             Err(say) => Err(say),
                         }
                     }
-                    _ => Err(
-                        "Use the button on the meeting's card in its channel to change its time."
-                            .to_owned(),
-                    ),
+                    _ => Err(lang.text(Key::ClickUseTheCard).to_owned()),
                 };
                 if let Err(say) = opened {
                     tell(state, &click.response_url, say).await;
@@ -129,12 +134,9 @@ fn block_actions(state: &AppState, click: BlockActions) {
                 let opened = match click.trigger_id.as_deref() {
                     Some(trigger) => {
                         let view = new_meeting_form(state, &actor, prefill).await;
-                        open(state, trigger, &view).await
+                        open(state, trigger, &view, lang).await
                     }
-                    None => Err(
-                        "Slack did not say which click this was; type `/zoom new` instead."
-                            .to_owned(),
-                    ),
+                    None => Err(lang.text(Key::ClickNoTrigger).to_owned()),
                 };
                 if let Err(say) = opened {
                     tell(state, &click.response_url, say).await;
@@ -148,16 +150,21 @@ fn block_actions(state: &AppState, click: BlockActions) {
         .spawn(tracing::Instrument::instrument(work, span));
 }
 
-/// Opens a view with a trigger (valid for 3 s), or says why not.
-async fn open(state: &AppState, trigger: &str, view: &Value) -> Result<(), String> {
-    state.slack_api().open_view(trigger, view).await.map_err(|e| {
-        tracing::warn!(error = %e, "views.open failed");
-        if matches!(e, crate::slack::web::ApiError::NoToken) {
-            "The form needs the app's bot token (SLACK_BOT_TOKEN). Type the meeting instead, like `/zoom Design review 45m tomorrow 3pm`.".to_owned()
-        } else {
-            "Slack did not open the form in time. Please click again, or type `/zoom new`.".to_owned()
-        }
-    })
+/// Opens a view with a trigger (valid for 3 s), or says why not (in `lang`).
+async fn open(state: &AppState, trigger: &str, view: &Value, lang: Lang) -> Result<(), String> {
+    state
+        .slack_api()
+        .open_view(trigger, view)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "views.open failed");
+            lang.text(if matches!(e, crate::slack::web::ApiError::NoToken) {
+                Key::ReplyFormNeedsToken
+            } else {
+                Key::ClickFormNotOpened
+            })
+            .to_owned()
+        })
 }
 
 /// An ephemeral message to the person who clicked.
@@ -174,8 +181,8 @@ async fn tell(state: &AppState, response_url: &Option<ResponseUrl>, text: String
     }
 }
 
-/// The new-meeting form for `actor`: the next half hour in their zone, the team's default
-/// length, and whatever a refused command already said.
+/// The new-meeting form for `actor`, in their language: the next half hour in their zone, the
+/// team's default length, and whatever a refused command already said.
 pub async fn new_meeting_form(state: &AppState, actor: &Actor, prefill: Prefill) -> Value {
     let user = lookup_user(state, &actor.user_id).await;
     let now = Utc::now();
@@ -195,8 +202,13 @@ pub async fn new_meeting_form(state: &AppState, actor: &Actor, prefill: Prefill)
     let origin = FormOrigin {
         channel: values.channel.as_ref().map(|c| c.as_str().to_owned()),
         zone: Some(user.zone.name().to_owned()),
+        lang: Some(user.lang.code().to_owned()),
     };
-    modal::new_meeting(&values, &serde_json::to_string(&origin).unwrap_or_default())
+    modal::new_meeting(
+        user.lang,
+        &values,
+        &serde_json::to_string(&origin).unwrap_or_default(),
+    )
 }
 
 /// The next :00 or :30 of the wall clock in `zone` (so India's :30 offset gets its own).
@@ -220,6 +232,7 @@ async fn view_submission(state: &AppState, view: ViewSubmission) -> Option<Value
 }
 
 fn field_error(field: &'static str, message: impl Into<String>) -> Option<Value> {
+    // (Each caller words `message` in the language the form was drawn in.)
     let mut errors = BTreeMap::new();
     errors.insert(field, message.into());
     Some(modal::errors(&errors))
@@ -230,6 +243,10 @@ fn field_error(field: &'static str, message: impl Into<String>) -> Option<Value>
 /// created), then the meeting is created exactly like a typed command's.
 async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Value> {
     let origin: FormOrigin = serde_json::from_str(&view.private_metadata).unwrap_or_default();
+    let lang = match origin.lang.as_deref().and_then(Lang::from_code) {
+        Some(lang) => lang,
+        None => lookup_user(state, &view.user_id).await.lang,
+    };
     let topic = view
         .input(input::TOPIC, input::TOPIC)
         .and_then(|i| i.value.clone())
@@ -239,7 +256,7 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         .and_then(|i| i.selected_date_time)
         .and_then(|s| DateTime::from_timestamp(s, 0))
     else {
-        return field_error(input::START, "Pick a date and time.");
+        return field_error(input::START, lang.text(Key::FormPickStart));
     };
     let minutes = view
         .input(input::DURATION, input::DURATION)
@@ -253,13 +270,14 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         .as_deref()
         .and_then(ChannelId::parse)
     else {
-        return field_error(input::CHANNEL, "Pick where to post the meeting.");
+        return field_error(input::CHANNEL, lang.text(Key::FormPickChannel));
     };
     let zone = match origin.zone.as_deref().map(Zone::parse) {
         Some(Ok(zone)) => zone,
         _ => lookup_user(state, &view.user_id).await.zone,
     };
-    let request = match MeetingRequest::from_form(&topic, start, minutes, zone, Utc::now()) {
+    let request = match MeetingRequest::from_form_in(lang, &topic, start, minutes, zone, Utc::now())
+    {
         Ok(request) => request,
         Err(e) => {
             let field = match e.field {
@@ -271,12 +289,13 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         }
     };
     if state.is_shutting_down() {
-        return field_error(input::TOPIC, RESTARTING);
+        return field_error(input::TOPIC, lang.text(Key::ReplyRestarting));
     }
     // The bot must be able to post the card there; say so now, before anything is created.
-    let probe = Reply::ephemeral(format!(
-        ":hourglass_flowing_sand: Scheduling *{}*…",
-        neutralise(request.topic().as_slack())
+    let probe = Reply::ephemeral(t!(
+        lang,
+        FormScheduling,
+        topic = neutralise(request.topic().as_slack())
     ));
     if let Err(e) = state
         .slack_api()
@@ -284,15 +303,15 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         .await
     {
         tracing::info!(error = %e, channel = %channel, "the form's channel cannot be posted in");
-        let why = if e.cannot_post_here() {
-            "I can't post in that conversation. Invite me first (type `/invite @Zoom` there), or pick another channel."
+        let why = lang.text(if e.cannot_post_here() {
+            Key::FormCannotPost
         } else {
-            "I couldn't reach Slack to post there just now. Please try again."
-        };
+            Key::FormSlackUnreachable
+        });
         return field_error(input::CHANNEL, why);
     }
     let Some(admitted) = state.admit() else {
-        return field_error(input::TOPIC, BUSY);
+        return field_error(input::TOPIC, lang.text(Key::ReplyBusy));
     };
     let user = lookup_user(state, &view.user_id).await;
     let job = Job {
@@ -317,29 +336,34 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
     None
 }
 
-/// What the change-time form carries: the meeting and where its card is.
+/// What the change-time form carries: the meeting, where its card is, and the language the
+/// form was drawn in.
 #[derive(Deserialize)]
 struct ChangeTimeOrigin {
     id: u64,
     ch: String,
     ts: String,
+    #[serde(default)]
+    l: Option<String>,
 }
 
 /// A submitted change-time form: the new start and length checked, then the move done in the
 /// background, and the mover told in the card's channel.
 fn submit_change_time(state: &AppState, view: ViewSubmission) -> Option<Value> {
     let Ok(origin) = serde_json::from_str::<ChangeTimeOrigin>(&view.private_metadata) else {
-        return field_error(
-            input::START,
-            "This form lost track of its meeting; open it again from the card.",
-        );
+        return field_error(input::START, Lang::En.text(Key::FormLostTrack));
     };
+    let lang = origin
+        .l
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or_default();
     let Some(start) = view
         .input(input::START, input::START)
         .and_then(|i| i.selected_date_time)
         .and_then(|s| DateTime::from_timestamp(s, 0))
     else {
-        return field_error(input::START, "Pick a date and time.");
+        return field_error(input::START, lang.text(Key::FormPickStart));
     };
     let minutes = view
         .input(input::DURATION, input::DURATION)
@@ -347,7 +371,8 @@ fn submit_change_time(state: &AppState, view: ViewSubmission) -> Option<Value> {
         .and_then(|m| m.parse::<u32>().ok())
         .unwrap_or(0);
     // The same rules as a new meeting (past, a year ahead, 1 minute to 24 hours).
-    if let Err(e) = MeetingRequest::from_form("-", start, minutes, Zone::utc(), Utc::now()) {
+    if let Err(e) = MeetingRequest::from_form_in(lang, "-", start, minutes, Zone::utc(), Utc::now())
+    {
         let field = match e.field {
             Field::Duration => input::DURATION,
             Field::Topic | Field::Start => input::START,
@@ -355,13 +380,10 @@ fn submit_change_time(state: &AppState, view: ViewSubmission) -> Option<Value> {
         return field_error(field, e.message);
     }
     let Ok(minutes) = Minutes::new(minutes) else {
-        return field_error(input::DURATION, "Pick a length from 1 minute to 24 hours.");
+        return field_error(input::DURATION, lang.text(Key::FormPickLength));
     };
     let Some(channel) = ChannelId::parse(&origin.ch) else {
-        return field_error(
-            input::START,
-            "This form lost track of its meeting; open it again from the card.",
-        );
+        return field_error(input::START, lang.text(Key::FormLostTrack));
     };
     let actor = Actor {
         team_id: view.team_id.clone(),
@@ -376,8 +398,16 @@ fn submit_change_time(state: &AppState, view: ViewSubmission) -> Option<Value> {
     let span = tracing::Span::current();
     let work = async move {
         let state = &state_for_task;
-        let text =
-            manage::change_time(state, &actor, origin.id, start, minutes.get(), Some(card)).await;
+        let text = manage::change_time(
+            state,
+            &actor,
+            origin.id,
+            start,
+            minutes.get(),
+            Some(card),
+            lang,
+        )
+        .await;
         if let Err(e) = state
             .slack_api()
             .post_ephemeral(&channel, &actor.user_id, &Reply::ephemeral(text))

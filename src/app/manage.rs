@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
+use crate::i18n::{Key, Lang, t};
 use crate::slack::card::action;
 use crate::slack::reply::neutralise;
 use crate::slack::web::Posted;
@@ -32,26 +33,36 @@ pub fn may_change(state: &AppState, actor: &Actor, record: &MeetingRecord) -> bo
         && (record.scheduled_by == actor.user_id.as_str() || state.is_admin(actor.user_id.as_str()))
 }
 
-/// The stored meeting for `zoom_id` in the actor's workspace, or the sentence to say instead.
-pub async fn find(state: &AppState, actor: &Actor, zoom_id: u64) -> Result<MeetingRecord, String> {
+/// The stored meeting for `zoom_id` in the actor's workspace, or the sentence to say instead
+/// (in the actor's `lang`).
+pub async fn find(
+    state: &AppState,
+    actor: &Actor,
+    zoom_id: u64,
+    lang: Lang,
+) -> Result<MeetingRecord, String> {
     match state.store().meetings().get(zoom_id).await {
         Ok(Some(record)) if record.team_id == actor.team_id.as_str() => Ok(record),
-        Ok(_) => Err(format!(
-            "I have no meeting {} scheduled through this app in this workspace. `/zoom list` shows yours; others can be cancelled in Zoom.",
-            MeetingId::new(zoom_id).grouped()
+        Ok(_) => Err(t!(
+            lang,
+            ManageNotFound,
+            id = MeetingId::new(zoom_id).grouped()
         )),
         Err(e) => {
             tracing::error!(error = %e, "store unavailable while looking up a meeting");
-            Err(e.user_message().to_owned())
+            Err(e.user_message_in(lang).to_owned())
         }
     }
 }
 
-fn refusal(record: &MeetingRecord, what: &str) -> String {
-    format!(
-        "Only <@{}>, who scheduled *{}*, or an admin can {what} it.",
-        record.scheduled_by,
-        neutralise(&record.topic)
+/// "Only <@U…>, who scheduled it, or an admin can {cancel|move} it."
+fn refusal(record: &MeetingRecord, what: Key, lang: Lang) -> String {
+    lang.render(
+        what,
+        &[
+            ("owner", &record.scheduled_by),
+            ("topic", &neutralise(&record.topic)),
+        ],
     )
 }
 
@@ -65,28 +76,28 @@ pub struct ClickedCard {
 }
 
 /// Cancels a meeting for `actor`: checks, deletes it in Zoom, records it, and redraws its card
-/// in place when the service knows where the card is. Returns what to tell the actor.
+/// in place (in the scheduler's language) when the service knows where the card is. Returns
+/// what to tell the actor, in their `lang`.
 pub async fn cancel(
     state: &AppState,
     actor: &Actor,
     zoom_id: u64,
     clicked: Option<ClickedCard>,
+    lang: Lang,
 ) -> String {
-    let record = match find(state, actor, zoom_id).await {
+    let record = match find(state, actor, zoom_id, lang).await {
         Ok(record) => record,
         Err(say) => return say,
     };
     if !may_change(state, actor, &record) {
-        return refusal(&record, "cancel");
+        return refusal(&record, Key::ManageOnlyOwnerCancel, lang);
     }
     let topic = neutralise(&record.topic);
     if let MeetingState::Cancelled { by, .. } = &record.state {
-        return format!("*{topic}* was already cancelled by <@{by}>.");
+        return t!(lang, ManageAlreadyCancelledBy, topic, by);
     }
     let Some(zoom) = state.zoom() else {
-        return format!(
-            ":eyes: Dry run: this would delete *{topic}* in Zoom and mark its card cancelled. Nothing was changed."
-        );
+        return t!(lang, ManageDryRunCancel, topic);
     };
     let gone = match zoom.delete_meeting(MeetingId::new(zoom_id)).await {
         Ok(()) => false,
@@ -96,7 +107,8 @@ pub async fn cancel(
             // The store still says scheduled, as Zoom does.
             return format!(
                 ":warning: {}",
-                crate::slack::reply::escape(&e.user_message(
+                crate::slack::reply::escape(&e.user_message_in(
+                    lang,
                     Operation::Cancel,
                     record.schedule.zone.parse().unwrap_or(chrono_tz::UTC),
                     Utc::now()
@@ -122,20 +134,16 @@ pub async fn cancel(
     let redrawn = redraw(state, &record, clicked, &card).await;
     tracing::info!(meeting_id = zoom_id, gone, "meeting cancelled");
     let first = if gone {
-        format!(
-            "Zoom says *{topic}* no longer exists (it was deleted in Zoom), so I marked it cancelled."
-        )
+        t!(lang, ManageDeletedInZoom, topic)
     } else if matches!(stored, Ok(CancelOutcome::AlreadyCancelled)) {
-        format!("*{topic}* was already cancelled.")
+        t!(lang, ManageAlreadyCancelled, topic)
     } else {
-        format!(":white_check_mark: Cancelled *{topic}*.")
+        t!(lang, ManageCancelled, topic)
     };
+    let channel = &record.channel_id;
     match redrawn {
-        Some(true) => format!("{first} The card in <#{}> now says so.", record.channel_id),
-        Some(false) => format!(
-            "{first} I couldn't update its card in <#{}>.",
-            record.channel_id
-        ),
+        Some(true) => t!(lang, ManageCardUpdated, first, channel),
+        Some(false) => t!(lang, ManageCardNotUpdated, first, channel),
         None => first,
     }
 }
@@ -200,8 +208,8 @@ struct Listed {
 
 /// `/zoom list`: the actor's next meetings scheduled through the app, as Zoom has them now. A
 /// meeting deleted in Zoom is marked cancelled and left out; one moved in Zoom is shown (and
-/// stored) at its new time.
-pub async fn list(state: &AppState, actor: &Actor) -> Reply {
+/// stored) at its new time. In the actor's `lang`.
+pub async fn list(state: &AppState, actor: &Actor, lang: Lang) -> Reply {
     let now = Utc::now();
     let records = match state
         .store()
@@ -217,14 +225,14 @@ pub async fn list(state: &AppState, actor: &Actor) -> Reply {
         Ok(records) => records,
         Err(e) => {
             tracing::error!(error = %e, "store unavailable for /zoom list");
-            return Reply::ephemeral(e.user_message());
+            return Reply::ephemeral(e.user_message_in(lang));
         }
     };
     let checked = join_all(records.into_iter().map(|record| check(state, record, now))).await;
     let mut shown: Vec<Listed> = checked.into_iter().flatten().collect();
     shown.sort_by_key(|l| l.start);
     shown.truncate(LIST_SHOWN);
-    render_list(&shown)
+    render_list(&shown, lang)
 }
 
 /// Asks Zoom about one stored meeting and brings the store in line with the answer.
@@ -313,54 +321,58 @@ async fn agree(
     }
 }
 
-fn render_list(shown: &[Listed]) -> Reply {
+fn render_list(shown: &[Listed], lang: Lang) -> Reply {
     if shown.is_empty() {
-        return Reply::ephemeral(
-            "You have no upcoming meetings scheduled with /zoom. Schedule one with `/zoom Design review 45m tomorrow 3pm`, or `/zoom new` for the form.",
-        );
+        return Reply::ephemeral(lang.text(Key::ManageListEmpty));
     }
     let mut blocks = vec![json!({
         "type": "section",
-        "text": {"type": "mrkdwn", "text": "*Your upcoming meetings* (scheduled with /zoom, as Zoom has them now)"},
+        "text": {"type": "mrkdwn", "text": lang.text(Key::ManageListTitle)},
     })];
     let mut lines = Vec::new();
     for listed in shown {
         let record = &listed.record;
         let topic = neutralise(&record.topic);
-        let when = format!(
-            "<!date^{}^{{date_short_pretty}} at {{time}}|{}>",
-            listed.start.timestamp(),
-            listed.start.format("%Y-%m-%d %H:%M UTC")
+        let when = t!(
+            lang,
+            TokenShort,
+            ts = listed.start.timestamp(),
+            fallback = listed.start.format("%Y-%m-%d %H:%M UTC")
         );
-        let mut text = format!(
-            "*{topic}*\n{when} · <#{}> · ID {}",
-            record.channel_id,
-            MeetingId::new(record.zoom_id).grouped()
+        let mut text = t!(
+            lang,
+            ManageListItem,
+            topic,
+            when,
+            channel = record.channel_id,
+            id = MeetingId::new(record.zoom_id).grouped()
         );
         if let Some(series) = &record.recurrence {
             text.push_str(&format!("\n{}", crate::slack::reply::escape(series)));
         }
         if !listed.checked {
-            text.push_str("\n_Zoom could not be asked just now: as last recorded._");
+            text.push('\n');
+            text.push_str(lang.text(Key::ManageListUnchecked));
         }
         lines.push(format!(
             "{topic} — {}",
             listed.start.format("%Y-%m-%d %H:%M UTC")
         ));
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
-        blocks.push(list_actions(listed));
+        blocks.push(list_actions(listed, lang));
     }
-    Reply::ephemeral(format!("Your upcoming meetings: {}", lines.join("; "))).with_blocks(blocks)
+    Reply::ephemeral(t!(lang, ManageListFallback, meetings = lines.join("; "))).with_blocks(blocks)
 }
 
-fn list_actions(listed: &Listed) -> Value {
+fn list_actions(listed: &Listed, lang: Lang) -> Value {
     let id = listed.record.zoom_id;
+    let text = |key| json!({"type": "plain_text", "text": lang.text(key)});
     let mut elements = Vec::new();
     if !listed.join_url.is_empty() && listed.join_url.len() <= 3000 {
         elements.push(json!({
             "type": "button",
             "action_id": action::JOIN,
-            "text": {"type": "plain_text", "text": "Join"},
+            "text": text(Key::ButtonJoin),
             "url": listed.join_url,
         }));
     }
@@ -368,13 +380,13 @@ fn list_actions(listed: &Listed) -> Value {
         "type": "button",
         "action_id": action::CANCEL,
         "style": "danger",
-        "text": {"type": "plain_text", "text": "Cancel"},
+        "text": text(Key::ButtonCancel),
         "value": id.to_string(),
         "confirm": {
-            "title": {"type": "plain_text", "text": "Cancel this meeting?"},
-            "text": {"type": "plain_text", "text": format!("Zoom deletes meeting {} and its card says it was cancelled.", MeetingId::new(id).grouped())},
-            "confirm": {"type": "plain_text", "text": "Cancel meeting"},
-            "deny": {"type": "plain_text", "text": "Keep it"},
+            "title": text(Key::CardConfirmMeeting),
+            "text": {"type": "plain_text", "text": t!(lang, ManageListConfirmText, id = MeetingId::new(id).grouped())},
+            "confirm": text(Key::CardCancelMeeting),
+            "deny": text(Key::ButtonKeep),
             "style": "danger",
         },
     }));
@@ -382,7 +394,8 @@ fn list_actions(listed: &Listed) -> Value {
 }
 
 /// Moves a meeting for `actor` to `start` for `minutes`: PATCH in Zoom, read Zoom's answer
-/// back, update the store, redraw the card in place and say so in a thread under it.
+/// back, update the store, redraw the card in place and say so in a thread under it (both in
+/// the scheduler's language). Returns what to tell the actor, in their `lang`.
 pub async fn change_time(
     state: &AppState,
     actor: &Actor,
@@ -390,21 +403,22 @@ pub async fn change_time(
     start: DateTime<Utc>,
     minutes: u16,
     clicked: Option<ClickedCard>,
+    lang: Lang,
 ) -> String {
-    let record = match find(state, actor, zoom_id).await {
+    let record = match find(state, actor, zoom_id, lang).await {
         Ok(record) => record,
         Err(say) => return say,
     };
     if !may_change(state, actor, &record) {
-        return refusal(&record, "move");
+        return refusal(&record, Key::ManageOnlyOwnerMove, lang);
     }
     let topic = neutralise(&record.topic);
     if matches!(record.state, MeetingState::Cancelled { .. }) {
-        return format!("*{topic}* was cancelled, so it can't be moved.");
+        return t!(lang, ManageCancelledCannotMove, topic);
     }
     let zone: chrono_tz::Tz = record.schedule.zone.parse().unwrap_or(chrono_tz::UTC);
     let Some(zoom) = state.zoom() else {
-        return format!(":eyes: Dry run: this would move *{topic}* in Zoom. Nothing was changed.");
+        return t!(lang, ManageDryRunMove, topic);
     };
     let update = MeetingUpdate {
         topic: None,
@@ -417,7 +431,12 @@ pub async fn change_time(
         tracing::warn!(error = %e, meeting_id = zoom_id, "Zoom refused to move the meeting");
         return format!(
             ":warning: {}",
-            crate::slack::reply::escape(&e.user_message(Operation::Update, zone, Utc::now()))
+            crate::slack::reply::escape(&e.user_message_in(
+                lang,
+                Operation::Update,
+                zone,
+                Utc::now()
+            ))
         );
     }
     // Zoom's answer is the truth: read back what it stored.
@@ -460,13 +479,16 @@ pub async fn change_time(
         })
     });
     let redrawn = redraw(state, &record, location.clone(), &card).await;
-    let from = when(record.schedule.start, zone);
-    let to = when(new_start, zone);
     if let Some(card) = location {
+        // Under the card, in the card's (the scheduler's) language.
+        let card_lang = Lang::from_user(record.locale.as_deref());
         let note = Reply::in_channel(
-            format!(
-                ":arrows_counterclockwise: Moved from {from} to {to} by <@{}>.",
-                actor.user_id
+            t!(
+                card_lang,
+                ManageMovedThread,
+                from = when(record.schedule.start, zone, card_lang),
+                to = when(new_start, zone, card_lang),
+                user = actor.user_id
             ),
             Vec::new(),
         );
@@ -479,37 +501,45 @@ pub async fn change_time(
         }
     }
     tracing::info!(meeting_id = zoom_id, "meeting moved");
+    let to = when(new_start, zone, lang);
     match redrawn {
-        Some(false) => format!("Moved *{topic}* to {to}, but I couldn't update its card."),
-        _ => format!(":white_check_mark: Moved *{topic}* to {to}."),
+        Some(false) => t!(lang, ManageMovedCardNotUpdated, topic, to),
+        _ => t!(lang, ManageMoved, topic, to),
     }
 }
 
 /// A date token with the meeting's zone in the fallback.
-fn when(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
-    format!(
-        "<!date^{}^{{date_short_pretty}} at {{time}}|{} ({})>",
-        at.timestamp(),
-        at.with_timezone(&zone).format("%a %b %-d, %-I:%M %p"),
-        zone.name()
+fn when(at: DateTime<Utc>, zone: chrono_tz::Tz, lang: Lang) -> String {
+    let local = lang.datetime(
+        Key::FormatShortDayTime,
+        at.with_timezone(&zone).naive_local(),
+    );
+    t!(
+        lang,
+        TokenShort,
+        ts = at.timestamp(),
+        fallback = format!("{local} ({})", zone.name())
     )
 }
 
-/// The change-time form prefilled for a stored meeting, or why it cannot be opened.
+/// The change-time form prefilled for a stored meeting, or why it cannot be opened; in the
+/// actor's `lang`.
 pub async fn change_time_form(
     state: &AppState,
     actor: &Actor,
     zoom_id: u64,
     clicked: &ClickedCard,
+    lang: Lang,
 ) -> Result<Value, String> {
-    let record = find(state, actor, zoom_id).await?;
+    let record = find(state, actor, zoom_id, lang).await?;
     if !may_change(state, actor, &record) {
-        return Err(refusal(&record, "move"));
+        return Err(refusal(&record, Key::ManageOnlyOwnerMove, lang));
     }
     if record.is_recurring() {
-        return Err(format!(
-            "A recurring series can't be moved from here yet: cancel *{}* and schedule it again.",
-            neutralise(&record.topic)
+        return Err(t!(
+            lang,
+            ManageSeriesCannotMove,
+            topic = neutralise(&record.topic)
         ));
     }
     let values = crate::slack::modal::FormValues {
@@ -519,7 +549,10 @@ pub async fn change_time_form(
         channel: None,
     };
     let metadata =
-        json!({"id": zoom_id, "ch": clicked.channel.as_str(), "ts": clicked.ts}).to_string();
+        json!({"id": zoom_id, "ch": clicked.channel.as_str(), "ts": clicked.ts, "l": lang.code()})
+            .to_string();
     let topic = format!(":video_camera: *{}*", neutralise(&record.topic));
-    Ok(crate::slack::modal::change_time(&topic, &values, &metadata))
+    Ok(crate::slack::modal::change_time(
+        lang, &topic, &values, &metadata,
+    ))
 }

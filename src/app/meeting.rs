@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::command::{Frequency, MeetingRequest, Minutes, Recurrence, SeriesEnd};
+use crate::i18n::{Key, Lang, t};
 use crate::slack::UserId;
 use crate::slack::card::{MeetingCard, Series};
 use crate::slack::reply::escape;
@@ -44,11 +45,11 @@ pub fn series_zone_exists(series: &Recurrence) -> bool {
     zoom::series_zone(series.zone().tz(), &locals).is_some()
 }
 
-/// How the card and calendars describe a series.
-pub fn card_series(request: &MeetingRequest) -> Option<Series> {
+/// How the card (in `lang`) and calendars describe a series.
+pub fn card_series(request: &MeetingRequest, lang: Lang) -> Option<Series> {
     let series = request.recurrence()?;
     Some(Series {
-        description: series.describe(),
+        description: series.describe_in(lang),
         rrule: Some(rrule(series)),
     })
 }
@@ -87,11 +88,13 @@ fn ical_day(day: Weekday) -> &'static str {
 }
 
 /// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Also
-/// returns what the invoker must be told when that differs from what they asked for.
+/// returns what the invoker must be told when that differs from what they asked for. `lang`
+/// is the scheduler's: the card's and the notes'.
 pub fn card_from_answer(
     request: &MeetingRequest,
     scheduled_by: &UserId,
     meeting: &Meeting,
+    lang: Lang,
 ) -> (MeetingCard, Vec<String>) {
     let zone = request.zone();
     let mut notes = Vec::new();
@@ -103,10 +106,17 @@ pub fn card_from_answer(
                 meeting_id = meeting.id().get(),
                 "Zoom stored another start than the one asked for"
             );
-            notes.push(format!(
-                "Zoom scheduled this meeting for {}, not {} as you asked. The card shows Zoom's time: check the meeting in Zoom and change it there if needed.",
-                zoom_start.with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
-                request.start().with_timezone(&zone.tz()).format("%A, %B %-d at %-I:%M %p"),
+            let local = |at: DateTime<Utc>| {
+                lang.datetime(
+                    Key::FormatDayTime,
+                    at.with_timezone(&zone.tz()).naive_local(),
+                )
+            };
+            notes.push(t!(
+                lang,
+                ScheduleZoomMoved,
+                zoom = local(zoom_start),
+                asked = local(request.start()),
             ));
             zoom_start
         }
@@ -125,10 +135,7 @@ pub fn card_from_answer(
     let join_url = match meeting.join_url() {
         Some(url) => url.to_owned(),
         None => {
-            notes.push(format!(
-                "Zoom did not give a join link for meeting {}. Open it in Zoom to get the link.",
-                meeting.id().grouped()
-            ));
+            notes.push(t!(lang, ScheduleNoJoinLink, id = meeting.id().grouped()));
             String::new()
         }
     };
@@ -137,15 +144,16 @@ pub fn card_from_answer(
         start,
         zone: zone.name().to_owned(),
         local_start: start.with_timezone(&zone.tz()).naive_local(),
-        duration: duration.to_string(),
+        duration: duration.in_words(lang),
         join_url,
         meeting_id: meeting.id().grouped(),
         passcode: meeting.password().map(str::to_owned),
         scheduled_by: scheduled_by.clone(),
         minutes: duration.get(),
         zoom_id: Some(meeting.id().get()),
-        series: card_series(request),
+        series: card_series(request, lang),
         cancelled_by: None,
+        lang,
     };
     (card, notes)
 }
@@ -153,31 +161,34 @@ pub fn card_from_answer(
 /// The card for a meeting that does not exist (dry run, `slack-zoom try`): placeholders for
 /// what only Zoom can give. Its buttons carry meeting id 0, which the dry run answers with
 /// what would happen.
-pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId) -> MeetingCard {
+pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId, lang: Lang) -> MeetingCard {
     MeetingCard {
         topic: request.topic().as_slack().to_owned(),
         start: request.start(),
         zone: request.zone().name().to_owned(),
         local_start: request.local_start(),
-        duration: request.duration().to_string(),
+        duration: request.duration().in_words(lang),
         join_url: "https://zoom.us/".to_owned(),
         meeting_id: "000 0000 0000".to_owned(),
         passcode: None,
         scheduled_by,
         minutes: request.duration().get(),
         zoom_id: Some(0),
-        series: card_series(request),
+        series: card_series(request, lang),
         cancelled_by: None,
+        lang,
     }
 }
 
-/// What the store keeps about a meeting just created (never its passcode or start URL).
+/// What the store keeps about a meeting just created (never its passcode or start URL);
+/// `locale` is the scheduler's, which the card is drawn in whenever it is drawn again.
 pub fn record(
     card: &MeetingCard,
     team_id: &str,
     channel_id: &str,
     zone: &str,
     host: &str,
+    locale: Option<&str>,
     now: DateTime<Utc>,
 ) -> Option<NewMeetingRecord> {
     Some(NewMeetingRecord {
@@ -196,13 +207,16 @@ pub fn record(
         recurrence: card.series.as_ref().map(|s| s.description.clone()),
         card: None,
         created_at: now,
+        locale: locale.map(str::to_owned),
     })
 }
 
 /// The card for a stored meeting, as Zoom now has it when `zoom` is given (its passcode only
 /// comes from there: the store never keeps one). Used to post a card again from the outbox,
-/// and to redraw it in place after a cancel or a change of time.
+/// and to redraw it in place after a cancel or a change of time: always in the scheduler's
+/// language, whoever acts on it.
 pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> MeetingCard {
+    let lang = Lang::from_user(record.locale.as_deref());
     let zone: Tz = record.schedule.zone.parse().unwrap_or(chrono_tz::UTC);
     let start = zoom
         .and_then(Meeting::start_time)
@@ -220,7 +234,7 @@ pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> Meeti
         start,
         zone: zone.name().to_owned(),
         local_start: start.with_timezone(&zone).naive_local(),
-        duration: minutes.to_string(),
+        duration: minutes.in_words(lang),
         join_url: zoom
             .and_then(Meeting::join_url)
             .unwrap_or(&record.join_url)
@@ -238,5 +252,6 @@ pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> Meeti
             MeetingState::Cancelled { by, .. } => UserId::parse(by),
             MeetingState::Scheduled => None,
         },
+        lang,
     }
 }

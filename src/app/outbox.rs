@@ -17,12 +17,15 @@ use futures_util::future::join_all;
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
 use crate::app::sweep::{after, before};
+use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy};
 use crate::slack::web::ApiError;
 use crate::slack::{ChannelId, Reply, ResponseUrl};
-use crate::store::{CardLocation, CardPost, MeetingRecord, MeetingState, NewPendingNote};
+use crate::store::{
+    CardLocation, CardPost, MeetingRecord, MeetingState, NewPendingNote, PendingNote,
+};
 use crate::zoom::{Meeting, MeetingId, ZoomError};
 
 /// Cards claimed per sweep, all handled at once.
@@ -134,6 +137,11 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
         }
         Check::Unknown => None,
     };
+    let mut record = record;
+    // A meeting recorded by a build that did not keep locales: its row still says.
+    if record.locale.is_none() {
+        record.locale.clone_from(&row.locale);
+    }
     let card = card_from_record(&record, zoom.as_ref());
     let now = Utc::now();
     let response_url = ResponseUrl::parse(&row.response_url, state.response_url_prefixes())
@@ -221,7 +229,7 @@ async fn check(state: &AppState, row: &CardPost) -> Check {
 async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -> Outcome {
     let meeting_id = row.zoom_id;
     let Some(channel) = ChannelId::parse(&row.channel_id) else {
-        return undeliverable(state, row, "its channel id is not one Slack gives").await;
+        return undeliverable(state, row, Undeliverable::BadChannel).await;
     };
     match state
         .slack_api()
@@ -233,7 +241,12 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
                 channel_id: posted.channel.as_str().to_owned(),
                 message_ts: posted.ts.clone(),
             };
-            if let Err(e) = state.store().meetings().set_card(meeting_id, &location).await {
+            if let Err(e) = state
+                .store()
+                .meetings()
+                .set_card(meeting_id, &location)
+                .await
+            {
                 tracing::warn!(error = %e, meeting_id, "card posted but its place not recorded; start notices go in the channel");
             }
             complete(state, row).await;
@@ -243,11 +256,9 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
             }
             Outcome::PostedToChannel
         }
-        Err(ApiError::NoToken) => {
-            undeliverable(state, row, "its response link had expired and no SLACK_BOT_TOKEN is set to post it otherwise").await
-        }
+        Err(ApiError::NoToken) => undeliverable(state, row, Undeliverable::NoToken).await,
         Err(e) if e.cannot_post_here() => {
-            undeliverable(state, row, "its response link had expired and the app is not a member of that channel (invite it, or use /zoom in a channel it is in)").await
+            undeliverable(state, row, Undeliverable::NotInChannel).await
         }
         Err(ApiError::RateLimited(retry_after)) => {
             // Slack's header, held to our own range.
@@ -259,16 +270,60 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
         }
         Err(e) if row.attempts >= MAX_ATTEMPTS => {
             tracing::warn!(error = %e, meeting_id, "could not post the card, again");
-            undeliverable(state, row, "Slack did not accept it for an hour").await
+            undeliverable(state, row, Undeliverable::Refused).await
         }
         Err(e) => release(state, row, backoff(state, row), &e.to_string()).await,
     }
 }
 
+/// Why a card reached no channel. Recorded in English (for the log and the store, whose
+/// `undelivered` column keeps the sentence), and shown to the user in their language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Undeliverable {
+    BadChannel,
+    NoToken,
+    NotInChannel,
+    Refused,
+}
+
+impl Undeliverable {
+    const ALL: [Undeliverable; 4] = [
+        Undeliverable::BadChannel,
+        Undeliverable::NoToken,
+        Undeliverable::NotInChannel,
+        Undeliverable::Refused,
+    ];
+
+    fn key(self) -> Key {
+        match self {
+            Undeliverable::BadChannel => Key::OutboxReasonBadChannel,
+            Undeliverable::NoToken => Key::OutboxReasonNoToken,
+            Undeliverable::NotInChannel => Key::OutboxReasonNotInChannel,
+            Undeliverable::Refused => Key::OutboxReasonRefused,
+        }
+    }
+
+    /// The sentence recorded in the store and the log.
+    fn recorded(self) -> &'static str {
+        Lang::En.text(self.key())
+    }
+
+    /// A recorded reason in `lang`; one this version does not know is shown as recorded.
+    fn shown(recorded: &str, lang: Lang) -> String {
+        Undeliverable::ALL
+            .into_iter()
+            .find(|reason| reason.recorded() == recorded)
+            .map_or_else(
+                || recorded.to_owned(),
+                |reason| lang.text(reason.key()).to_owned(),
+            )
+    }
+}
+
 /// Neither way works: abandon the row and keep a note for the user's next command.
-async fn undeliverable(state: &AppState, row: &CardPost, reason: &str) -> Outcome {
-    keep_for_user(state, row, Some(reason)).await;
-    abandon(state, row, reason).await
+async fn undeliverable(state: &AppState, row: &CardPost, reason: Undeliverable) -> Outcome {
+    keep_for_user(state, row, Some(reason.recorded())).await;
+    abandon(state, row, reason.recorded()).await
 }
 
 async fn keep_for_user(state: &AppState, row: &CardPost, undelivered: Option<&str>) {
@@ -358,13 +413,39 @@ fn transient(error: &ZoomError) -> bool {
         )
 }
 
-/// What the app kept for `user` in `team` since their last command (cards no channel could
-/// show, notes that missed them), as mrkdwn lines to show them alone; each is handed over
-/// once, across replicas. A store failure is logged and shows nothing.
+/// What the app kept for one user since their last command (cards no channel could show,
+/// notes that missed them), taken from the store: each is handed over once, across replicas.
+#[derive(Debug, Default)]
+pub struct KeptNotes(Vec<(PendingNote, Option<MeetingRecord>)>);
+
+impl KeptNotes {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The notes as mrkdwn lines in the user's `lang`, to show them alone.
+    pub fn render(&self, lang: Lang) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|(note, meeting)| {
+                render_note(
+                    lang,
+                    &note.channel_id,
+                    note.undelivered.as_deref(),
+                    &note.notes,
+                    meeting.as_ref(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Takes what the app kept for `user` in `team` since their last command. A store failure is
+/// logged and gives nothing.
 ///
 /// For the command handler, on the acknowledgement path: one store round trip, and one more
 /// per note (at most five).
-pub async fn take_pending_notes(state: &AppState, team: &str, user: &str) -> Vec<String> {
+pub async fn take_pending_notes(state: &AppState, team: &str, user: &str) -> KeptNotes {
     let store = state.store();
     let notes = match store
         .pending_notes()
@@ -374,10 +455,10 @@ pub async fn take_pending_notes(state: &AppState, team: &str, user: &str) -> Vec
         Ok(notes) => notes,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the notes kept for the user");
-            return Vec::new();
+            return KeptNotes::default();
         }
     };
-    let mut lines = Vec::with_capacity(notes.len());
+    let mut kept = Vec::with_capacity(notes.len());
     for note in notes {
         let meeting = match store.meetings().get(note.zoom_id).await {
             Ok(meeting) => meeting,
@@ -386,48 +467,57 @@ pub async fn take_pending_notes(state: &AppState, team: &str, user: &str) -> Vec
                 None
             }
         };
-        lines.push(render_note(
-            &note.channel_id,
-            note.undelivered.as_deref(),
-            &note.notes,
-            meeting.as_ref(),
-        ));
+        kept.push((note, meeting));
     }
-    lines
+    KeptNotes(kept)
 }
 
 /// One kept note as mrkdwn: which meeting, what happened, and how to join it.
 fn render_note(
+    lang: Lang,
     channel: &str,
     undelivered: Option<&str>,
     notes: &[String],
     meeting: Option<&MeetingRecord>,
 ) -> String {
-    let channel =
-        ChannelId::parse(channel).map_or_else(|| "its channel".to_owned(), |c| format!("<#{c}>"));
+    let channel = ChannelId::parse(channel).map_or_else(
+        || lang.text(Key::OutboxItsChannel).to_owned(),
+        |c| format!("<#{c}>"),
+    );
     let what = meeting.map_or_else(
-        || "your meeting".to_owned(),
-        |m| format!("*{}* ({})", neutralise(&m.topic), date_token(m)),
+        || lang.text(Key::OutboxYourMeeting).to_owned(),
+        |m| {
+            t!(
+                lang,
+                OutboxMeeting,
+                topic = neutralise(&m.topic),
+                when = date_token(m, lang)
+            )
+        },
     );
     let mut text = match undelivered {
         Some(reason) => {
-            let mut text = format!(
-                ":warning: The card for {what} could not be posted in {channel}: {}.",
-                escape(reason)
+            let mut text = t!(
+                lang,
+                OutboxUndelivered,
+                meeting = what,
+                channel,
+                reason = escape(&Undeliverable::shown(reason, lang))
             );
             if let Some(m) = meeting {
-                text.push_str(&format!(
-                    " The meeting exists: <{}|join it here> · Meeting ID `{}`.",
-                    escape(&m.join_url),
-                    MeetingId::new(m.zoom_id).grouped()
+                text.push_str(&t!(
+                    lang,
+                    OutboxJoinHere,
+                    url = escape(&m.join_url),
+                    id = MeetingId::new(m.zoom_id).grouped()
                 ));
                 if let MeetingState::Cancelled { .. } = m.state {
-                    text.push_str(" It has since been cancelled.");
+                    text.push_str(lang.text(Key::OutboxSinceCancelled));
                 }
             }
             text
         }
-        None => format!("About {what}, posted in {channel}:"),
+        None => t!(lang, OutboxAbout, meeting = what, channel),
     };
     for note in notes {
         text.push_str(&format!("\n• {}", escape(note)));
@@ -435,20 +525,19 @@ fn render_note(
     text
 }
 
-fn date_token(meeting: &MeetingRecord) -> String {
+fn date_token(meeting: &MeetingRecord, lang: Lang) -> String {
     let start: DateTime<Utc> = meeting.schedule.start;
     let zone: chrono_tz::Tz = meeting.schedule.zone.parse().unwrap_or(chrono_tz::UTC);
     let fallback = format!(
         "{} ({})",
-        start
-            .with_timezone(&zone)
-            .format("%A, %B %-d, %Y at %-I:%M %p"),
+        lang.datetime(Key::FormatFull, start.with_timezone(&zone).naive_local()),
         zone.name()
     );
-    format!(
-        "<!date^{}^{{date_long_pretty}} at {{time}}|{}>",
-        start.timestamp(),
-        escape(&fallback)
+    t!(
+        lang,
+        TokenLong,
+        ts = start.timestamp(),
+        fallback = escape(&fallback)
     )
 }
 
@@ -477,12 +566,14 @@ mod tests {
             state: MeetingState::Scheduled,
             created_at: Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap(),
             moved_at: None,
+            locale: None,
         }
     }
 
     #[test]
     fn a_note_about_an_undelivered_card_says_where_why_and_how_to_join() {
         let text = render_note(
+            Lang::En,
             "G1",
             Some("the app is not a member of that channel"),
             &["Times are read in <UTC>".to_owned()],
@@ -503,6 +594,7 @@ mod tests {
     #[test]
     fn a_note_about_a_posted_card_carries_only_the_invoker_notes() {
         let text = render_note(
+            Lang::En,
             "C1",
             None,
             &["Hosted by the team's account".into()],
@@ -519,8 +611,26 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_note_is_worded_in_the_users_language_with_a_known_reason_translated() {
+        let reason = Undeliverable::NotInChannel.recorded();
+        let text = render_note(Lang::Tr, "G1", Some(reason), &[], Some(&meeting()));
+        for needle in [
+            ":warning: *&lt;!here&gt; R&amp;D* (<!date^1796133600^{date_long_pretty} {time}|1 Aralık 2026 Salı 15:00 (Europe/Berlin)>): kart <#G1> kanalında paylaşılamadı, çünkü yanıt bağlantısının süresi dolmuştu",
+            "Toplantı var: <https://zoom.us/j/85746065432?pwd=x&amp;y|buradan katılın> · Toplantı Kimliği `857 4606 5432`.",
+        ] {
+            assert!(text.contains(needle), "`{needle}` missing from: {text}");
+        }
+        // A reason this version does not know (an older build's) is shown as recorded.
+        let text = render_note(Lang::Tr, "G1", Some("a reason"), &[], None);
+        assert_eq!(
+            text,
+            ":warning: toplantınız: kart <#G1> kanalında paylaşılamadı, çünkü a reason."
+        );
+    }
+
+    #[test]
     fn a_note_whose_meeting_cannot_be_read_still_says_what_happened() {
-        let text = render_note("not a channel!", Some("why"), &[], None);
+        let text = render_note(Lang::En, "not a channel!", Some("why"), &[], None);
         assert_eq!(
             text,
             ":warning: The card for your meeting could not be posted in its channel: why."

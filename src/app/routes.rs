@@ -17,6 +17,7 @@ use tracing::field::Empty;
 use crate::app::metrics::{self, Ack};
 use crate::app::state::AppState;
 use crate::app::{handler, interactions, readiness};
+use crate::i18n::{Key, Lang};
 use crate::slack::command::is_ssl_check;
 use crate::slack::interaction::Interaction;
 use crate::slack::signature::VerifiedSignature;
@@ -196,11 +197,13 @@ impl IntoResponse for Rejection {
             }
             Rejection::Replayed => {
                 tracing::warn!("replayed request ignored");
-                Json(Reply::ephemeral(handler::ALREADY_HANDLED)).into_response()
+                // A replayed signature names no user we may look up: the fallback language.
+                Json(Reply::ephemeral(Lang::En.text(Key::ReplyAlreadyHandled))).into_response()
             }
             Rejection::TeamNotAllowed => {
                 tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
-                Json(Reply::ephemeral(handler::TEAM_NOT_ALLOWED)).into_response()
+                // This app's bot token cannot look up another workspace's users: English.
+                Json(Reply::ephemeral(Lang::En.text(Key::ReplyTeamNotAllowed))).into_response()
             }
         }
     }

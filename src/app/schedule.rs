@@ -15,6 +15,7 @@ use crate::app::answer::{Answer, AnswerError, ReplyTo};
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
 use crate::app::state::AppState;
 use crate::command::MeetingRequest;
+use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::DeliveryError;
@@ -41,7 +42,8 @@ pub struct Job {
     /// Notes for the invoker that only arise while creating (host fallback, …); sent to them
     /// alone after the card, never on it.
     pub notes: Vec<String>,
-    /// The invoker's Slack locale, when known (kept with the card in the outbox).
+    /// The invoker's Slack locale, when known: the language of their answers and of the card
+    /// (kept with the meeting and in the outbox).
     pub locale: Option<String>,
     pub enqueued_at: Instant,
     /// The Zoom user that ended up hosting (set by [`create`]).
@@ -82,6 +84,13 @@ enum Outcome {
     Retry,
 }
 
+impl Job {
+    /// The invoker's language, for their answers and the card.
+    pub fn lang(&self) -> Lang {
+        Lang::from_user(self.locale.as_deref())
+    }
+}
+
 /// Runs `job` on the state's task tracker, inside the request's span, so shutdown waits for it
 /// and its log lines keep the request id. A panic or a path that forgets to answer is caught
 /// here: the invoker is then told once that nothing could be confirmed. `admitted` is the
@@ -101,6 +110,7 @@ pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
 async fn supervise(state: AppState, job: Job) {
     let reply_to = job.reply_to.clone();
     let topic = job.request.topic().as_slack().to_owned();
+    let lang = job.lang();
     let answered = Arc::new(AtomicBool::new(false));
     let intent = job.intent.clone();
     let ended = Arc::new(std::sync::Mutex::new(None));
@@ -123,10 +133,7 @@ async fn supervise(state: AppState, job: Job) {
     };
     tracing::error!(%failure, "meeting task gave no answer; telling the user nothing could be confirmed");
     Answer::new(&state, reply_to, answered)
-        .say(format!(
-            ":warning: Something went wrong while scheduling *{}*, and I could not confirm whether the meeting was created. Check your Zoom meetings before trying again.",
-            neutralise(&topic)
-        ))
+        .say(t!(lang, ScheduleWentWrong, topic = neutralise(&topic)))
         .await;
 }
 
@@ -182,10 +189,9 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outcome {
     let answer = Answer::new(state, job.reply_to.clone(), answered);
+    let lang = job.lang();
     let topic = neutralise(job.request.topic().as_slack());
-    let restarting = format!(
-        ":warning: The service restarted before *{topic}* could be created, so no meeting was created. Please run the command again."
-    );
+    let restarting = t!(lang, ScheduleRestartedBefore, topic);
     // Wait for a slot, but never longer than a create may take: a command that waited that
     // long would reach Zoom after the user gave up on it. At SIGTERM, waiting ends at once.
     let waited_until = job.enqueued_at + state.create_timeout();
@@ -197,9 +203,11 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
             Ok(slot) => slot,
             Err(_) => {
                 tracing::warn!(waited = ?job.enqueued_at.elapsed(), "no creation slot within the create timeout; not sent to Zoom");
-                answer.say(format!(
-                    ":warning: Zoom is slow right now: *{topic}* waited more than {} seconds for its turn, so it was not sent to Zoom and no meeting was created. Please try again in a minute.",
-                    state.create_timeout().as_secs()
+                answer.say(t!(
+                    lang,
+                    ScheduleZoomSlow,
+                    topic,
+                    seconds = state.create_timeout().as_secs()
                 )).await;
                 return Outcome::NotSent;
             }
@@ -217,9 +225,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     }
     if !state.zoom_health().may_send(Instant::now()) {
         tracing::warn!("Zoom has not been answering; not sending this create");
-        answer.say(format!(
-            ":warning: Zoom has not been answering for a while, so I didn't send *{topic}* to it and no meeting was created. Please try again in a few minutes."
-        )).await;
+        answer.say(t!(lang, ScheduleZoomSilent, topic)).await;
         return Outcome::NotSent;
     }
     // A job taken over from another replica: its meeting may exist already.
@@ -265,9 +271,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
                 channel = %job.channel_id,
                 "shutting down before Zoom answered; the meeting may exist"
             );
-            answer.say_quickly(format!(
-                ":warning: The service restarted while Zoom was creating *{topic}*. The meeting may exist: check your Zoom meetings before running the command again."
-            )).await;
+            answer.say_quickly(t!(lang, ScheduleRestartedDuring, topic)).await;
             return Outcome::Uncertain;
         }
     };
@@ -280,7 +284,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     let meeting = match created {
         Ok(Some(meeting)) => meeting,
         Ok(None) => {
-            let preview = preview_card(&job.request, job.user_id.clone()).preview();
+            let preview = preview_card(&job.request, job.user_id.clone(), lang).preview();
             let sent = match &job.reply_to {
                 // A preview is for the invoker alone, also from the form.
                 ReplyTo::Channel { .. } => {
@@ -300,7 +304,12 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
             answer
                 .say(format!(
                     ":warning: {}",
-                    escape(&e.user_message(Operation::Create, job.request.zone().tz(), Utc::now()))
+                    escape(&e.user_message_in(
+                        lang,
+                        Operation::Create,
+                        job.request.zone().tz(),
+                        Utc::now()
+                    ))
                 ))
                 .await;
             return if e.outcome_unknown() {
@@ -310,7 +319,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
             };
         }
     };
-    let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting);
+    let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting, lang);
     job.notes.extend(notes);
     let outbox = remember(state, &job, &card).await;
     match answer.post(&card.in_channel()).await {
@@ -428,6 +437,7 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<Out
         job.channel_id.as_str(),
         job.request.zone().name(),
         job.host.as_deref().unwrap_or(state.zoom_host()),
+        job.locale.as_deref(),
         now,
     )?;
     let store = state.store();
@@ -479,14 +489,13 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
     let Some(zoom) = state.zoom() else {
         return Ok(None);
     };
+    let lang = job.lang();
     let meeting = zoom_request(&job.request, agenda(job))?;
     let email = match job.email.as_deref() {
         Some(email) if state.host_from_slack_email() => Some(email),
         None if state.host_from_slack_email() => {
-            job.notes.push(
-                "Hosted by the team's Zoom account, because your Slack email could not be looked up"
-                    .to_owned(),
-            );
+            job.notes
+                .push(lang.text(Key::ScheduleHostNoEmail).to_owned());
             None
         }
         _ => None,
@@ -495,10 +504,8 @@ async fn create(state: &AppState, job: &mut Job) -> Result<Option<Meeting>, Zoom
         match zoom.create_meeting(email, &meeting).await {
             Err(e) if e.host_not_found() => {
                 tracing::info!("no Zoom user for the Slack email; falling back to ZOOM_HOST");
-                job.notes.push(
-                    "Hosted by the team's Zoom account, because your Slack email has no Zoom user in this account"
-                        .to_owned(),
-                );
+                job.notes
+                    .push(lang.text(Key::ScheduleHostNoZoomUser).to_owned());
             }
             other => {
                 let created = other?;
@@ -527,26 +534,27 @@ async fn with_join_url(zoom: &ZoomClient, created: Meeting) -> Meeting {
     }
 }
 
-/// What Zoom's agenda says about where the meeting came from.
+/// What Zoom's agenda says about where the meeting came from (in the scheduler's language:
+/// Zoom shows it to the people in the meeting).
 fn agenda(job: &Job) -> String {
+    let lang = job.lang();
     let channel = job
         .channel_name
         .as_deref()
         .filter(|name| !name.is_empty() && *name != "privategroup" && *name != "directmessage")
         .map_or_else(
-            || format!("channel {}", job.channel_id),
+            || t!(lang, ScheduleAgendaChannel, id = job.channel_id),
             |name| format!("#{name}"),
         );
     let who = match job.real_name.as_deref() {
         Some(name) => format!("{name} ({})", job.user_id),
-        None => format!("Slack user {}", job.user_id),
+        None => t!(lang, ScheduleAgendaUser, id = job.user_id),
     };
+    let text = t!(lang, ScheduleAgenda, who, channel);
+    // The tag lets another replica find this meeting in Zoom if this one dies mid-create.
     match job.intent.as_ref() {
-        Some(held) => format!(
-            "Scheduled from Slack by {who} in {channel} (ref {}).",
-            held.tag
-        ),
-        None => format!("Scheduled from Slack by {who} in {channel}."),
+        Some(held) => format!("{text} (ref {})", held.tag),
+        None => text,
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::app::metrics::{Ack, CommandOutcome};
 use crate::app::state::AppState;
 use crate::app::{handler, interactions};
+use crate::i18n::{Key, Lang};
 use crate::slack::interaction::Interaction;
 use crate::slack::socket::{Envelope, EnvelopeKind, SocketModeClient, SocketModeConfig};
 use crate::slack::{Reply, SlashCommand};
@@ -52,7 +53,8 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                     if !state.team_allowed(command.team_id().as_str()) {
                         tracing::warn!("refused: workspace is not on SLACK_ALLOWED_TEAM_IDS");
                         state.metrics().command(CommandOutcome::TeamNotAllowed);
-                        return Some(Reply::ephemeral(handler::TEAM_NOT_ALLOWED));
+                        // The bot token cannot look up another workspace's users: English.
+                        return Some(Reply::ephemeral(Lang::En.text(Key::ReplyTeamNotAllowed)));
                     }
                     handler::handle(state, command).await
                 },

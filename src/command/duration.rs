@@ -6,6 +6,7 @@ use std::fmt;
 use super::clock;
 use super::error::{CommandError, WordKind};
 use super::scan::{Said, Strength};
+use crate::i18n::{Key, Lang, t};
 
 /// A meeting length in whole minutes, 1 to 1440 (Zoom's scheduled meetings are capped
 /// well beyond that, but a day-long booking is already almost certainly a typo).
@@ -32,16 +33,31 @@ impl Minutes {
     }
 }
 
-/// Human form for replies: `45 minutes`, `1 hour`, `1 hour 30 minutes`.
+impl Minutes {
+    /// Human form for replies in `lang`: `45 minutes`, `1 hour 30 minutes`; `45 dakika`,
+    /// `1 saat 30 dakika`.
+    pub fn in_words(&self, lang: Lang) -> String {
+        let (hours, minutes) = (self.0 / 60, self.0 % 60);
+        let count = |n: u16, one, other| lang.render(Lang::count(n, one, other), &[("n", &n)]);
+        let hours_part = || count(hours, Key::DurationHoursOne, Key::DurationHoursOther);
+        let minutes_part = || count(minutes, Key::DurationMinutesOne, Key::DurationMinutesOther);
+        match (hours, minutes) {
+            (0, _) => minutes_part(),
+            (_, 0) => hours_part(),
+            _ => t!(
+                lang,
+                DurationHoursMinutes,
+                hours = hours_part(),
+                minutes = minutes_part()
+            ),
+        }
+    }
+}
+
+/// Human form for replies, in English: `45 minutes`, `1 hour`, `1 hour 30 minutes`.
 impl fmt::Display for Minutes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (hours, minutes) = (self.0 / 60, self.0 % 60);
-        let plural = |n: u16| if n == 1 { "" } else { "s" };
-        match (hours, minutes) {
-            (0, m) => write!(f, "{m} minute{}", plural(m)),
-            (h, 0) => write!(f, "{h} hour{}", plural(h)),
-            (h, m) => write!(f, "{h} hour{} {m} minute{}", plural(h), plural(m)),
-        }
+        f.write_str(&self.in_words(Lang::En))
     }
 }
 
@@ -496,15 +512,17 @@ mod tests {
 
     #[test]
     fn minutes_display_reads_naturally() {
-        for (n, expected) in [
-            (1, "1 minute"),
-            (45, "45 minutes"),
-            (60, "1 hour"),
-            (90, "1 hour 30 minutes"),
-            (121, "2 hours 1 minute"),
+        for (n, expected, turkish) in [
+            (1, "1 minute", "1 dakika"),
+            (45, "45 minutes", "45 dakika"),
+            (60, "1 hour", "1 saat"),
+            (90, "1 hour 30 minutes", "1 saat 30 dakika"),
+            (121, "2 hours 1 minute", "2 saat 1 dakika"),
         ] {
             let shown = Minutes::new(n).map(|m| m.to_string());
             assert_eq!(shown.as_deref(), Ok(expected), "minutes {n}");
+            let shown = Minutes::new(n).map(|m| m.in_words(Lang::Tr));
+            assert_eq!(shown.as_deref(), Ok(turkish), "minutes {n} in Turkish");
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Why a `/zoom` command was refused, and the one place that words it (and every other
-//! sentence the command language shows: notes, series descriptions) for the user.
+//! Why a `/zoom` command was refused, and the one place that turns it (and every other
+//! sentence the command language shows: notes, series descriptions) into the user's message,
+//! from the catalogs in `locales/`.
 
 use std::fmt;
 
@@ -7,10 +8,8 @@ use chrono::{NaiveDate, NaiveDateTime, Offset};
 
 use super::recurrence::{Frequency, Recurrence, RepeatUnit, SeriesEnd};
 use super::request::Note;
+use crate::i18n::{Key, Lang, t};
 use crate::time::{LocalTimeError, Zone, ZoneError};
-
-/// The example every message ends with, so users always see one command that works.
-const EXAMPLE: &str = "`/zoom Design review 45m tomorrow 3pm`";
 
 /// What a schedule word is (for "two of a kind" and "could not read" messages).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,39 +29,34 @@ pub enum WordKind {
 }
 
 impl WordKind {
-    fn plural(self) -> &'static str {
-        match self {
-            WordKind::Duration => "durations",
-            WordKind::Date => "dates",
-            WordKind::Time => "start times",
-            WordKind::Zone => "time zones",
-            WordKind::Repeat => "repeat rules",
-            WordKind::Days => "lists of days",
-            WordKind::End => "ends for the series",
-            WordKind::Start => "start dates",
-        }
+    /// "two {durations}"
+    fn plural(self, lang: Lang) -> &'static str {
+        lang.text(match self {
+            WordKind::Duration => Key::WordPluralDuration,
+            WordKind::Date => Key::WordPluralDate,
+            WordKind::Time => Key::WordPluralTime,
+            WordKind::Zone => Key::WordPluralZone,
+            WordKind::Repeat => Key::WordPluralRepeat,
+            WordKind::Days => Key::WordPluralDays,
+            WordKind::End => Key::WordPluralEnd,
+            WordKind::Start => Key::WordPluralStart,
+        })
     }
 
-    fn singular(self) -> &'static str {
-        match self {
-            WordKind::Duration => "a duration",
-            WordKind::Date => "a date",
-            WordKind::Time => "a time of day",
-            WordKind::Zone => "a time zone",
-            WordKind::Repeat => "a repeat rule",
-            WordKind::Days => "a list of days",
-            WordKind::End => "an end for the series",
-            WordKind::Start => "a start date",
-        }
+    /// "as {a duration}"
+    fn singular(self, lang: Lang) -> &'static str {
+        lang.text(match self {
+            WordKind::Duration => Key::WordOneDuration,
+            WordKind::Date => Key::WordOneDate,
+            WordKind::Time => Key::WordOneTime,
+            WordKind::Zone => Key::WordOneZone,
+            WordKind::Repeat => Key::WordOneRepeat,
+            WordKind::Days => Key::WordOneDays,
+            WordKind::End => Key::WordOneEnd,
+            WordKind::Start => Key::WordOneStart,
+        })
     }
 }
-
-/// The example for repeating meetings.
-const SERIES_EXAMPLE: &str = "`/zoom Standup 15m every weekday 9:30 until dec 20`";
-
-/// How we suggest quoting a topic that contains schedule-like words.
-const QUOTE_HINT: &str =
-    "If it's part of the topic, put the topic in quotes, like `/zoom \"Review 2pm changes\" 30m`";
 
 /// A refused command. `Display` is terse and meant for logs; users get [`user_message`].
 ///
@@ -194,88 +188,96 @@ impl CommandError {
         }
     }
 
-    /// One short sentence or two for the Slack reply: the offending word, what was
-    /// expected, and one example that works.
+    /// One short sentence or two for the Slack reply, in English: the offending word, what
+    /// was expected, and one example that works.
     pub fn user_message(&self) -> String {
+        self.user_message_in(Lang::En)
+    }
+
+    /// [`user_message`](Self::user_message) in `lang` (its examples in that language's words).
+    pub fn user_message_in(&self, lang: Lang) -> String {
+        let example = lang.text(Key::CmdExample);
+        let series_example = lang.text(Key::CmdSeriesExample);
+        let quote_hint = lang.text(Key::CmdQuoteHint);
+        let minute = |at: &NaiveDateTime| at.format("%Y-%m-%d %H:%M").to_string();
         match self {
-            CommandError::InvalidMeetingId { word } => format!(
-                "`{word}` is not a Zoom meeting ID (they have 9 to 11 digits, like `857 4606 5432`). `/zoom list` shows your meetings with a Cancel button each."
+            CommandError::InvalidMeetingId { word } => t!(lang, CmdInvalidMeetingId, word),
+            CommandError::TooLong { max, .. } => t!(lang, CmdTooLong, max, example),
+            CommandError::UnclosedQuote => t!(lang, CmdUnclosedQuote, example),
+            CommandError::TopicTooLong { chars, max } => {
+                t!(lang, CmdTopicTooLong, chars, max, example)
+            }
+            CommandError::InvalidDuration { word } => t!(lang, CmdInvalidDuration, word, example),
+            CommandError::DurationOutOfRange { word } => {
+                t!(lang, CmdDurationOutOfRange, word, example)
+            }
+            CommandError::InvalidTime { word } => t!(lang, CmdInvalidTime, word, example),
+            CommandError::InvalidDate { word } => t!(lang, CmdInvalidDate, word, example),
+            CommandError::AmbiguousDate {
+                word,
+                example: date,
+            } => t!(
+                lang,
+                CmdAmbiguousDate,
+                word,
+                iso = date.format("%Y-%m-%d"),
+                spoken = lang.date(Key::FormatCommandDate, *date).to_lowercase(),
+                example,
             ),
-            CommandError::TooLong { max, .. } => format!(
-                "That command is too long for me (over {max} characters). Keep it short, like {EXAMPLE}"
-            ),
-            CommandError::UnclosedQuote => format!(
-                "I couldn't find the closing quote of the topic. Quote the whole topic, like `/zoom \"Q3 plan\" 30m tomorrow 3pm`. Example: {EXAMPLE}"
-            ),
-            CommandError::TopicTooLong { chars, max } => format!(
-                "That topic is {chars} characters, but Zoom allows at most {max}. Shorten it, like {EXAMPLE}"
-            ),
-            CommandError::InvalidDuration { word } => format!(
-                "I couldn't read `{word}` as a duration. Use minutes or hours, like `45m` or `1h30m`. Example: {EXAMPLE}"
-            ),
-            CommandError::DurationOutOfRange { word } => format!(
-                "`{word}` is not a meeting length I can book. Use 1 minute to 24 hours, like `45m` or `1h30m`. Example: {EXAMPLE}"
-            ),
-            CommandError::InvalidTime { word } => format!(
-                "I couldn't read `{word}` as a time of day. Use `15:00`, `3pm` or `3:30pm`. Example: {EXAMPLE}"
-            ),
-            CommandError::InvalidDate { word } => format!(
-                "`{word}` is not a real date. Use a date like `2026-12-01`, `dec 1` or `tomorrow`. Example: {EXAMPLE}"
-            ),
-            CommandError::AmbiguousDate { word, example } => format!(
-                "I can't tell whether `{word}` is day/month or month/day. Write the date like `{}` or `{}`. Example: {EXAMPLE}",
-                example.format("%Y-%m-%d"),
-                example.format("%b %-d").to_string().to_lowercase(),
-            ),
-            CommandError::MissingTime { date } => format!(
-                "What time on `{date}`? Add a start time, like `{date} 3pm`. Example: {EXAMPLE}"
-            ),
-            CommandError::NowWithDate { date } => format!(
-                "`now` can't go with `{date}`. Give a start time instead, like `{date} 3pm`. Example: {EXAMPLE}"
-            ),
-            CommandError::UnexpectedWord { word, after } => format!(
-                "I didn't expect `{word}` after `{after}`: only a duration, date, time and time zone can follow. If it's part of the topic, quote the topic, like `/zoom \"Review 2pm changes\" 30m`"
-            ),
+            CommandError::MissingTime { date } => t!(lang, CmdMissingTime, date, example),
+            CommandError::NowWithDate { date } => t!(lang, CmdNowWithDate, date, example),
+            CommandError::UnexpectedWord { word, after } => {
+                t!(lang, CmdUnexpectedWord, word, after)
+            }
             CommandError::Duplicate {
                 kind,
                 first,
                 second,
-            } => format!(
-                "I found two {}, `{first}` and `{second}`. Give just one, like {EXAMPLE}",
-                kind.plural()
+            } => t!(
+                lang,
+                CmdDuplicate,
+                kinds = kind.plural(lang),
+                first,
+                second,
+                example
             ),
-            CommandError::ZoneAbbreviation { word } => format!(
-                "`{word}` is an ambiguous time zone abbreviation. Use an IANA zone name instead, like `America/New_York`. Example: `/zoom Design review 45m tomorrow 3pm America/New_York`"
-            ),
-            CommandError::UnknownZone { word } => format!(
-                "I don't know the time zone `{word}`. Use an IANA zone name, like `Europe/Berlin` or `America/New_York`. Example: `/zoom Design review 45m tomorrow 3pm Europe/Berlin`"
-            ),
+            CommandError::ZoneAbbreviation { word } => t!(lang, CmdZoneAbbreviation, word),
+            CommandError::UnknownZone { word } => t!(lang, CmdUnknownZone, word),
             CommandError::NonexistentTime {
                 requested,
                 next_valid,
                 zone,
-            } => format!(
-                "`{}` doesn't exist in {zone}: the clocks jump forward then. The next valid time is `{}`, like `/zoom Design review 45m {}`",
-                requested.format("%Y-%m-%d %H:%M"),
-                next_valid.format("%H:%M"),
-                next_valid.format("%Y-%m-%d %H:%M"),
+            } => t!(
+                lang,
+                CmdNonexistentTime,
+                requested = minute(requested),
+                zone,
+                next_time = next_valid.format("%H:%M"),
+                next = minute(next_valid),
             ),
             CommandError::InPast {
                 local,
                 zone,
                 minutes_ago,
-            } => format!(
-                "`{}` ({zone}) has already passed: that was {} ago. Pick a future time, like {EXAMPLE}",
-                local.format("%Y-%m-%d %H:%M"),
-                humanise_minutes(*minutes_ago),
+            } => t!(
+                lang,
+                CmdInPast,
+                local = minute(local),
+                zone,
+                ago = humanise_minutes(*minutes_ago, lang),
+                example,
             ),
             CommandError::TooFarAhead {
                 local,
                 zone,
                 max_days,
-            } => format!(
-                "`{}` ({zone}) is more than {max_days} days ahead; I can only book up to a year out. Example: {EXAMPLE}",
-                local.format("%Y-%m-%d %H:%M"),
+            } => t!(
+                lang,
+                CmdTooFarAhead,
+                local = minute(local),
+                zone,
+                max_days,
+                example
             ),
             CommandError::UnknownWord {
                 word,
@@ -283,117 +285,132 @@ impl CommandError {
                 suggestion,
             } => {
                 let hint = match (suggestion, kind) {
-                    (Some(s), _) => format!(" Did you mean `{s}`?"),
+                    (Some(suggestion), _) => t!(lang, CmdUnknownWordSuggestion, suggestion),
                     (None, WordKind::Duration) => {
-                        " I read minutes and hours like `45m`, `1h30m`, `45dk` or `1 saat`."
-                            .to_owned()
+                        lang.text(Key::CmdUnknownWordDurationUnits).to_owned()
                     }
                     (None, _) => String::new(),
                 };
-                format!(
-                    "I couldn't read `{word}` as {}.{hint} {QUOTE_HINT}",
-                    kind.singular()
+                t!(
+                    lang,
+                    CmdUnknownWord,
+                    word,
+                    kind = kind.singular(lang),
+                    hint,
+                    quote_hint
                 )
             }
-            CommandError::AmbiguousHour { word, hour } => format!(
-                "`{word}` could be {:02}:00 or {}:00. Write the time in full, like `saat {}:00` or `öğleden sonra {hour}`. Example: `/zoom Toplantı 45dk yarın saat 15:00`",
-                hour % 12,
-                hour % 12 + 12,
-                hour % 12 + 12,
+            CommandError::AmbiguousHour { word, hour } => t!(
+                lang,
+                CmdAmbiguousHour,
+                word,
+                morning = format!("{:02}", hour % 12),
+                evening = hour % 12 + 12,
+                hour,
             ),
-            CommandError::RepeatWithoutTime { repeat } => format!(
-                "What time should `{repeat}` start? Add a time, like `{repeat} 10am`. If `{repeat}` is part of the topic, put the topic in quotes. Example: {SERIES_EXAMPLE}"
-            ),
-            CommandError::RepeatConflict { repeat, date } => format!(
-                "`{repeat}` and `{date}` name different days. Say the days once, like `/zoom Sync every 2 weeks on tue 4pm`"
-            ),
-            CommandError::DaysWithoutRepeat { days } => format!(
-                "`{days}` names several days, but a single meeting has one. For a repeating meeting say `every {days}`, like `/zoom Sync every mon, wed 10am`"
-            ),
-            CommandError::EndWithoutRepeat { end } => format!(
-                "`{end}` ends a repeating meeting, but I found no repeat like `every monday` or `daily`. Add one, like `/zoom Standup every weekday 9:30 {end}`. {QUOTE_HINT}"
-            ),
-            CommandError::OccurrenceCount { word, max } => format!(
-                "`{word}`: a Zoom series has 1 to {max} meetings. Example: `/zoom Retro 1h every 2 weeks on fri 4pm x 8`"
-            ),
-            CommandError::InvalidSeriesLength { word } => format!(
-                "`{word}` is not a length I can give a series. Use `for 6 weeks`, `until dec 20` or `x 8`. Example: {SERIES_EXAMPLE}"
-            ),
-            CommandError::TooManyOccurrences { max, last_allowed } => format!(
-                "That series would have more than {max} meetings, Zoom's limit. End it on or before {}, or use `x {max}`. Example: {SERIES_EXAMPLE}",
-                last_allowed.format("%b %-d, %Y"),
+            CommandError::RepeatWithoutTime { repeat } => {
+                t!(lang, CmdRepeatWithoutTime, repeat, series_example)
+            }
+            CommandError::RepeatConflict { repeat, date } => {
+                t!(lang, CmdRepeatConflict, repeat, date)
+            }
+            CommandError::DaysWithoutRepeat { days } => t!(lang, CmdDaysWithoutRepeat, days),
+            CommandError::EndWithoutRepeat { end } => {
+                t!(lang, CmdEndWithoutRepeat, end, quote_hint)
+            }
+            CommandError::OccurrenceCount { word, max } => t!(lang, CmdOccurrenceCount, word, max),
+            CommandError::InvalidSeriesLength { word } => {
+                t!(lang, CmdInvalidSeriesLength, word, series_example)
+            }
+            CommandError::TooManyOccurrences { max, last_allowed } => t!(
+                lang,
+                CmdTooManyOccurrences,
+                max,
+                last = lang.date(Key::FormatDate, *last_allowed),
+                series_example,
             ),
             CommandError::RepeatIntervalOutOfRange { interval, unit } => {
                 let max = unit.max_interval();
-                format!(
-                    "Zoom repeats a meeting every 1 to {max} {}, so every {interval} {} won't work. Example: `/zoom Sync every 2 weeks on tue 4pm`",
-                    unit_name(*unit, u32::from(max)),
-                    unit_name(*unit, *interval),
+                t!(
+                    lang,
+                    CmdRepeatIntervalOutOfRange,
+                    max,
+                    max_unit = unit_name(*unit, u32::from(max), lang),
+                    interval,
+                    unit = unit_name(*unit, *interval, lang),
                 )
             }
-            CommandError::MonthDayOutOfRange { day } => format!(
-                "No month has a day {day}; use a day from 1 to 31, like `every month on the 15th`. Example: `/zoom Review every month on the 1st 10:00`"
-            ),
-            CommandError::SeriesEndsBeforeStart { until, first } => format!(
-                "The series would end on {} but its first meeting is on {}. Give a later end, or `x 8` for eight meetings. Example: {SERIES_EXAMPLE}",
-                until.format("%b %-d, %Y"),
-                first.format("%b %-d, %Y"),
+            CommandError::MonthDayOutOfRange { day } => t!(lang, CmdMonthDayOutOfRange, day),
+            CommandError::SeriesEndsBeforeStart { until, first } => t!(
+                lang,
+                CmdSeriesEndsBeforeStart,
+                until = lang.date(Key::FormatDate, *until),
+                first = lang.date(Key::FormatDate, *first),
+                series_example,
             ),
             CommandError::SeriesGap {
                 local,
                 next_valid,
                 zone,
-            } => format!(
-                "`{}` doesn't exist in {zone} on {} (the clocks jump forward), and the series has a meeting that day. Pick another time, like `{}`, or end the series before then. Example: {SERIES_EXAMPLE}",
-                local.format("%H:%M"),
-                local.format("%a, %b %-d, %Y"),
-                next_valid.format("%H:%M"),
+            } => t!(
+                lang,
+                CmdSeriesGap,
+                time = local.format("%H:%M"),
+                zone,
+                day = lang.date(Key::FormatWeekdayDate, local.date()),
+                next_time = next_valid.format("%H:%M"),
+                series_example,
             ),
         }
     }
 }
 
-fn unit_name(unit: RepeatUnit, n: u32) -> &'static str {
-    match (unit, n == 1) {
-        (RepeatUnit::Days, true) => "day",
-        (RepeatUnit::Days, false) => "days",
-        (RepeatUnit::Weeks, true) => "week",
-        (RepeatUnit::Weeks, false) => "weeks",
-        (RepeatUnit::Months, true) => "month",
-        (RepeatUnit::Months, false) => "months",
+fn unit_name(unit: RepeatUnit, n: u32, lang: Lang) -> &'static str {
+    lang.text(match unit {
+        RepeatUnit::Days => Lang::count(n, Key::UnitDayOne, Key::UnitDayOther),
+        RepeatUnit::Weeks => Lang::count(n, Key::UnitWeekOne, Key::UnitWeekOther),
+        RepeatUnit::Months => Lang::count(n, Key::UnitMonthOne, Key::UnitMonthOther),
+    })
+}
+
+/// The English sentence (see [`Note::message`]).
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(Lang::En))
     }
 }
 
-impl fmt::Display for Note {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Note {
+    /// What the invoker is told about the choice made for them, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
         match self {
-            Note::MovedToTomorrow => {
-                f.write_str("That time has already passed today, so I scheduled it for tomorrow.")
-            }
+            Note::MovedToTomorrow => lang.text(Key::NoteMovedToTomorrow).to_owned(),
             Note::AmbiguousLocalTime {
                 local,
                 zone,
                 start,
                 first,
-            } => {
-                let offset = start.with_timezone(&zone.tz()).offset().fix();
-                write!(
-                    f,
-                    "{} happens twice in {zone} because the clocks go back; I used the {} one (UTC{offset}).",
-                    local.format("%H:%M on %a %b %-d"),
-                    if *first { "first" } else { "second" },
-                )
+            } => t!(
+                lang,
+                NoteAmbiguousLocalTime,
+                when = lang.datetime(Key::FormatTimeOnDay, *local),
+                zone,
+                which = lang.text(if *first {
+                    Key::NoteAmbiguousLocalTimeFirst
+                } else {
+                    Key::NoteAmbiguousLocalTimeSecond
+                }),
+                offset = start.with_timezone(&zone.tz()).offset().fix(),
+            ),
+            Note::SeriesCapped { max, last } => t!(
+                lang,
+                NoteSeriesCapped,
+                max,
+                last = lang.date(Key::FormatWeekdayDate, *last),
+            ),
+            Note::MonthsSkipped { day } => {
+                t!(lang, NoteMonthsSkipped, nth = lang.ordinal(u32::from(*day)))
             }
-            Note::SeriesCapped { max, last } => write!(
-                f,
-                "No end was given, so the series stops at Zoom's limit of {max} meetings (the last on {}). Add an end like `until dec 20` or `x 8` to stop sooner.",
-                last.format("%a, %b %-d, %Y"),
-            ),
-            Note::MonthsSkipped { day } => write!(
-                f,
-                "Months without a {} are skipped.",
-                ordinal(u32::from(*day))
-            ),
         }
     }
 }
@@ -410,58 +427,62 @@ pub(crate) fn ordinal(n: u32) -> String {
     format!("{n}{suffix}")
 }
 
-/// `Monday`, `Monday and Wednesday`, `Monday, Wednesday and Friday`.
-fn day_list(days: super::WeekdaySet) -> String {
-    let names: Vec<&str> = days.iter().map(weekday_name).collect();
-    match names.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        Some((last, _)) => (*last).to_owned(),
-        None => String::new(),
-    }
+/// `Monday`, `Monday and Wednesday`, `Monday, Wednesday and Friday` (as a rule names them).
+fn day_list(days: super::WeekdaySet, lang: Lang) -> String {
+    let names: Vec<&str> = days.iter().map(|day| rule_day(day, lang)).collect();
+    lang.list(&names)
 }
 
-fn weekday_name(day: chrono::Weekday) -> &'static str {
-    match day {
-        chrono::Weekday::Mon => "Monday",
-        chrono::Weekday::Tue => "Tuesday",
-        chrono::Weekday::Wed => "Wednesday",
-        chrono::Weekday::Thu => "Thursday",
-        chrono::Weekday::Fri => "Friday",
-        chrono::Weekday::Sat => "Saturday",
-        chrono::Weekday::Sun => "Sunday",
-    }
+fn rule_day(day: chrono::Weekday, lang: Lang) -> &'static str {
+    lang.text(match day {
+        chrono::Weekday::Mon => Key::RuleDayMon,
+        chrono::Weekday::Tue => Key::RuleDayTue,
+        chrono::Weekday::Wed => Key::RuleDayWed,
+        chrono::Weekday::Thu => Key::RuleDayThu,
+        chrono::Weekday::Fri => Key::RuleDayFri,
+        chrono::Weekday::Sat => Key::RuleDaySat,
+        chrono::Weekday::Sun => Key::RuleDaySun,
+    })
 }
 
-/// See [`Recurrence::describe`].
-pub(crate) fn describe_recurrence(r: &Recurrence) -> String {
+/// See [`Recurrence::describe_in`].
+pub(crate) fn describe_recurrence(r: &Recurrence, lang: Lang) -> String {
     let n = r.interval();
     let rule = match r.frequency() {
-        Frequency::Daily if n == 1 => "Every day".to_owned(),
-        Frequency::Daily => format!("Every {n} days"),
+        Frequency::Daily if n == 1 => lang.text(Key::RuleEveryDay).to_owned(),
+        Frequency::Daily => t!(lang, RuleEveryNDays, n),
         Frequency::Weekly(days) if days == super::WeekdaySet::WORKWEEK && n == 1 => {
-            "Every weekday".to_owned()
+            lang.text(Key::RuleEveryWeekday).to_owned()
         }
         Frequency::Weekly(days) if days == super::WeekdaySet::WORKWEEK => {
-            format!("Every {n} weeks on weekdays")
+            t!(lang, RuleEveryNWeeksOnWeekdays, n)
         }
-        Frequency::Weekly(days) if n == 1 => format!("Every {}", day_list(days)),
-        Frequency::Weekly(days) => format!("Every {n} weeks on {}", day_list(days)),
+        Frequency::Weekly(days) if n == 1 => t!(lang, RuleWeekly, days = day_list(days, lang)),
+        Frequency::Weekly(days) => t!(lang, RuleEveryNWeeks, n, days = day_list(days, lang)),
         Frequency::Monthly { day } if n == 1 => {
-            format!("Every month on the {}", ordinal(u32::from(day)))
+            t!(lang, RuleMonthly, nth = lang.ordinal(u32::from(day)))
         }
         Frequency::Monthly { day } => {
-            format!("Every {n} months on the {}", ordinal(u32::from(day)))
+            t!(
+                lang,
+                RuleEveryNMonths,
+                n,
+                nth = lang.ordinal(u32::from(day))
+            )
         }
     };
     let end = match r.end() {
-        SeriesEnd::Count(1) => "once".to_owned(),
-        SeriesEnd::Count(count) => format!("{count} times"),
-        SeriesEnd::Until(date) => format!("until {}", date.format("%b %-d, %Y")),
+        SeriesEnd::Count(1) => lang.text(Key::RuleEndOnce).to_owned(),
+        SeriesEnd::Count(count) => t!(lang, RuleEndCount, count),
+        SeriesEnd::Until(date) => t!(lang, RuleEndUntil, date = lang.date(Key::FormatDate, date)),
     };
-    format!(
-        "{rule} at {} ({}), {end}",
-        r.time().format("%-I:%M %p"),
-        r.zone().name()
+    t!(
+        lang,
+        RuleDescribe,
+        rule,
+        time = lang.time(Key::FormatTime, r.time()),
+        zone = r.zone().name(),
+        end
     )
 }
 
@@ -491,19 +512,19 @@ impl From<LocalTimeError> for CommandError {
 }
 
 /// "6 minutes", "2 hours", "3 days": rounded down to the largest unit that reads naturally.
-fn humanise_minutes(minutes: i64) -> String {
-    let (n, unit) = if minutes < 60 {
-        (minutes, "minute")
+fn humanise_minutes(minutes: i64, lang: Lang) -> String {
+    let (n, one, other) = if minutes < 60 {
+        (minutes, Key::DurationMinutesOne, Key::DurationMinutesOther)
     } else if minutes < 48 * 60 {
-        (minutes / 60, "hour")
+        (minutes / 60, Key::DurationHoursOne, Key::DurationHoursOther)
     } else {
-        (minutes / (24 * 60), "day")
+        (
+            minutes / (24 * 60),
+            Key::DurationDaysOne,
+            Key::DurationDaysOther,
+        )
     };
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
+    lang.render(Lang::count(n, one, other), &[("n", &n)])
 }
 
 #[cfg(test)]
@@ -520,7 +541,11 @@ mod tests {
             (47 * 60, "47 hours"),
             (48 * 60, "2 days"),
         ] {
-            assert_eq!(humanise_minutes(minutes), expected, "minutes {minutes}");
+            assert_eq!(
+                humanise_minutes(minutes, Lang::En),
+                expected,
+                "minutes {minutes}"
+            );
         }
     }
 

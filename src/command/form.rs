@@ -8,6 +8,7 @@ use super::error::CommandError;
 use super::request::{MeetingRequest, Parts};
 use super::resolve::{GRACE, HORIZON_DAYS, this_minute};
 use super::topic::Topic;
+use crate::i18n::{Key, Lang};
 use crate::time::Zone;
 
 /// Which form field a refusal belongs to.
@@ -37,9 +38,24 @@ impl MeetingRequest {
         zone: Zone,
         now: DateTime<Utc>,
     ) -> Result<MeetingRequest, FormError> {
-        let refuse = |field, message: String| FormError { field, message };
+        MeetingRequest::from_form_in(Lang::En, topic, start, minutes, zone, now)
+    }
+
+    /// [`from_form`](Self::from_form), its refusals worded in `lang`.
+    pub fn from_form_in(
+        lang: Lang,
+        topic: &str,
+        start: DateTime<Utc>,
+        minutes: u32,
+        zone: Zone,
+        now: DateTime<Utc>,
+    ) -> Result<MeetingRequest, FormError> {
+        let refuse = |field, key: Key| FormError {
+            field,
+            message: lang.text(key).to_owned(),
+        };
         if topic.trim().is_empty() {
-            return Err(refuse(Field::Topic, "Give the meeting a topic.".to_owned()));
+            return Err(refuse(Field::Topic, Key::FormNeedTopic));
         }
         // The form's text is plain: escape it like Slack escapes typed text, so the topic
         // keeps one meaning in both forms.
@@ -47,26 +63,19 @@ impl MeetingRequest {
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");
-        let topic = Topic::parse(&escaped).map_err(|e| refuse(Field::Topic, e.user_message()))?;
-        let duration = Minutes::new(minutes).map_err(|_| {
-            refuse(
-                Field::Duration,
-                "Pick a length from 1 minute to 24 hours.".to_owned(),
-            )
+        let topic = Topic::parse(&escaped).map_err(|e| FormError {
+            field: Field::Topic,
+            message: e.user_message_in(lang),
         })?;
+        let duration =
+            Minutes::new(minutes).map_err(|_| refuse(Field::Duration, Key::FormPickLength))?;
         let now = this_minute(now);
         let start = this_minute(start);
         if start < now - GRACE {
-            return Err(refuse(
-                Field::Start,
-                "That time has already passed. Pick a time from now on.".to_owned(),
-            ));
+            return Err(refuse(Field::Start, Key::FormPast));
         }
         if start - now > TimeDelta::days(HORIZON_DAYS) {
-            return Err(refuse(
-                Field::Start,
-                "Meetings can be booked up to a year ahead.".to_owned(),
-            ));
+            return Err(refuse(Field::Start, Key::FormTooFar));
         }
         let start = start.max(now);
         Ok(MeetingRequest::new(Parts {

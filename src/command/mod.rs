@@ -32,6 +32,7 @@ pub use recurrence::{Frequency, Occurrence, Recurrence, RepeatUnit, SeriesEnd, W
 pub use request::{MeetingRequest, Note};
 pub use topic::{Topic, is_bidi_control};
 
+use crate::i18n::{Key, Lang, t};
 use crate::time::Zone;
 
 /// Longest command we read. Slack allows about 4000 characters; a topic is capped at 200,
@@ -117,44 +118,68 @@ pub fn is_help(text: &str) -> bool {
     ["help", "-h", "--help", "?", "yardim"].contains(&key.as_str())
 }
 
-/// The Slack mrkdwn help text shown for `/zoom help`; `default_duration` is the length a
-/// meeting gets when the command names none.
+/// The Slack mrkdwn help text shown for `/zoom help`, in English; `default_duration` is the
+/// length a meeting gets when the command names none.
 pub fn usage(default_duration: Minutes) -> String {
-    let minutes = default_duration.get();
+    usage_in(Lang::En, default_duration)
+}
+
+/// [`usage`] in `lang` (its examples in that language's words; both languages are understood).
+pub fn usage_in(lang: Lang, default_duration: Minutes) -> String {
     [
-        "*Schedule a Zoom meeting*".to_owned(),
-        "`/zoom <topic> <duration> <date> <time> [repeat] [time zone]` (every part is optional)".to_owned(),
-        String::new(),
-        "*Examples*".to_owned(),
-        "• `/zoom` (a meeting right now)".to_owned(),
-        "• `/zoom Design review 45m tomorrow 3pm`".to_owned(),
-        "• `/zoom Standup tomorrow 9:30 15m`".to_owned(),
-        "• `/zoom \"Q3 plan\" 1h30m 2026-12-01 15:00 Europe/Berlin`".to_owned(),
-        "• `/zoom Retro 1h next fri 14h`".to_owned(),
-        "• `/zoom Standup 15m every weekday 9:30 until dec 20`".to_owned(),
-        "• `/zoom Toplantı 45dk yarın 15:00`".to_owned(),
-        String::new(),
-        "*Topic*: the words before the schedule, up to 200 characters. Quote it (`\"Review 2pm changes\" 30m`) when it contains times, dates or durations. Default: _Zoom meeting_.".to_owned(),
-        format!("*Duration*: `45`, `45m`, `45 minutes`, `1h`, `1h30m`, `1h 30m`, `1.5h`, `2 hours`; 1 minute to 24 hours. Default: {minutes} minutes."),
-        "*Date*: `today`, `tomorrow`, `day after tomorrow`, `2026-12-01`, `dec 1`, `1 dec`, `december 1st`, `the 15th`. `fri` is the next Friday (today if the time is still ahead); `next fri` is Friday of next week (weeks start on Monday). A month and day without a year is the next one to come. Numeric day/month dates like `03/04` are ambiguous: write `2026-04-03` or `apr 3`. No date: today, or tomorrow if that time has passed.".to_owned(),
-        "*Time*: `15:00`, `15.00`, `3pm`, `3:30 PM`, `noon`, `midnight`, `now`. A two-digit hour with `h` is a time (`09h`, `15h`, `15h30`); `1h` to `9h`, `1h30m`, `1.5h` and `24h` are durations. No time: now.".to_owned(),
-        "*Time zone*: an IANA name such as `Europe/Istanbul` or `America/New_York`, or `UTC`. Abbreviations like `EST` or `IST` mean different places, so use the full name. Default: your time zone.".to_owned(),
-        "*Repeat*: `daily`, `every day`, `every weekday`, `every monday`, `every mon, wed`, `weekly on fri`, `every 2 weeks on tue`, `monthly on the 15th`, `every month on the 1st`, with a time. End with `until dec 20`, `for 6 weeks`, `x 8` or `8 times`; without an end a series stops at Zoom's limit of 60 meetings. Zoom repeats at most every 90 days, 12 weeks or 3 months.".to_owned(),
-        "*Türkçe*: `bugün`, `yarın`, `öbür gün`, `pazartesi`…`pazar`, `gelecek cuma`, `20 aralık`, `30dk`, `1 saat`, `1,5 saat`, `saat 15:00`, `öğleden sonra 3`, `sabah 10`, `öğlen`, `şimdi`, `her pazartesi`, `her gün`, `her hafta içi`, `8 kez`, `20 aralık'a kadar`. Turkish letters are optional (`carsamba`, `yarin`).".to_owned(),
-        "Meetings start at most a year ahead; a time up to 5 minutes ago means now. A word that looks like a date or time but isn't one I read (`tmrw`, `3p`) is refused: quote the topic if it's part of it.".to_owned(),
-        "".to_owned(),
-        "*Your meetings*".to_owned(),
-        "• `/zoom list`: your upcoming meetings scheduled here, as Zoom has them, each with Join and Cancel".to_owned(),
-        "• `/zoom cancel 857 4606 5432`: cancel one (yours, or any if you are an admin); its card says so".to_owned(),
-        "• `/zoom new`: a form instead of typing".to_owned(),
-        "• On a card: *Google Calendar* / *Outlook* to add it to your calendar, *Change time…* and *Cancel* for whoever scheduled it".to_owned(),
+        lang.text(Key::HelpIntro).to_owned(),
+        lang.text(Key::HelpExamples).to_owned(),
+        t!(lang, HelpRules, minutes = default_duration.get()),
+        lang.text(Key::HelpMeetings).to_owned(),
     ]
-    .join("\n")
+    .join("\n\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Key;
+    use chrono::TimeZone;
+
+    /// Every `/zoom …` command a message shows as an example, in every language, is one the
+    /// command language reads (a help text must never teach a command that is refused).
+    #[test]
+    fn every_example_command_in_every_catalog_is_understood() {
+        let ctx = Context {
+            now: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
+            zone: Zone::parse("Europe/Istanbul").unwrap(),
+            default_duration: Minutes::new(30).unwrap(),
+        };
+        let mut checked = 0;
+        for lang in Lang::ALL {
+            for key in Key::ALL {
+                let dummy: Vec<(&str, &dyn std::fmt::Display)> = key
+                    .placeholders()
+                    .iter()
+                    .map(|p| (*p, &"\u{1}" as &dyn std::fmt::Display))
+                    .collect();
+                let text = lang.render(key, &dummy);
+                for (i, span) in text.split('`').enumerate() {
+                    let Some(command) = span.strip_prefix("/zoom") else {
+                        continue;
+                    };
+                    // Odd spans are inside backticks; skip syntax (`<topic>`) and fill-ins.
+                    if i % 2 == 0 || command.contains(['<', '\u{1}']) {
+                        continue;
+                    }
+                    let got = parse(command, &ctx);
+                    assert!(
+                        got.is_ok(),
+                        "{lang} {}: `/zoom{command}` is refused: {:?}",
+                        key.name(),
+                        got.map_err(|e| e.user_message_in(lang))
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 40, "only {checked} examples found");
+    }
 
     #[test]
     fn usage_documents_the_h_rule_next_weekday_repeats_turkish_and_the_default() {

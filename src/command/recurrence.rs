@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 
 use super::error::{self, CommandError};
+use crate::i18n::Lang;
 use crate::time::{self, LocalTimeError, Zone};
 
 /// A non-empty set of weekdays.
@@ -301,7 +302,12 @@ impl Recurrence {
     /// A short English description for replies: `Every Monday at 10:00 AM (Europe/Berlin),
     /// 8 times`, `Every weekday at 9:30 AM (America/New_York), until Dec 20, 2026`.
     pub fn describe(&self) -> String {
-        error::describe_recurrence(self)
+        self.describe_in(Lang::En)
+    }
+
+    /// [`describe`](Self::describe) in `lang`: `Her pazartesi 10:00 (Europe/Berlin), 8 kez`.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        error::describe_recurrence(self, lang)
     }
 
     /// The rule as command words that parse back to this series (see
@@ -603,6 +609,55 @@ mod tests {
                 zone,
             })
         );
+    }
+
+    #[test]
+    fn a_series_is_described_in_english_and_in_turkish() {
+        let berlin = Zone::from(Tz::Europe__Berlin);
+        let until = Some(SeriesEnd::Until(at(2026, 12, 20, 0, 0).date()));
+        let cases = [
+            (
+                Frequency::Weekly(days(&[Weekday::Mon])),
+                1,
+                Some(SeriesEnd::Count(8)),
+                "Every Monday at 10:00 AM (Europe/Berlin), 8 times",
+                "Her pazartesi 10:00 (Europe/Berlin), 8 kez",
+            ),
+            (
+                Frequency::Weekly(WeekdaySet::WORKWEEK),
+                1,
+                until,
+                "Every weekday at 10:00 AM (Europe/Berlin), until Dec 20, 2026",
+                "Hafta içi her gün 10:00 (Europe/Berlin), 20 Aralık 2026 tarihine kadar",
+            ),
+            (
+                Frequency::Weekly(days(&[Weekday::Tue, Weekday::Thu, Weekday::Sat])),
+                2,
+                Some(SeriesEnd::Count(1)),
+                "Every 2 weeks on Tuesday, Thursday and Saturday at 10:00 AM (Europe/Berlin), once",
+                "2 haftada bir salı, perşembe ve cumartesi 10:00 (Europe/Berlin), bir kez",
+            ),
+            (
+                Frequency::Monthly { day: 15 },
+                1,
+                Some(SeriesEnd::Count(3)),
+                "Every month on the 15th at 10:00 AM (Europe/Berlin), 3 times",
+                "Her ayın 15. günü 10:00 (Europe/Berlin), 3 kez",
+            ),
+            (
+                Frequency::Daily,
+                3,
+                Some(SeriesEnd::Count(2)),
+                "Every 3 days at 10:00 AM (Europe/Berlin), 2 times",
+                "3 günde bir 10:00 (Europe/Berlin), 2 kez",
+            ),
+        ];
+        for (frequency, interval, end, english, turkish) in cases {
+            let series = Recurrence::new(frequency, interval, end, at(2026, 12, 1, 10, 0), berlin)
+                .expect("valid series");
+            assert_eq!(series.describe(), english);
+            assert_eq!(series.describe_in(Lang::Tr), turkish, "{english}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use super::topic::Topic;
 use crate::time::Zone;
 
 /// Something the reply must tell the user because we made a choice on their behalf.
-/// `Display` gives the English sentence (worded in `error.rs`, with every other message).
+/// [`Note::message`] words it in the user's language (in `error.rs`, with every other
+/// message); `Display` is the English sentence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Note {
     /// No date was given and the time had already passed today, so it is tomorrow.

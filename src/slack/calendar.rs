@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::i18n::{Lang, t};
+
 /// Slack refuses button URLs longer than this; the details are shortened to fit.
 const MAX_URL: usize = 3000;
 
@@ -18,11 +20,13 @@ pub struct Event<'a> {
     /// An RFC 5545 rule for a series (`FREQ=WEEKLY;BYDAY=MO;COUNT=8`), when it is one; only
     /// Google's template understands it.
     pub rrule: Option<String>,
+    /// The card's language, for the event's details.
+    pub lang: Lang,
 }
 
 impl Event<'_> {
     fn details(&self) -> String {
-        format!("Join Zoom meeting: {}", self.join_url)
+        t!(self.lang, CalendarDetails, url = self.join_url)
     }
 
     /// A Google Calendar "create event" link.
@@ -111,6 +115,7 @@ mod tests {
             end: Utc.with_ymd_and_hms(2026, 12, 1, 15, 45, 0).unwrap(),
             join_url: "https://zoom.us/j/85746065432?pwd=abc",
             rrule: None,
+            lang: Lang::En,
         }
     }
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::i18n::{Key, Lang, t};
 use crate::slack::calendar::Event;
 use crate::slack::markup::{Segment, segments};
 use crate::slack::reply::{escape, neutralise};
@@ -35,6 +36,10 @@ pub struct MeetingCard {
     pub series: Option<Series>,
     /// Set once the meeting is cancelled: the card then says so and offers nothing to click.
     pub cancelled_by: Option<UserId>,
+    /// The scheduler's language: the card's words and the dates it writes out (its date token
+    /// is rendered by each reader's own client). `duration` and the series' description are
+    /// expected in it too.
+    pub lang: Lang,
 }
 
 /// A recurring series as the card shows it.
@@ -66,45 +71,50 @@ impl MeetingCard {
 
     /// A dry-run preview: the same card, only for the invoker, clearly marked.
     pub fn preview(&self) -> Reply {
+        let lang = self.lang;
         let mut blocks = vec![json!({
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": ":eyes: *Preview (dry run)*: Zoom was not called and no meeting exists. This is the card the channel would see."}]
+            "elements": [{"type": "mrkdwn", "text": lang.text(Key::CardPreview)}]
         })];
         blocks.extend(self.blocks());
-        Reply::ephemeral(format!("Preview (dry run): {}", self.fallback_text())).with_blocks(blocks)
+        Reply::ephemeral(t!(lang, CardPreviewFallback, card = self.fallback_text()))
+            .with_blocks(blocks)
     }
 
     /// `Tuesday, December 1, 2026 at 3:00 PM (America/Los_Angeles)`: the organiser's view.
     pub fn organiser_time(&self) -> String {
         format!(
             "{} ({})",
-            self.local_start.format("%A, %B %-d, %Y at %-I:%M %p"),
+            self.lang.datetime(Key::FormatFull, self.local_start),
             self.zone
         )
     }
 
     /// A date token every reader's client renders in their own timezone.
     fn date_token(&self) -> String {
-        format!(
-            "<!date^{}^{{date_long_pretty}} at {{time}}|{}>",
-            self.start.timestamp(),
-            escape(&self.organiser_time())
+        t!(
+            self.lang,
+            TokenLong,
+            ts = self.start.timestamp(),
+            fallback = escape(&self.organiser_time())
         )
     }
 
     fn fallback_text(&self) -> String {
-        let mut text = format!(
-            "Zoom meeting: {} — {}, {}.",
-            neutralise(&self.topic),
-            escape(&self.organiser_time()),
-            self.duration,
+        let lang = self.lang;
+        let mut text = t!(
+            lang,
+            CardFallback,
+            topic = neutralise(&self.topic),
+            time = escape(&self.organiser_time()),
+            duration = self.duration,
         );
         if !self.join_url.is_empty() {
-            text.push_str(&format!(" Join: {}", escape(&self.join_url)));
+            text.push_str(&t!(lang, CardFallbackJoin, url = escape(&self.join_url)));
         }
-        text.push_str(&format!(" · Meeting ID {}", self.meeting_id));
+        text.push_str(&t!(lang, CardFallbackMeetingId, id = self.meeting_id));
         if let Some(passcode) = self.passcode.as_deref().filter(|p| !p.is_empty()) {
-            text.push_str(&format!(" · Passcode {}", escape(passcode)));
+            text.push_str(&t!(lang, CardFallbackPasscode, passcode = escape(passcode)));
         }
         text
     }
@@ -113,9 +123,10 @@ impl MeetingCard {
     /// command go to them alone. The topic is a `rich_text` block, so `*`, `_`, `~` and
     /// backticks typed in it are shown as typed instead of being read as formatting.
     fn blocks(&self) -> Vec<Value> {
+        let lang = self.lang;
         let cancelled = self.cancelled_by.is_some();
         let mut fields = vec![
-            json!({"type": "mrkdwn", "text": format!("*Meeting ID*\n{}", code_span(&self.meeting_id))}),
+            json!({"type": "mrkdwn", "text": t!(lang, CardMeetingId, id = code_span(&self.meeting_id))}),
         ];
         if let Some(passcode) = self
             .passcode
@@ -123,15 +134,16 @@ impl MeetingCard {
             .filter(|p| !p.is_empty() && !cancelled)
         {
             fields.push(
-                json!({"type": "mrkdwn", "text": format!("*Passcode*\n{}", code_span(passcode))}),
+                json!({"type": "mrkdwn", "text": t!(lang, CardPasscode, passcode = code_span(passcode))}),
             );
         }
         let when = match &self.series {
-            Some(series) => format!(
-                "{} · {} · next: {}",
-                escape(&series.description),
-                self.duration,
-                self.date_token()
+            Some(series) => t!(
+                lang,
+                CardSeriesWhen,
+                series = escape(&series.description),
+                duration = self.duration,
+                token = self.date_token()
             ),
             None => format!("{} · {}", self.date_token(), self.duration),
         };
@@ -141,7 +153,7 @@ impl MeetingCard {
                 "type": "button",
                 "action_id": action::JOIN,
                 "style": "primary",
-                "text": {"type": "plain_text", "text": "Join"},
+                "text": {"type": "plain_text", "text": lang.text(Key::ButtonJoin)},
                 "url": self.join_url,
             });
             // Slack reports clicks on link buttons too: the id tells which meeting's card it was.
@@ -161,11 +173,8 @@ impl MeetingCard {
             blocks.push(actions);
         }
         let context = match &self.cancelled_by {
-            Some(by) => format!(
-                ":no_entry: Cancelled by <@{by}> · scheduled by <@{}>",
-                self.scheduled_by
-            ),
-            None => format!("Scheduled by <@{}>", self.scheduled_by),
+            Some(by) => t!(lang, CardCancelledBy, by, user = self.scheduled_by),
+            None => t!(lang, CardScheduledBy, user = self.scheduled_by),
         };
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}));
         blocks
@@ -177,6 +186,7 @@ impl MeetingCard {
         if self.cancelled_by.is_some() {
             return None;
         }
+        let lang = self.lang;
         let mut elements = Vec::new();
         if !self.join_url.is_empty() {
             let event = Event {
@@ -185,10 +195,19 @@ impl MeetingCard {
                 end: self.start + chrono::Duration::minutes(i64::from(self.minutes)),
                 join_url: &self.join_url,
                 rrule: self.series.as_ref().and_then(|s| s.rrule.clone()),
+                lang,
             };
             for (action_id, label, url) in [
-                (action::CALENDAR_GOOGLE, "Google Calendar", event.google()),
-                (action::CALENDAR_OUTLOOK, "Outlook", event.outlook()),
+                (
+                    action::CALENDAR_GOOGLE,
+                    lang.text(Key::ButtonGoogle),
+                    event.google(),
+                ),
+                (
+                    action::CALENDAR_OUTLOOK,
+                    lang.text(Key::ButtonOutlook),
+                    event.outlook(),
+                ),
             ] {
                 elements.push(json!({
                     "type": "button",
@@ -199,28 +218,28 @@ impl MeetingCard {
                 }));
             }
         }
-        let what = if self.series.is_some() {
-            "series"
+        let (cancel, confirm) = if self.series.is_some() {
+            (Key::CardCancelSeries, Key::CardConfirmSeries)
         } else {
-            "meeting"
+            (Key::CardCancelMeeting, Key::CardConfirmMeeting)
         };
         elements.push(json!({
             "type": "button",
             "action_id": action::CHANGE_TIME,
-            "text": {"type": "plain_text", "text": "Change time…"},
+            "text": {"type": "plain_text", "text": lang.text(Key::ButtonChangeTime)},
             "value": id.to_string(),
         }));
         elements.push(json!({
             "type": "button",
             "action_id": action::CANCEL,
             "style": "danger",
-            "text": {"type": "plain_text", "text": format!("Cancel {what}")},
+            "text": {"type": "plain_text", "text": lang.text(cancel)},
             "value": id.to_string(),
             "confirm": {
-                "title": {"type": "plain_text", "text": format!("Cancel this {what}?")},
-                "text": {"type": "plain_text", "text": format!("Zoom deletes it and the card in the channel says it was cancelled. Meeting ID {}.", self.meeting_id)},
-                "confirm": {"type": "plain_text", "text": format!("Cancel {what}")},
-                "deny": {"type": "plain_text", "text": "Keep it"},
+                "title": {"type": "plain_text", "text": lang.text(confirm)},
+                "text": {"type": "plain_text", "text": t!(lang, CardConfirmText, id = self.meeting_id)},
+                "confirm": {"type": "plain_text", "text": lang.text(cancel)},
+                "deny": {"type": "plain_text", "text": lang.text(Key::ButtonKeep)},
                 "style": "danger",
             },
         }));
@@ -307,6 +326,7 @@ mod tests {
             zoom_id: Some(85_746_065_432),
             series: None,
             cancelled_by: None,
+            lang: Lang::En,
         }
     }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::command::Minutes;
+use crate::i18n::{Key, Lang};
 use crate::slack::ChannelId;
 
 /// `callback_id` of the new-meeting form.
@@ -35,13 +36,14 @@ pub struct FormValues {
     pub channel: Option<ChannelId>,
 }
 
-/// The new-meeting modal. `private_metadata` travels back with the submission.
-pub fn new_meeting(values: &FormValues, private_metadata: &str) -> Value {
+/// The new-meeting modal in `lang`. `private_metadata` travels back with the submission.
+pub fn new_meeting(lang: Lang, values: &FormValues, private_metadata: &str) -> Value {
+    let text = |key| json!({"type": "plain_text", "text": lang.text(key)});
     let mut topic = json!({
         "type": "plain_text_input",
         "action_id": input::TOPIC,
         "max_length": 200,
-        "placeholder": {"type": "plain_text", "text": "Design review"},
+        "placeholder": text(Key::FormTopicPlaceholder),
     });
     if let Some(initial) = values.topic.as_deref().filter(|t| !t.is_empty()) {
         topic["initial_value"] = json!(initial);
@@ -58,58 +60,63 @@ pub fn new_meeting(values: &FormValues, private_metadata: &str) -> Value {
     json!({
         "type": "modal",
         "callback_id": NEW_MEETING,
-        "title": {"type": "plain_text", "text": "New Zoom meeting"},
-        "submit": {"type": "plain_text", "text": "Schedule"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": text(Key::FormTitleNew),
+        "submit": text(Key::FormSubmitNew),
+        "close": text(Key::FormClose),
         "private_metadata": private_metadata,
         "blocks": [
-            {"type": "input", "block_id": input::TOPIC, "label": {"type": "plain_text", "text": "Topic"}, "element": topic},
-            start_block(values.start),
-            duration_block(values.minutes),
-            {"type": "input", "block_id": input::CHANNEL, "label": {"type": "plain_text", "text": "Post the card in"}, "element": channel},
+            {"type": "input", "block_id": input::TOPIC, "label": text(Key::FormTopic), "element": topic},
+            start_block(lang, values.start),
+            duration_block(lang, values.minutes),
+            {"type": "input", "block_id": input::CHANNEL, "label": text(Key::FormChannel), "element": channel},
         ],
     })
 }
 
-/// The change-time modal for a meeting whose topic is shown, not edited.
-pub fn change_time(topic_mrkdwn: &str, values: &FormValues, private_metadata: &str) -> Value {
+/// The change-time modal in `lang`, for a meeting whose topic is shown, not edited.
+pub fn change_time(
+    lang: Lang,
+    topic_mrkdwn: &str,
+    values: &FormValues,
+    private_metadata: &str,
+) -> Value {
+    let text = |key| json!({"type": "plain_text", "text": lang.text(key)});
     json!({
         "type": "modal",
         "callback_id": CHANGE_TIME,
-        "title": {"type": "plain_text", "text": "Change meeting time"},
-        "submit": {"type": "plain_text", "text": "Move it"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": text(Key::FormTitleChange),
+        "submit": text(Key::FormSubmitChange),
+        "close": text(Key::FormClose),
         "private_metadata": private_metadata,
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": topic_mrkdwn}},
-            start_block(values.start),
-            duration_block(values.minutes),
+            start_block(lang, values.start),
+            duration_block(lang, values.minutes),
         ],
     })
 }
 
-fn start_block(start: DateTime<Utc>) -> Value {
+fn start_block(lang: Lang, start: DateTime<Utc>) -> Value {
     json!({
         "type": "input",
         "block_id": input::START,
-        "label": {"type": "plain_text", "text": "Starts"},
+        "label": {"type": "plain_text", "text": lang.text(Key::FormStarts)},
         "element": {"type": "datetimepicker", "action_id": input::START, "initial_date_time": start.timestamp()},
     })
 }
 
-fn duration_block(minutes: u16) -> Value {
+fn duration_block(lang: Lang, minutes: u16) -> Value {
     let mut lengths: Vec<u16> = LENGTHS.to_vec();
     if !lengths.contains(&minutes) && (1..=1440).contains(&minutes) {
         lengths.push(minutes);
         lengths.sort_unstable();
     }
-    let option =
-        |m: u16| json!({"text": {"type": "plain_text", "text": length(m)}, "value": m.to_string()});
+    let option = |m: u16| json!({"text": {"type": "plain_text", "text": length(lang, m)}, "value": m.to_string()});
     let options: Vec<Value> = lengths.iter().map(|m| option(*m)).collect();
     json!({
         "type": "input",
         "block_id": input::DURATION,
-        "label": {"type": "plain_text", "text": "Length"},
+        "label": {"type": "plain_text", "text": lang.text(Key::FormLength)},
         "element": {
             "type": "static_select",
             "action_id": input::DURATION,
@@ -120,9 +127,11 @@ fn duration_block(minutes: u16) -> Value {
 }
 
 /// `45 minutes`, `1 hour`, `1 hour 30 minutes`: the same words as everywhere else.
-fn length(minutes: u16) -> String {
-    Minutes::new(u32::from(minutes))
-        .map_or_else(|_| format!("{minutes} minutes"), |m| m.to_string())
+fn length(lang: Lang, minutes: u16) -> String {
+    Minutes::new(u32::from(minutes)).map_or_else(
+        |_| lang.render(Key::DurationMinutesOther, &[("n", &minutes)]),
+        |m| m.in_words(lang),
+    )
 }
 
 /// The answer that keeps the modal open and shows `errors` under their inputs.
@@ -146,7 +155,7 @@ mod tests {
 
     #[test]
     fn the_form_has_topic_start_length_and_channel_prefilled() {
-        let view = new_meeting(&values(), "{\"c\":\"C1\"}");
+        let view = new_meeting(Lang::En, &values(), "{\"c\":\"C1\"}");
         let blocks = view["blocks"].as_array().unwrap();
         let ids: Vec<&str> = blocks
             .iter()
@@ -168,6 +177,26 @@ mod tests {
         assert_eq!(view["private_metadata"], "{\"c\":\"C1\"}");
     }
 
+    /// Slack refuses a view whose title, submit or close text is over 24 characters.
+    #[test]
+    fn the_forms_titles_and_buttons_fit_slacks_limit_in_every_language() {
+        for lang in Lang::ALL {
+            let views = [
+                new_meeting(lang, &values(), "{}"),
+                change_time(lang, "*Retro*", &values(), "{}"),
+            ];
+            for view in views {
+                for part in ["title", "submit", "close"] {
+                    let text = view[part]["text"].as_str().unwrap();
+                    assert!(
+                        !text.is_empty() && text.chars().count() <= 24,
+                        "{lang} {part}: {text:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn lengths_read_naturally() {
         for (m, text) in [
@@ -176,7 +205,7 @@ mod tests {
             (90, "1 hour 30 minutes"),
             (480, "8 hours"),
         ] {
-            assert_eq!(length(m), text);
+            assert_eq!(length(Lang::En, m), text);
         }
     }
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::i18n::{Key, t};
 use crate::slack::Reply;
 use crate::slack::card::MeetingCard;
 use crate::slack::markup::{Segment, segments};
@@ -30,22 +31,31 @@ pub enum Checked {
 /// start, "Starting soon" before it (`START_NOTICE_MINUTES` ahead), "Started" when it is
 /// posted late (after a restart, within the grace), so it never says something false.
 pub fn start_notice(card: &MeetingCard, now: DateTime<Utc>, checked: Checked) -> Reply {
+    let lang = card.lang;
     let until = card.start - now;
-    let lead = if until > NOW_WINDOW {
-        "Starting soon"
+    let lead = lang.text(if until > NOW_WINDOW {
+        Key::NoticeSoon
     } else if until < -NOW_WINDOW {
-        "Started"
+        Key::NoticeStarted
     } else {
-        "Starting now"
-    };
+        Key::NoticeNow
+    });
     let organiser_time = escape(&card.organiser_time());
-    let token = format!(
-        "<!date^{}^{{date_short_pretty}} at {{time}}|{organiser_time}>",
-        card.start.timestamp()
+    let token = t!(
+        lang,
+        TokenShort,
+        ts = card.start.timestamp(),
+        fallback = organiser_time
     );
-    let mut text = format!("{lead}: {} — {organiser_time}.", neutralise(&card.topic));
+    let mut text = t!(
+        lang,
+        NoticeFallback,
+        lead,
+        topic = neutralise(&card.topic),
+        time = organiser_time
+    );
     if !card.join_url.is_empty() {
-        text.push_str(&format!(" Join: {}", escape(&card.join_url)));
+        text.push_str(&t!(lang, CardFallbackJoin, url = escape(&card.join_url)));
     }
     let mut heading = vec![
         json!({"type": "emoji", "name": "alarm_clock"}),
@@ -61,7 +71,7 @@ pub fn start_notice(card: &MeetingCard, now: DateTime<Utc>, checked: Checked) ->
             "type": "button",
             "action_id": crate::slack::card::action::JOIN,
             "style": "primary",
-            "text": {"type": "plain_text", "text": "Join"},
+            "text": {"type": "plain_text", "text": lang.text(Key::ButtonJoin)},
             "url": card.join_url,
         });
     }
@@ -72,7 +82,7 @@ pub fn start_notice(card: &MeetingCard, now: DateTime<Utc>, checked: Checked) ->
     if checked == Checked::NotWithZoom {
         blocks.push(json!({
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": "Zoom could not be reached to confirm this time; it is the time the meeting was scheduled for."}],
+            "elements": [{"type": "mrkdwn", "text": lang.text(Key::NoticeUnconfirmed)}],
         }));
     }
     Reply::in_channel(text, blocks)
@@ -123,6 +133,7 @@ mod tests {
             zoom_id: Some(85_746_065_432),
             series: None,
             cancelled_by: None,
+            lang: crate::i18n::Lang::En,
         }
     }
 
@@ -187,6 +198,37 @@ mod tests {
             "{}",
             notice.text()
         );
+    }
+
+    #[test]
+    fn a_notice_speaks_its_cards_language() {
+        let card = MeetingCard {
+            lang: crate::i18n::Lang::Tr,
+            ..card()
+        };
+        let cases = [
+            ("ten minutes ahead", -600, "Birazdan başlıyor"),
+            ("at the start", 0, "Şimdi başlıyor"),
+            ("five minutes late", 300, "Başladı"),
+        ];
+        for (case, offset, lead) in cases {
+            let now = card.start + chrono::TimeDelta::seconds(offset);
+            let notice = start_notice(&card, now, Checked::NotWithZoom);
+            let text = notice.text();
+            assert!(
+                text.starts_with(&format!("{lead}: "))
+                    && text.contains(" — 1 Aralık 2026 Salı 15:00 (Europe/Berlin). Katıl: "),
+                "{case}: {text}"
+            );
+            let when = notice.blocks()[1]["text"]["text"].as_str().unwrap();
+            assert!(
+                when.contains("^{date_short_pretty} {time}|") && when.ends_with("· 45 minutes"),
+                "{case}: {when}"
+            );
+            assert_eq!(notice.blocks()[1]["accessory"]["text"]["text"], "Katıl");
+            let doubt = notice.blocks()[2]["elements"][0]["text"].as_str().unwrap();
+            assert!(doubt.starts_with("Bu saati doğrulamak için"), "{doubt}");
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::i18n::{Key, Lang};
+
 /// The two database engines the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Engine {
@@ -84,7 +86,12 @@ impl StoreError {
     /// (which go to the log), and the same sentence whatever the cause, since none of them is
     /// something the user can fix.
     pub fn user_message(&self) -> &'static str {
-        "This app could not reach its database, so nothing was changed. Please try again in a minute."
+        self.user_message_in(Lang::En)
+    }
+
+    /// [`user_message`](Self::user_message) in `lang`.
+    pub fn user_message_in(&self, lang: Lang) -> &'static str {
+        lang.text(Key::StoreUnavailable)
     }
 
     /// The engine involved, when the error came from one.

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::zoom_id_column;
 use super::instant::{self, Stamp};
-use super::{Engine, Store, StoreError, with_pool};
+use super::{Engine, Store, StoreError, claim_leased, with_pool};
 
 /// An intent's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,19 +162,16 @@ impl<'s> Intents<'s> {
             Engine::Sqlite => CLAIM_SQLITE,
             Engine::Postgres => CLAIM_POSTGRES,
         };
-        let lease_until = instant::after(now, lease);
-        let rows = with_pool!(self.store, |pool, at: I| {
-            sqlx::query_as::<_, IntentRow<I>>(sql)
-                .bind(owner)
-                .bind(at(now))
-                .bind(at(lease_until))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|row| self.intent(row))
-                .collect::<Vec<_>>()
-        })
+        let rows = claim_leased!(
+            self.store,
+            sql,
+            IntentRow,
+            |row| self.intent(row),
+            owner,
+            now,
+            lease,
+            limit
+        )
         .map_err(|e| self.store.query_error("claim unsettled commands", e))?;
         let mut intents = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
         intents.sort_by_key(|i| i.id);

@@ -65,6 +65,8 @@ pub struct NewMeetingRecord {
     pub card: Option<CardLocation>,
     /// When it was scheduled.
     pub created_at: DateTime<Utc>,
+    /// The scheduler's Slack locale (`tr-TR`), when Slack said: the language of the card.
+    pub locale: Option<String>,
 }
 
 /// A stored meeting.
@@ -84,6 +86,8 @@ pub struct MeetingRecord {
     pub created_at: DateTime<Utc>,
     /// When the schedule last changed, if it ever did.
     pub moved_at: Option<DateTime<Utc>>,
+    /// The scheduler's Slack locale, when known (see [`NewMeetingRecord::locale`]).
+    pub locale: Option<String>,
 }
 
 impl MeetingRecord {
@@ -120,7 +124,7 @@ macro_rules! meeting_columns {
     () => {
         "zoom_id, team_id, channel_id, scheduled_by, topic, starts_at, duration_minutes, zone, \
          join_url, host, recurrence, card_channel_id, card_ts, state, created_at, cancelled_at, \
-         cancelled_by, moved_at"
+         cancelled_by, moved_at, locale"
     };
 }
 
@@ -144,6 +148,7 @@ struct MeetingRow<I> {
     cancelled_at: Option<I>,
     cancelled_by: Option<String>,
     moved_at: Option<I>,
+    locale: Option<String>,
 }
 
 impl<'s> Meetings<'s> {
@@ -168,9 +173,9 @@ impl<'s> Meetings<'s> {
             sqlx::query(
                 "INSERT INTO meetings (zoom_id, team_id, channel_id, scheduled_by, topic, \
                  starts_at, ends_at, duration_minutes, zone, join_url, host, recurrence, \
-                 card_channel_id, card_ts, state, created_at) \
+                 card_channel_id, card_ts, state, created_at, locale) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                 'scheduled', $15) \
+                 'scheduled', $15, $16) \
                  ON CONFLICT (zoom_id) DO NOTHING",
             )
             .bind(zoom_id)
@@ -188,6 +193,7 @@ impl<'s> Meetings<'s> {
             .bind(card_channel)
             .bind(card_ts)
             .bind(at(meeting.created_at))
+            .bind(meeting.locale.as_deref())
             .execute(pool)
             .await?
             .rows_affected()
@@ -399,6 +405,7 @@ impl<'s> Meetings<'s> {
                 .moved_at
                 .map(|at| store.instant("move time", at))
                 .transpose()?,
+            locale: row.locale,
         })
     }
 }

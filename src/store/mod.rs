@@ -132,7 +132,29 @@ macro_rules! in_transaction {
     };
 }
 
-pub(crate) use {in_transaction, with_pool};
+/// Claims, with the engine's own claim query, up to `$limit` rows nobody holds, leasing them to
+/// `$owner` until `$now + $lease`. The query binds `$1` owner, `$2` now, `$3` the lease's end
+/// and `$4` the limit, and returns `$Row<I>`s; each is read with `$read`. A `sqlx::Result` of
+/// what `$read` returned, in the query's order.
+macro_rules! claim_leased {
+    ($store:expr, $sql:expr, $Row:ident, $read:expr, $owner:expr, $now:expr, $lease:expr, $limit:expr) => {{
+        let lease_until = $crate::store::instant::after($now, $lease);
+        $crate::store::with_pool!($store, |pool, at: I| {
+            sqlx::query_as::<_, $Row<I>>($sql)
+                .bind($owner)
+                .bind(at($now))
+                .bind(at(lease_until))
+                .bind(i64::from($limit))
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map($read)
+                .collect::<Vec<_>>()
+        })
+    }};
+}
+
+pub(crate) use {claim_leased, in_transaction, with_pool};
 
 impl Store {
     /// Opens `url` (`sqlite://path` or `postgres://…`) and applies every pending migration.

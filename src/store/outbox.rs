@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::{zoom_id_column, zoom_id_value};
 use super::instant::{self, Stamp};
-use super::{Engine, Store, StoreError, with_pool};
+use super::{Engine, Store, StoreError, claim_leased, with_pool};
 
 /// An outbox row's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -211,23 +211,20 @@ impl<'s> Outbox<'s> {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<CardPost>, StoreError> {
-        let lease_until = instant::after(now, lease);
         let sql = match self.store.engine() {
             Engine::Sqlite => CLAIM_SQLITE,
             Engine::Postgres => CLAIM_POSTGRES,
         };
-        let rows = with_pool!(self.store, |pool, at: I| {
-            sqlx::query_as::<_, CardRow<I>>(sql)
-                .bind(owner)
-                .bind(at(now))
-                .bind(at(lease_until))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|row| self.card(row))
-                .collect::<Vec<_>>()
-        })
+        let rows = claim_leased!(
+            self.store,
+            sql,
+            CardRow,
+            |row| self.card(row),
+            owner,
+            now,
+            lease,
+            limit
+        )
         .map_err(|e| self.store.query_error("claim cards to post", e))?;
         let mut cards = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
         cards.sort_by_key(|c| (c.created_at, c.id));

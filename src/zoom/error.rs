@@ -4,6 +4,7 @@ use chrono::{DateTime, Days, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::recurrence::SeriesProblem;
+use crate::i18n::{Key, Lang, t};
 
 /// What the failed call was for; the wording of [`ZoomError::user_message`] depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,40 +28,40 @@ impl Operation {
     }
 
     /// What did not happen: "so {this}".
-    fn nothing_done(self) -> &'static str {
-        match self {
-            Operation::Create => "no meeting was created",
-            Operation::Update => "the meeting was not changed",
-            Operation::Cancel => "the meeting was not cancelled",
-            Operation::LookUp => "the meeting could not be looked up",
-            Operation::List => "the meetings could not be listed",
-        }
+    fn nothing_done(self, lang: Lang) -> &'static str {
+        lang.text(match self {
+            Operation::Create => Key::ZoomNothingCreate,
+            Operation::Update => Key::ZoomNothingUpdate,
+            Operation::Cancel => Key::ZoomNothingCancel,
+            Operation::LookUp => Key::ZoomNothingLookUp,
+            Operation::List => Key::ZoomNothingList,
+        })
     }
 
     /// How a sentence about a request that got no answer ends. For a change it says that the
     /// change may have happened, so nobody acts twice (a second meeting, say); a read changed
     /// nothing.
-    fn after_no_answer(self) -> String {
+    fn after_no_answer(self, lang: Lang) -> String {
         let may = match self {
-            Operation::Create => "The meeting may have been created anyway",
-            Operation::Update => "The change may have been saved anyway",
-            Operation::Cancel => "The meeting may have been cancelled anyway",
+            Operation::Create => Key::ZoomMayCreate,
+            Operation::Update => Key::ZoomMayUpdate,
+            Operation::Cancel => Key::ZoomMayCancel,
             Operation::LookUp | Operation::List => {
-                return format!(", so {}. Please try again.", self.nothing_done());
+                return t!(lang, ZoomNoAnswerRead, nothing = self.nothing_done(lang));
             }
         };
-        format!(". {may}: check your Zoom meetings before trying again.")
+        t!(lang, ZoomNoAnswerChange, may = lang.text(may))
     }
 
     /// "create meetings", for the missing-scope message.
-    fn ability(self) -> &'static str {
-        match self {
-            Operation::Create => "create meetings",
-            Operation::Update => "change meetings",
-            Operation::Cancel => "cancel meetings",
-            Operation::LookUp => "look meetings up",
-            Operation::List => "list meetings",
-        }
+    fn ability(self, lang: Lang) -> &'static str {
+        lang.text(match self {
+            Operation::Create => Key::ZoomAbilityCreate,
+            Operation::Update => Key::ZoomAbilityUpdate,
+            Operation::Cancel => Key::ZoomAbilityCancel,
+            Operation::LookUp => Key::ZoomAbilityLookUp,
+            Operation::List => Key::ZoomAbilityList,
+        })
     }
 
     /// (granular scope, classic scope) the operation needs.
@@ -213,154 +214,118 @@ impl ZoomError {
             )
     }
 
-    /// The text shown to the person who asked for `operation`, as plain text (escape it for
-    /// display). `zone` and `now` place the daily limit's 00:00 UTC reset in their own time.
+    /// The text shown to the person who asked for `operation`, in English, as plain text
+    /// (escape it for display). `zone` and `now` place the daily limit's 00:00 UTC reset in
+    /// their own time.
     pub fn user_message(&self, operation: Operation, zone: Tz, now: DateTime<Utc>) -> String {
-        let nothing = operation.nothing_done();
-        let unknown = operation.after_no_answer();
+        self.user_message_in(Lang::En, operation, zone, now)
+    }
+
+    /// [`user_message`](Self::user_message) in `lang`.
+    pub fn user_message_in(
+        &self,
+        lang: Lang,
+        operation: Operation,
+        zone: Tz,
+        now: DateTime<Utc>,
+    ) -> String {
+        let nothing = operation.nothing_done(lang);
+        let after = operation.after_no_answer(lang);
+        let code = |code: &Option<i64>| {
+            code.map(|code| t!(lang, ZoomCode, code))
+                .unwrap_or_default()
+        };
         match self {
-            ZoomError::Config(what) => {
-                format!("The Zoom integration is misconfigured ({what}), so {nothing}.")
+            ZoomError::Config(what) => t!(lang, ZoomConfig, what, nothing),
+            ZoomError::BadCredentials => t!(lang, ZoomBadCredentials, nothing),
+            ZoomError::BadAccountId => t!(lang, ZoomBadAccountId, nothing),
+            ZoomError::WrongAppType => t!(lang, ZoomWrongAppType, nothing),
+            ZoomError::TokenRefused { error, .. } => t!(lang, ZoomTokenRefused, error, nothing),
+            ZoomError::TokenUnavailable { status } => {
+                t!(lang, ZoomTokenUnavailable, status, nothing)
             }
-            ZoomError::BadCredentials => format!(
-                "Zoom rejected the app credentials, so {nothing}: check ZOOM_CLIENT_ID and \
-                 ZOOM_CLIENT_SECRET."
-            ),
-            ZoomError::BadAccountId => {
-                format!("Zoom rejected the account id, so {nothing}: check ZOOM_ACCOUNT_ID.")
+            ZoomError::TokenUnreadable { status } => {
+                t!(lang, ZoomTokenUnreadable, status, nothing)
             }
-            ZoomError::WrongAppType => format!(
-                "Zoom refused to issue a token, so {nothing}: the app must be a Server-to-Server \
-                 OAuth app (check ZOOM_CLIENT_ID)."
-            ),
-            ZoomError::TokenRefused { error, .. } => format!(
-                "Zoom refused to issue an access token (error {error}), so {nothing}: check the \
-                 Zoom app's settings and ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET."
-            ),
-            ZoomError::TokenUnavailable { status } => format!(
-                "Zoom's sign-in service is unavailable (HTTP {status}), so {nothing}. Please try \
-                 again in a few minutes."
-            ),
-            ZoomError::TokenUnreadable { status } => format!(
-                "Zoom's sign-in service gave an answer without a token (HTTP {status}), so \
-                 {nothing}. Please try again later."
-            ),
-            ZoomError::TokenRejected => format!(
-                "Zoom rejected the app's access token, so {nothing}: check that the \
-                 Server-to-Server OAuth app is activated."
-            ),
-            ZoomError::Unreachable => {
-                format!("Zoom could not be reached, so {nothing}. Please try again in a minute.")
-            }
-            ZoomError::Unavailable { status } => {
-                format!("Zoom is unavailable right now (HTTP {status}){unknown}")
-            }
-            ZoomError::Timeout => format!("Zoom did not answer in time{unknown}"),
-            ZoomError::ConnectionLost => {
-                format!("The connection to Zoom broke before it answered{unknown}")
-            }
-            ZoomError::RateLimited => format!(
-                "Zoom is receiving too many requests right now, so {nothing}. Please try again \
-                 in a few seconds."
-            ),
+            ZoomError::TokenRejected => t!(lang, ZoomTokenRejected, nothing),
+            ZoomError::Unreachable => t!(lang, ZoomUnreachable, nothing),
+            ZoomError::Unavailable { status } => t!(lang, ZoomUnavailable, status, after),
+            ZoomError::Timeout => t!(lang, ZoomTimeout, after),
+            ZoomError::ConnectionLost => t!(lang, ZoomConnectionLost, after),
+            ZoomError::RateLimited => t!(lang, ZoomRateLimited, nothing),
             ZoomError::DailyLimit { limit } => {
-                let what = match operation {
-                    Operation::Create | Operation::Update => {
-                        "The host reached Zoom's daily limit of meeting creations and changes"
-                    }
-                    _ => "The host reached one of Zoom's daily request limits",
-                };
-                let limit = limit.map(|n| format!(" ({n} a day)")).unwrap_or_default();
-                format!(
-                    "{what}{limit}, so {nothing}. The limit resets at 00:00 UTC{}.",
-                    local_reset(zone, now)
+                let what = lang.text(match operation {
+                    Operation::Create | Operation::Update => Key::ZoomDailyLimitChanges,
+                    _ => Key::ZoomDailyLimitRequests,
+                });
+                let limit = limit
+                    .map(|n| t!(lang, ZoomDailyLimitPerDay, n))
+                    .unwrap_or_default();
+                t!(
+                    lang,
+                    ZoomDailyLimit,
+                    what,
+                    limit,
+                    nothing,
+                    reset = local_reset(zone, now, lang)
                 )
             }
             ZoomError::MissingScope { .. } => {
                 let (granular, classic) = operation.scopes();
-                format!(
-                    "The Zoom app may not {}, so {nothing}: add the scope {granular} (or \
-                     {classic} for a classic app) to the Server-to-Server OAuth app.",
-                    operation.ability()
+                t!(
+                    lang,
+                    ZoomMissingScope,
+                    ability = operation.ability(lang),
+                    nothing,
+                    granular,
+                    classic
                 )
             }
-            ZoomError::HostNotAllowed { .. } => format!(
-                "The Zoom host user is not allowed to host meetings (the user needs an active, \
-                 licensed Zoom account), so {nothing}."
-            ),
-            ZoomError::HostNotFound { .. } => {
-                format!("The Zoom host user does not exist in this Zoom account, so {nothing}.")
-            }
+            ZoomError::HostNotAllowed { .. } => t!(lang, ZoomHostNotAllowed, nothing),
+            ZoomError::HostNotFound { .. } => t!(lang, ZoomHostNotFound, nothing),
             ZoomError::MeetingNotFound => match operation {
-                Operation::Cancel => "The meeting no longer exists in Zoom (it may have been \
-                     deleted there), so there is nothing left to cancel."
-                    .to_owned(),
-                _ => format!(
-                    "The meeting no longer exists in Zoom (it may have been deleted there), so \
-                     {nothing}."
-                ),
+                Operation::Cancel => lang.text(Key::ZoomMeetingNotFoundCancel).to_owned(),
+                _ => t!(lang, ZoomMeetingNotFound, nothing),
             },
-            ZoomError::Validation { messages } => format!(
-                "Zoom rejected the meeting details, so {nothing}: {}.",
-                messages.join("; ").trim_end_matches('.')
+            ZoomError::Validation { messages } => t!(
+                lang,
+                ZoomValidation,
+                nothing,
+                messages = messages.join("; ").trim_end_matches('.')
             ),
             ZoomError::Refused {
                 status,
-                code,
+                code: zoom_code,
                 message,
             } => {
-                let code = code.map(|c| format!(", code {c}")).unwrap_or_default();
+                let code = code(zoom_code);
                 if message.is_empty() {
-                    format!(
-                        "Zoom gave an unexpected answer (HTTP {status}{code}), so {nothing}. \
-                         Please try again later."
-                    )
+                    t!(lang, ZoomUnexpected, status, code, nothing)
                 } else {
-                    format!(
-                        "Zoom refused, so {nothing}. Zoom said: {message} (HTTP {status}{code})"
-                    )
+                    t!(lang, ZoomRefused, nothing, message, status, code)
                 }
             }
-            ZoomError::MalformedResponse { status } => {
-                format!("Zoom answered (HTTP {status}), but the answer could not be read{unknown}")
-            }
-            ZoomError::TooManyMeetings { max } => {
-                format!("The host has more than {max} upcoming meetings in Zoom, so {nothing}.")
-            }
-            ZoomError::Series(problem) => series_message(problem, nothing),
+            ZoomError::MalformedResponse { status } => t!(lang, ZoomMalformed, status, after),
+            ZoomError::TooManyMeetings { max } => t!(lang, ZoomTooManyMeetings, max, nothing),
+            ZoomError::Series(problem) => series_message(problem, nothing, lang),
         }
     }
 }
 
-fn series_message(problem: &SeriesProblem, nothing: &str) -> String {
+fn series_message(problem: &SeriesProblem, nothing: &str, lang: Lang) -> String {
     match problem {
-        SeriesProblem::Interval { max } => format!(
-            "Zoom repeats a series at most every {max} days, weeks or months as chosen (and at \
-             least every 1), so {nothing}."
-        ),
-        SeriesProblem::NoWeekday => format!("A weekly series needs a weekday, so {nothing}."),
-        SeriesProblem::MonthDay => {
-            format!("A monthly series needs a day of the month from 1 to 31, so {nothing}.")
-        }
-        SeriesProblem::Count => {
-            format!("A Zoom series has from 1 to 60 meetings, so {nothing}.")
-        }
-        SeriesProblem::NoOccurrences => {
-            format!("The series ends before its first meeting, so {nothing}.")
-        }
-        SeriesProblem::TooManyOccurrences => {
-            format!("A Zoom series has at most 60 meetings, so {nothing}: end the series sooner.")
-        }
-        SeriesProblem::NoZoomZone { zone } => format!(
-            "Zoom's time zone list has no zone that keeps this series at the same local time in \
-             {zone} through its daylight-saving changes, so {nothing}. Schedule the meetings \
-             one by one instead."
-        ),
+        SeriesProblem::Interval { max } => t!(lang, ZoomSeriesInterval, max, nothing),
+        SeriesProblem::NoWeekday => t!(lang, ZoomSeriesNoWeekday, nothing),
+        SeriesProblem::MonthDay => t!(lang, ZoomSeriesMonthDay, nothing),
+        SeriesProblem::Count => t!(lang, ZoomSeriesCount, nothing),
+        SeriesProblem::NoOccurrences => t!(lang, ZoomSeriesNoOccurrences, nothing),
+        SeriesProblem::TooManyOccurrences => t!(lang, ZoomSeriesTooMany, nothing),
+        SeriesProblem::NoZoomZone { zone } => t!(lang, ZoomSeriesNoZoomZone, zone, nothing),
     }
 }
 
 /// " (4:00 PM in America/Los_Angeles)" for the next 00:00 UTC; empty when the zone is UTC itself.
-fn local_reset(zone: Tz, now: DateTime<Utc>) -> String {
+fn local_reset(zone: Tz, now: DateTime<Utc>, lang: Lang) -> String {
     if zone.name() == "UTC" || zone.name() == "Etc/UTC" {
         return String::new();
     }
@@ -372,12 +337,12 @@ fn local_reset(zone: Tz, now: DateTime<Utc>) -> String {
         return String::new();
     };
     let local = reset.with_timezone(&zone);
-    let day = if local.date_naive() == now.with_timezone(&zone).date_naive() {
-        ""
+    let time = lang.time(Key::FormatTime, local.time());
+    if local.date_naive() == now.with_timezone(&zone).date_naive() {
+        t!(lang, ZoomResetToday, time, zone = zone.name())
     } else {
-        " tomorrow"
-    };
-    format!(" ({}{day} in {})", local.format("%-I:%M %p"), zone.name())
+        t!(lang, ZoomResetTomorrow, time, zone = zone.name())
+    }
 }
 
 #[cfg(test)]

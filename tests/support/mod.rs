@@ -284,6 +284,23 @@ impl TestApp {
     }
 }
 
+/// A command POST to the service at `base` (`http://127.0.0.1:port`) carrying exactly these
+/// Slack headers, so a test can replay it or re-sign it.
+pub fn command_request(
+    client: &reqwest::Client,
+    base: &str,
+    body: &str,
+    timestamp: i64,
+    signature: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Slack-Request-Timestamp", timestamp.to_string())
+        .header("X-Slack-Signature", signature)
+        .body(body.to_owned())
+}
+
 fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);

@@ -258,3 +258,34 @@ fn only_host_not_found_allows_falling_back_to_another_host() {
         );
     }
 }
+
+#[test]
+fn every_error_reads_in_turkish_with_what_was_not_done() {
+    let zone = chrono_tz::Europe::Istanbul;
+    let now = at(2026, 12, 1, 12, 0);
+    for operation in OPERATIONS {
+        for error in every_error() {
+            let text = error.user_message_in(Lang::Tr, operation, zone, now);
+            let english = error.user_message(operation, zone, now);
+            assert_ne!(text, english, "{operation:?} {error:?}");
+            for word in [" so ", "Please", "meeting was"] {
+                assert!(!text.contains(word), "{operation:?} {error:?}: {text}");
+            }
+        }
+    }
+    let text = ZoomError::DailyLimit { limit: Some(100) }.user_message_in(
+        Lang::Tr,
+        Operation::Create,
+        chrono_tz::America::Los_Angeles,
+        at(2026, 12, 2, 1, 0),
+    );
+    assert_eq!(
+        text,
+        "Toplantı sahibi, Zoom'un günlük toplantı oluşturma ve değiştirme sınırına ulaştı (günde 100), bu yüzden toplantı oluşturulmadı. Sınır 00:00 UTC'de sıfırlanır (America/Los_Angeles saatiyle yarın 16:00)."
+    );
+    let text = ZoomError::Timeout.user_message_in(Lang::Tr, Operation::Cancel, zone, now);
+    assert_eq!(
+        text,
+        "Zoom zamanında yanıt vermedi. Toplantı yine de iptal edilmiş olabilir: yeniden denemeden önce Zoom toplantılarınıza bakın."
+    );
+}
