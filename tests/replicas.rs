@@ -1,10 +1,12 @@
 //! Replicas on one PostgreSQL share what must be shared: a request replayed to another replica,
-//! or Slack's re-signed copy delivered to another one, still runs once.
+//! or Slack's re-signed copy delivered to another one, still runs once; a slow PostgreSQL
+//! never holds up Slack's answer.
 
 mod support;
 
 use std::time::Duration;
 
+use sqlx::{Connection, PgConnection};
 use support::{
     TestApp, command_body, command_request, json, postgres, sign, spawn_app_with_config, unix_now,
 };
@@ -90,4 +92,50 @@ async fn slacks_re_signed_copy_delivered_to_another_replica_runs_once() {
     );
     assert!(a.zoom.wait_for_creates(1, WAIT).await);
     assert!(b.zoom.create_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_store_too_slow_to_record_a_command_does_not_hold_up_its_answer_and_it_runs_once() {
+    let (a, _b) = two_replicas().await;
+    // Someone holds the shared tables: every write to them waits.
+    let mut locker = PgConnection::connect(&a.database_url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE claims, create_intents IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let url = a.slack.response_url("slow-store");
+    let body = command_body("Sync 30m tomorrow 10am", &url);
+    let ts = unix_now();
+    // The test client gives up after Slack's 3 s.
+    let ack = post(&a, &body, ts, &sign(&body, ts)).await;
+    assert!(
+        ack["text"].as_str().unwrap().contains("Scheduling"),
+        "{ack}"
+    );
+    assert!(
+        a.zoom.create_requests().is_empty(),
+        "nothing is created before the command is recorded"
+    );
+    lock.rollback().await.unwrap();
+
+    let delivered = a.slack.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(delivered.len(), 1);
+    assert!(delivered[0].body.to_string().contains("Sync"));
+    assert_eq!(a.zoom.create_requests().len(), 1);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let state: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT state, zoom_id FROM create_intents")
+                .fetch_optional(&mut locker)
+                .await
+                .unwrap();
+        if let Some((state, Some(_))) = &state
+            && state == "done"
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{state:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
