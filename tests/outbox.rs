@@ -48,6 +48,11 @@ struct Setup {
 }
 
 async fn start() -> Setup {
+    start_with(|_| {}).await
+}
+
+/// Like [`start`], after `tweak` may change the configuration.
+async fn start_with(tweak: impl FnOnce(&mut Config)) -> Setup {
     let url = format!("sqlite://{}", support::temp_database().display());
     let database = url.clone();
     let app = spawn_app_with_config(
@@ -55,7 +60,10 @@ async fn start() -> Setup {
         move |vars, _| {
             vars.insert("DATABASE_URL".into(), database);
         },
-        |config| config.sweep_interval = FAST,
+        |config| {
+            config.sweep_interval = FAST;
+            tweak(config);
+        },
     )
     .await;
     let store = Store::open(&url).await.expect("the test opens the store");
@@ -546,20 +554,7 @@ async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_re
 
 #[tokio::test]
 async fn a_card_being_posted_is_not_taken_for_a_dead_replicas_even_with_a_short_lease() {
-    let url = format!("sqlite://{}", support::temp_database().display());
-    let database = url.clone();
-    let app = spawn_app_with_config(
-        FakeZoomOptions::default(),
-        move |vars, _| {
-            vars.insert("DATABASE_URL".into(), database);
-        },
-        |config| {
-            config.sweep_interval = FAST;
-            config.lease = Duration::from_secs(5);
-        },
-    )
-    .await;
-    let store = Store::open(&url).await.unwrap();
+    let Setup { app, store, .. } = start_with(|config| config.lease = Duration::from_secs(5)).await;
     // Slack takes its time with the card: a response_url post can take ~40 s with retries.
     app.slack.set_hook_latency(Duration::from_secs(2));
     app.command("Board meeting 1h tomorrow 9am").await;

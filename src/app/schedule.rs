@@ -184,12 +184,7 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
         let every = state.lease() / 3;
         loop {
             tokio::time::sleep(every).await;
-            let renewed = state
-                .store()
-                .intents()
-                .renew(held.id, state.replica(), Utc::now(), state.lease())
-                .await;
-            match renewed {
+            match renew(state, held).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(intent = %held.id, "this command's lease lapsed and another replica holds it now");
@@ -208,6 +203,16 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
         () = renewing => {}
     }
     work.await
+}
+
+/// Extends this replica's lease on `held` by a whole lease from now; `false` if it is not
+/// this replica's any more.
+async fn renew(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
+    state
+        .store()
+        .intents()
+        .renew(held.id, state.replica(), Utc::now(), state.lease())
+        .await
 }
 
 /// Records how a command ended in its intent, so no replica settles it twice. Only the
@@ -339,12 +344,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     // Still this replica's command? Its lease may have lapsed during a long wait, and then
     // another replica may be creating it right now.
     if let Some(held) = &job.intent {
-        let renewed = state
-            .store()
-            .intents()
-            .renew(held.id, state.replica(), Utc::now(), state.lease())
-            .await;
-        match renewed {
+        match renew(state, held).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(intent = %held.id, "another replica took this command over; leaving it to that replica");

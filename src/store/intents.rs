@@ -242,19 +242,14 @@ impl<'s> Intents<'s> {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let sql = match self.store.engine() {
-            Engine::Sqlite => PURGE_SQLITE,
-            Engine::Postgres => PURGE_POSTGRES,
-        };
-        with_pool!(self.store, |pool, at: I| {
-            sqlx::query(sql)
-                .bind(at(before))
-                .bind(i64::from(limit))
-                .execute(pool)
-                .await?
-                .rows_affected()
-        })
-        .map_err(|e| self.store.query_error("purge settled commands", e))
+        self.store
+            .delete_bounded(
+                [PURGE_SQLITE, PURGE_POSTGRES],
+                before,
+                limit,
+                "purge settled commands",
+            )
+            .await
     }
 
     /// The command is settled: its meeting (`zoom_id`, when one exists) is recorded and its
