@@ -28,7 +28,8 @@ const HOOK_LIFETIME: TimeDelta = TimeDelta::minutes(29);
 /// Takes over the lapsed intents, when replicas share PostgreSQL. Only as many as this replica
 /// has room for are claimed: a claim counts as an attempt, so a busy replica claims none.
 pub(crate) async fn sweep(state: &AppState) {
-    if state.store().engine() != Engine::Postgres {
+    // A replica on its way out takes nothing new (it hands its own commands back).
+    if state.store().engine() != Engine::Postgres || state.is_shutting_down() {
         return;
     }
     let mut room = Vec::with_capacity(BATCH);

@@ -104,7 +104,8 @@ enum Outcome {
     Retry,
     /// Zoom refused to say whether a taken-over job's meeting exists: given up, the user told.
     GivenUp,
-    /// Another replica holds the command now (this one's lease lapsed): left to it.
+    /// Another replica holds the command now (this one's lease lapsed), or will (this one is
+    /// shutting down and handed it back): left to it.
     Lost,
 }
 
@@ -215,6 +216,20 @@ async fn renew(state: &AppState, held: &Held) -> Result<bool, crate::store::Stor
         .await
 }
 
+/// Lets another replica take `held` at once: its lease ends now.
+async fn hand_back(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
+    state
+        .store()
+        .intents()
+        .renew(
+            held.id,
+            state.replica(),
+            Utc::now(),
+            std::time::Duration::ZERO,
+        )
+        .await
+}
+
 /// Records how a command ended in its intent, so no replica settles it twice. Only the
 /// intent's holder settles it: one whose lease lapsed leaves it to the replica holding it now.
 async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
@@ -319,6 +334,17 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     };
     drop(waiting);
     // A slot may free up in the same instant as the signal: still start nothing new.
+    if slot.is_none() || state.is_shutting_down() {
+        // With replicas, the command is handed to another one (or to this one once it is
+        // back): its user gets the card rather than "run it again".
+        if let Some(held) = &job.intent
+            && let Ok(true) = hand_back(state, held).await
+        {
+            tracing::warn!(intent = %held.id, "shutting down before this meeting's turn; handed to another replica");
+            answer.answered.store(true, Ordering::SeqCst);
+            return Outcome::Lost;
+        }
+    }
     if (slot.is_none() || state.is_shutting_down()) && resumed.is_some() {
         tracing::warn!(
             "shutting down before a command taken over could go on; another replica takes it"
