@@ -81,7 +81,8 @@ pub struct Config {
     /// (`SWEEP_SECONDS`, default 15).
     pub sweep_interval: Duration,
     /// How long a replica holds claimed work (a card it posts, a command it settles) before
-    /// another may take it over (`LEASE_SECONDS`, default 120; more than two create timeouts).
+    /// another may take it over, unless renewed (`LEASE_SECONDS`, default 120; more than two
+    /// create timeouts). Commands' leases are renewed while their replica lives.
     pub lease: Duration,
     /// Where `GET /metrics` is served (`METRICS_PORT`).
     pub metrics: MetricsEndpoint,

@@ -48,6 +48,11 @@ struct Setup {
 }
 
 async fn start() -> Setup {
+    start_with(|_| {}).await
+}
+
+/// Like [`start`], after `tweak` may change the configuration.
+async fn start_with(tweak: impl FnOnce(&mut Config)) -> Setup {
     let url = format!("sqlite://{}", support::temp_database().display());
     let database = url.clone();
     let app = spawn_app_with_config(
@@ -55,7 +60,10 @@ async fn start() -> Setup {
         move |vars, _| {
             vars.insert("DATABASE_URL".into(), database);
         },
-        |config| config.sweep_interval = FAST,
+        |config| {
+            config.sweep_interval = FAST;
+            tweak(config);
+        },
     )
     .await;
     let store = Store::open(&url).await.expect("the test opens the store");
@@ -542,4 +550,30 @@ async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_re
         file.push(suffix);
         let _ = std::fs::remove_file(file);
     }
+}
+
+#[tokio::test]
+async fn a_card_being_posted_is_not_taken_for_a_dead_replicas_even_with_a_short_lease() {
+    let Setup { app, store, .. } = start_with(|config| config.lease = Duration::from_secs(5)).await;
+    // Slack takes its time with the card: a response_url post can take ~40 s with retries.
+    app.slack.set_hook_latency(Duration::from_secs(2));
+    app.command("Board meeting 1h tomorrow 9am").await;
+    assert_eq!(app.slack.wait_for_hook_attempts(1, WAIT).await.len(), 1);
+    // A minute on (far past the five-second lease), the card is still its poster's.
+    let taken = store
+        .outbox()
+        .claim(
+            "another-replica",
+            Utc::now() + secs(60),
+            Duration::from_secs(5),
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(taken.is_empty(), "a card being posted was taken over");
+    let id = app.zoom.meeting_ids()[0];
+    let posted = wait_for_card(&store, id, CardState::Posted).await;
+    assert_eq!(posted.attempts, 1);
+    assert_eq!(app.slack.deliveries().len(), 1, "one card");
+    store.close().await;
 }

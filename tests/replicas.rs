@@ -1,10 +1,14 @@
 //! Replicas on one PostgreSQL share what must be shared: a request replayed to another replica,
-//! or Slack's re-signed copy delivered to another one, still runs once.
+//! or Slack's re-signed copy delivered to another one, still runs once; a slow PostgreSQL
+//! never holds up Slack's answer; a replica shutting down hands its waiting commands over.
 
 mod support;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use slack_zoom::config::Config;
+use sqlx::{Connection, PgConnection};
 use support::{
     TestApp, command_body, command_request, json, postgres, sign, spawn_app_with_config, unix_now,
 };
@@ -14,14 +18,24 @@ const WAIT: Duration = Duration::from_secs(10);
 /// Two services sharing one fresh PostgreSQL database, each with its own fakes; both accept
 /// the first one's `response_url`s, as replicas behind one Slack app all accept Slack's.
 async fn two_replicas() -> (TestApp, TestApp) {
+    two_replicas_with(|_| {}).await
+}
+
+/// Like [`two_replicas`], the first one's environment changed by `adjust`; both sweep every
+/// 100 ms.
+async fn two_replicas_with(
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> (TestApp, TestApp) {
     let database = postgres::server().fresh_database().await;
     let url = database.clone();
+    let fast = |config: &mut Config| config.sweep_interval = Duration::from_millis(100);
     let a = spawn_app_with_config(
         Default::default(),
         move |env, _| {
             env.insert("DATABASE_URL".into(), url);
+            adjust(env);
         },
-        |_| {},
+        fast,
     )
     .await;
     let hooks = a.slack.hooks_prefix();
@@ -34,7 +48,7 @@ async fn two_replicas() -> (TestApp, TestApp) {
                 format!("{hooks},{}", slack.hooks_prefix()),
             );
         },
-        |_| {},
+        fast,
     )
     .await;
     (a, b)
@@ -90,4 +104,106 @@ async fn slacks_re_signed_copy_delivered_to_another_replica_runs_once() {
     );
     assert!(a.zoom.wait_for_creates(1, WAIT).await);
     assert!(b.zoom.create_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_store_too_slow_to_record_a_command_does_not_hold_up_its_answer_and_it_runs_once() {
+    let (a, _b) = two_replicas().await;
+    // Someone holds the shared tables: every write to them waits.
+    let mut locker = PgConnection::connect(&a.database_url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE claims, create_intents IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let url = a.slack.response_url("slow-store");
+    let body = command_body("Sync 30m tomorrow 10am", &url);
+    let ts = unix_now();
+    // The test client gives up after Slack's 3 s.
+    let ack = post(&a, &body, ts, &sign(&body, ts)).await;
+    assert!(
+        ack["text"].as_str().unwrap().contains("Scheduling"),
+        "{ack}"
+    );
+    assert!(
+        a.zoom.create_requests().is_empty(),
+        "nothing is created before the command is recorded"
+    );
+    lock.rollback().await.unwrap();
+
+    let delivered = a.slack.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(delivered.len(), 1);
+    assert!(delivered[0].body.to_string().contains("Sync"));
+    assert_eq!(a.zoom.create_requests().len(), 1);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let state: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT state, zoom_id FROM create_intents")
+                .fetch_optional(&mut locker)
+                .await
+                .unwrap();
+        if let Some((state, Some(_))) = &state
+            && state == "done"
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{state:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_replica_shutting_down_hands_its_waiting_commands_to_another_which_creates_them() {
+    let (mut a, b) = two_replicas_with(|env| {
+        env.insert("MAX_CONCURRENT_CREATES".into(), "1".into());
+    })
+    .await;
+    // The first command holds a's only slot at Zoom; the second waits for its turn.
+    a.zoom.hold_creates();
+    let first = a.slack.response_url("first");
+    let body = command_body("Busy 30m tomorrow 10am", &first);
+    let ts = unix_now();
+    post(&a, &body, ts, &sign(&body, ts)).await;
+    assert!(a.zoom.wait_for_creates(1, WAIT).await);
+    let second = a.slack.response_url("second");
+    let body = command_body("Handover 30m tomorrow 11am", &second);
+    post(&a, &body, ts, &sign(&body, ts)).await;
+
+    // Deploy: a is told to stop before the second's turn came.
+    a.shutdown().await.unwrap();
+    a.zoom.release_creates();
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let posted = loop {
+        let to_second: Vec<_> = a
+            .slack
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.path.ends_with("/second"))
+            .collect();
+        if !to_second.is_empty() || tokio::time::Instant::now() > deadline {
+            break to_second;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    let card = posted[0].body.to_string();
+    assert!(
+        card.contains("Handover") && card.contains("zoom.us/j/"),
+        "its user gets the card, not \"run it again\": {card}"
+    );
+    let created: Vec<_> = b
+        .zoom
+        .create_requests()
+        .into_iter()
+        .map(|c| c.body["topic"].clone())
+        .collect();
+    assert_eq!(created, ["Handover"], "b created it, once");
+    assert!(
+        a.zoom
+            .create_requests()
+            .iter()
+            .all(|c| c.body["topic"] != "Handover"),
+        "a never sent it"
+    );
 }

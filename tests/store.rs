@@ -189,6 +189,9 @@ on_both_engines!(
     replicas_racing_for_cards_claim_each_once,
     an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_once,
     replicas_racing_for_lapsed_intents_claim_each_once,
+    an_intent_marked_uncertain_is_taken_over_only_to_look,
+    settled_intents_are_purged_after_they_finish_and_pending_ones_never,
+    an_unreadable_intent_is_given_up_without_holding_back_the_others,
     a_meetings_cards_are_listed_with_what_became_of_them,
     notes_are_handed_to_their_user_once_oldest_first,
     a_note_about_an_unknown_meeting_is_refused,
@@ -1368,16 +1371,55 @@ async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_onc
         "{db}: every field round-trips"
     );
     assert_eq!(late[0].attempts, 2, "{db}");
+    // A, whose lease lapsed, may neither keep nor settle what B holds now.
+    assert!(
+        !intents
+            .renew(id, "A", at(0) + secs(61), LEASE)
+            .await
+            .unwrap(),
+        "{db}: the former holder cannot renew"
+    );
+    assert!(
+        !intents.finish(id, "A", None, at(2)).await.unwrap(),
+        "{db}: the former holder cannot settle"
+    );
+    assert!(
+        !intents.abandon(id, "A", "late", at(2)).await.unwrap(),
+        "{db}: the former holder cannot give it up"
+    );
+    assert!(
+        !intents.mark_uncertain(id, "A", "late").await.unwrap(),
+        "{db}: the former holder cannot mark it"
+    );
     assert!(
         intents
-            .finish(id, Some(85_746_065_432), at(2))
+            .renew(id, "B", at(0) + secs(100), LEASE)
+            .await
+            .unwrap(),
+        "{db}: its holder renews it"
+    );
+    assert!(
+        intents
+            .claim("C", at(0) + secs(140), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}: a renewed lease runs from the renewal"
+    );
+    assert!(
+        intents
+            .finish(id, "B", Some(85_746_065_432), at(2))
             .await
             .unwrap(),
         "{db}"
     );
     assert!(
-        !intents.finish(id, None, at(3)).await.unwrap(),
+        !intents.finish(id, "B", None, at(3)).await.unwrap(),
         "{db}: settled once"
+    );
+    assert!(
+        !intents.renew(id, "B", at(3), LEASE).await.unwrap(),
+        "{db}: a settled intent is nobody's to renew"
     );
     let after = intents.claim("C", at(10), LEASE, 10).await.unwrap();
     assert!(
@@ -1390,7 +1432,7 @@ async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_onc
         .unwrap()
         .unwrap();
     assert!(
-        intents.abandon(other, "refused", at(1)).await.unwrap(),
+        intents.abandon(other, "A", "refused", at(1)).await.unwrap(),
         "{db}"
     );
     assert!(
@@ -1401,6 +1443,110 @@ async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_onc
             .is_empty(),
         "{db}"
     );
+}
+
+async fn an_intent_marked_uncertain_is_taken_over_only_to_look(db: &TestDb) {
+    let intents = db.store.intents();
+    let id = intents
+        .open(&intent("k1", 0), "A", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        intents
+            .mark_uncertain(id, "A", "the create got no answer")
+            .await
+            .unwrap(),
+        "{db}"
+    );
+    let claimed = intents.claim("B", at(60), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1, "{db}");
+    assert_eq!(
+        claimed[0].uncertain.as_deref(),
+        Some("the create got no answer"),
+        "{db}: the next holder knows the create went out"
+    );
+}
+
+async fn settled_intents_are_purged_after_they_finish_and_pending_ones_never(db: &TestDb) {
+    let intents = db.store.intents();
+    let mut ids = Vec::new();
+    for key in ["old-done", "old-abandoned", "recent", "pending"] {
+        ids.push(
+            intents
+                .open(&intent(key, 0), "A", LEASE)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    intents.finish(ids[0], "A", Some(1), at(10)).await.unwrap();
+    intents
+        .abandon(ids[1], "A", "refused", at(20))
+        .await
+        .unwrap();
+    intents.finish(ids[2], "A", None, at(100)).await.unwrap();
+    assert_eq!(
+        intents.purge_settled(at(50), 1).await.unwrap(),
+        1,
+        "{db}: at most the limit"
+    );
+    assert_eq!(
+        intents.purge_settled(at(50), 10).await.unwrap(),
+        1,
+        "{db}: the other one settled before the cut"
+    );
+    assert_eq!(
+        intents.purge_settled(at(50), 10).await.unwrap(),
+        0,
+        "{db}: nothing left before the cut"
+    );
+    // The recent one stays until its time; the pending one is never purged.
+    assert_eq!(
+        intents.purge_settled(at(1000), 10).await.unwrap(),
+        1,
+        "{db}"
+    );
+    let left = intents.claim("B", at(1000), LEASE, 10).await.unwrap();
+    assert_eq!(left.len(), 1, "{db}: the pending intent is still there");
+    assert_eq!(left[0].new.delivery_key, "pending", "{db}");
+}
+
+async fn an_unreadable_intent_is_given_up_without_holding_back_the_others(db: &TestDb) {
+    let intents = db.store.intents();
+    for key in ["bad", "good"] {
+        intents
+            .open(&intent(key, 0), "dead", Duration::ZERO)
+            .await
+            .unwrap();
+    }
+    db.execute(
+        "UPDATE create_intents SET read_at = 9223372036854775807 WHERE delivery_key = 'bad'",
+        "UPDATE create_intents SET default_minutes = -1 WHERE delivery_key = 'bad'",
+    )
+    .await;
+    let claimed = intents.claim("B", at(1), LEASE, 10).await.unwrap();
+    let keys: Vec<_> = claimed
+        .iter()
+        .map(|i| i.new.delivery_key.as_str())
+        .collect();
+    match db.kind {
+        // An instant out of chrono's range cannot be read back: given up, the other claimed.
+        Kind::Sqlite => {
+            assert_eq!(keys, ["good"], "{db}");
+            assert!(
+                intents
+                    .claim("C", at(10_000), LEASE, 10)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .all(|i| i.new.delivery_key != "bad"),
+                "{db}: the unreadable one is settled, never claimed again"
+            );
+        }
+        // PostgreSQL's types keep instants in range; an odd value elsewhere is read as is.
+        Kind::Postgres => assert_eq!(keys, ["bad", "good"], "{db}"),
+    }
 }
 
 async fn replicas_racing_for_lapsed_intents_claim_each_once(db: &TestDb) {

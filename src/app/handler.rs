@@ -1,12 +1,12 @@
 //! The command handler: a verified command → parsed request → immediate answer, with creation in the background.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 use crate::app::answer::ReplyTo;
 use crate::app::metrics::CommandOutcome;
-use crate::app::schedule::{self, Held, Job};
+use crate::app::schedule::{self, Held, IntentWrite, Job, PendingIntent};
 use crate::app::state::AppState;
 use crate::store::NewIntent;
 use serde_json::json;
@@ -124,7 +124,7 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     };
     // With replicas, the command is written down before the user is answered, so another
     // replica can finish it if this one dies.
-    let intent = match open_intent(state, &command, &request, &ctx, &user).await {
+    let (intent, pending_intent) = match open_intent(state, &command, &request, &ctx, &user).await {
         Ok(intent) => intent,
         Err(AlreadyOpen) => {
             tracing::warn!("another replica is settling this command; not run twice");
@@ -146,28 +146,37 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         notes: Vec::new(),
         locale: user.info.locale.clone(),
         enqueued_at: Instant::now(),
+        received_at: chrono::Utc::now(),
         host: None,
         intent,
+        pending_intent,
     };
     schedule::spawn(state, job, admitted);
     state.metrics().command(CommandOutcome::Scheduled);
     Some(ack)
 }
 
+/// How long writing a command's intent may hold up its acknowledgement (Slack waits 3 s for
+/// everything, the user lookup and the shared guards included).
+const INTENT_BUDGET: Duration = Duration::from_millis(500);
+
 /// An intent for this command exists already: another replica is settling it.
 struct AlreadyOpen;
 
 /// Writes the command's intent when replicas share PostgreSQL (`None` otherwise, or when the
-/// store fails: the command then runs on this replica alone, as with SQLite).
+/// store fails: the command then runs on this replica alone, as with SQLite). A write that
+/// takes longer than [`INTENT_BUDGET`] goes on in the background and is handed to the job,
+/// which waits for it: Slack gets its answer in time, and no command runs without its intent
+/// once one was written.
 async fn open_intent(
     state: &AppState,
     command: &SlashCommand,
     request: &MeetingRequest,
     ctx: &Context,
     user: &UserContext,
-) -> Result<Option<Held>, AlreadyOpen> {
+) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
     if state.store().engine() != crate::store::Engine::Postgres {
-        return Ok(None);
+        return Ok((None, None));
     }
     let tag = format!("{:016x}", rand::random::<u64>());
     let now = chrono::Utc::now();
@@ -188,21 +197,38 @@ async fn open_intent(
         locale: user.info.locale.clone(),
         created_at: now,
     };
-    match state
-        .store()
-        .intents()
-        .open(&intent, state.replica(), state.lease())
-        .await
-    {
-        Ok(Some(id)) => Ok(Some(Held {
-            id,
-            tag,
-            resume: None,
-        })),
-        Ok(None) => Err(AlreadyOpen),
-        Err(e) => {
-            tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
-            Ok(None)
+    let mut writing = {
+        let state = state.clone();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let opened = state
+                    .store()
+                    .intents()
+                    .open(&intent, state.replica(), state.lease())
+                    .await;
+                match opened {
+                    Ok(Some(id)) => IntentWrite::Held(Held {
+                        id,
+                        tag,
+                        resume: None,
+                    }),
+                    Ok(None) => IntentWrite::Duplicate,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
+                        IntentWrite::Failed
+                    }
+                }
+            },
+            tracing::Span::current(),
+        ))
+    };
+    match tokio::time::timeout(INTENT_BUDGET, &mut writing).await {
+        Ok(Ok(IntentWrite::Held(held))) => Ok((Some(held), None)),
+        Ok(Ok(IntentWrite::Duplicate)) => Err(AlreadyOpen),
+        Ok(Ok(IntentWrite::Failed) | Err(_)) => Ok((None, None)),
+        Err(_) => {
+            tracing::warn!(budget = ?INTENT_BUDGET, "the store is slow: answering before the command is recorded");
+            Ok((None, Some(writing)))
         }
     }
 }

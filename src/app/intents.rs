@@ -1,32 +1,55 @@
 //! Commands another replica acknowledged and never settled (it died, or lost Zoom's answer):
 //! taken over once its lease lapsed, looked for in Zoom by their tag, and finished exactly once.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::app::answer::ReplyTo;
+use crate::app::answer::{Answer, ReplyTo};
 use crate::app::schedule::{self, Held, Job, Resume};
 use crate::app::state::AppState;
 use crate::command::{self, Context, Minutes, Parsed};
+use crate::i18n::{Lang, t};
+use crate::slack::reply::neutralise;
 use crate::slack::{ChannelId, ResponseUrl, TeamId, UserId};
 use crate::store::{Engine, Intent};
 use crate::time::Zone;
 
 /// Intents taken over per sweep (each becomes a background job, under the usual bounds).
-const BATCH: u32 = 10;
+const BATCH: usize = 10;
 /// Takeovers before a command is given up (Zoom unreachable all along).
 const MAX_ATTEMPTS: u32 = 10;
+/// Slack accepts posts to a `response_url` for 30 minutes; one this close to that is treated
+/// as spent, so the answer goes through the Web API instead.
+const HOOK_LIFETIME: TimeDelta = TimeDelta::minutes(29);
 
-/// Takes over the lapsed intents, when replicas share PostgreSQL.
+/// Takes over the lapsed intents, when replicas share PostgreSQL. Only as many as this replica
+/// has room for are claimed: a claim counts as an attempt, so a busy replica claims none.
 pub(crate) async fn sweep(state: &AppState) {
-    if state.store().engine() != Engine::Postgres {
+    // A replica on its way out takes nothing new (it hands its own commands back).
+    if state.store().engine() != Engine::Postgres || state.is_shutting_down() {
+        return;
+    }
+    let mut room = Vec::with_capacity(BATCH);
+    while room.len() < BATCH
+        && let Some(admitted) = state.admit()
+    {
+        room.push(admitted);
+    }
+    if room.is_empty() {
         return;
     }
     let claimed = state
         .store()
         .intents()
-        .claim(state.replica(), Utc::now(), state.lease(), BATCH)
+        .claim(
+            state.replica(),
+            Utc::now(),
+            state.lease(),
+            u32::try_from(room.len()).unwrap_or(1),
+        )
         .await;
     let intents = match claimed {
         Ok(intents) => intents,
@@ -35,41 +58,74 @@ pub(crate) async fn sweep(state: &AppState) {
             return;
         }
     };
-    for intent in intents {
-        take_over(state, intent).await;
+    for (intent, admitted) in intents.into_iter().zip(room) {
+        take_over(state, intent, admitted).await;
     }
 }
 
-async fn take_over(state: &AppState, intent: Intent) {
+async fn take_over(state: &AppState, intent: Intent, admitted: tokio::sync::OwnedSemaphorePermit) {
     let id = intent.id;
-    let Some(job) = job(state, &intent) else {
+    let now = Utc::now();
+    let Some(job) = job(state, &intent, now) else {
         tracing::error!(intent = %id, "an unsettled command cannot be read back; giving it up");
-        let _ = state
-            .store()
-            .intents()
-            .abandon(id, "cannot be read back", Utc::now())
-            .await;
+        give_up(state, &intent, "cannot be read back", now).await;
         return;
     };
     if intent.attempts > MAX_ATTEMPTS {
         tracing::error!(intent = %id, "an unsettled command was taken over too often; giving it up");
-        let _ = state
-            .store()
-            .intents()
-            .abandon(id, "taken over too often", Utc::now())
-            .await;
+        give_up(state, &intent, "taken over too often", now).await;
         return;
     }
-    // Busy: leave it; the lease lapses again and a later sweep takes it.
-    let Some(admitted) = state.admit() else {
-        return;
-    };
     tracing::info!(intent = %id, only_look = intent.uncertain.is_some(), "taking over a command another replica left unsettled");
     schedule::spawn(state, job, admitted);
 }
 
+/// Settles an intent that will not be finished, and tells its user that nothing could be
+/// confirmed (the meeting may exist: its first holder may have sent the create).
+async fn give_up(state: &AppState, intent: &Intent, reason: &str, now: DateTime<Utc>) {
+    let abandoned = state
+        .store()
+        .intents()
+        .abandon(intent.id, state.replica(), reason, now)
+        .await;
+    match abandoned {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(error = %e, intent = %intent.id, "could not give up an unsettled command");
+            return;
+        }
+    }
+    let new = &intent.new;
+    let lang = Lang::from_user(new.locale.as_deref());
+    let Some(to) = reply_to(state, intent, now) else {
+        tracing::error!(intent = %intent.id, "an unsettled command was given up, and its user cannot be told");
+        return;
+    };
+    let topic = neutralise(&new.command);
+    Answer::new(state, to, Arc::new(AtomicBool::new(false)))
+        .say(t!(lang, ScheduleWentWrong, topic))
+        .await;
+}
+
+/// Where the user's answers go: the command's `response_url` while Slack still takes posts
+/// to it, then the channel through the Web API (the card with `chat.postMessage`, notes
+/// ephemeral).
+fn reply_to(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<ReplyTo> {
+    let new = &intent.new;
+    if now - new.created_at < HOOK_LIFETIME
+        && let Some(url) = ResponseUrl::parse(&new.response_url, state.response_url_prefixes())
+    {
+        return Some(ReplyTo::Hook(url));
+    }
+    Some(ReplyTo::Channel {
+        channel: ChannelId::parse(&new.channel_id)?,
+        user: UserId::parse(&new.user_id)?,
+    })
+}
+
 /// The job the intent describes, read back exactly as when it was acknowledged.
-fn job(state: &AppState, intent: &Intent) -> Option<Job> {
+fn job(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<Job> {
     let new = &intent.new;
     let zone = Zone::parse(&new.zone).ok()?;
     let ctx = Context {
@@ -85,16 +141,14 @@ fn job(state: &AppState, intent: &Intent) -> Option<Job> {
         channel_id: ChannelId::parse(&new.channel_id)?,
         channel_name: new.channel_name.clone(),
         user_id: UserId::parse(&new.user_id)?,
-        reply_to: ReplyTo::Hook(ResponseUrl::parse(
-            &new.response_url,
-            state.response_url_prefixes(),
-        )?),
+        reply_to: reply_to(state, intent, now)?,
         request,
         email: new.email.clone(),
         real_name: new.real_name.clone(),
         notes: Vec::new(),
         locale: new.locale.clone(),
         enqueued_at: Instant::now(),
+        received_at: new.created_at,
         host: None,
         intent: Some(Held {
             id: intent.id,
@@ -103,5 +157,6 @@ fn job(state: &AppState, intent: &Intent) -> Option<Job> {
                 only_look: intent.uncertain.is_some(),
             }),
         }),
+        pending_intent: None,
     })
 }

@@ -329,8 +329,10 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         notes: Vec::new(),
         locale: user.info.locale,
         enqueued_at: Instant::now(),
+        received_at: chrono::Utc::now(),
         host: None,
         intent: None,
+        pending_intent: None,
     };
     schedule::spawn(state, job, admitted);
     None

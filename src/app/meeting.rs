@@ -90,6 +90,20 @@ fn ical_day(day: Weekday) -> &'static str {
 /// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Also
 /// returns what the invoker must be told when that differs from what they asked for. `lang`
 /// is the scheduler's: the card's and the notes'.
+/// Whether Zoom stored another start than the one asked for, by more than a minute. A meeting
+/// asked to start now starts whenever Zoom got the create (later, if it waited for a slot or
+/// was taken over by another replica): any start from the minute it was asked until `now` is
+/// the one asked for.
+fn moved(request: &MeetingRequest, zoom_start: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let minute = chrono::TimeDelta::minutes(1);
+    let asked = request.start();
+    if request.starts_now() {
+        zoom_start < asked - minute || zoom_start > asked.max(now) + minute
+    } else {
+        (zoom_start - asked).abs() > minute
+    }
+}
+
 pub fn card_from_answer(
     request: &MeetingRequest,
     scheduled_by: &UserId,
@@ -99,7 +113,7 @@ pub fn card_from_answer(
     let zone = request.zone();
     let mut notes = Vec::new();
     let start = match meeting.start_time() {
-        Some(zoom_start) if (zoom_start - request.start()).num_seconds().abs() > 60 => {
+        Some(zoom_start) if moved(request, zoom_start, Utc::now()) => {
             tracing::error!(
                 asked = %request.start(),
                 zoom = %zoom_start,
@@ -253,5 +267,50 @@ pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> Meeti
             MeetingState::Scheduled => None,
         },
         lang,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{self, Context, Parsed};
+    use crate::time::Zone;
+    use chrono::TimeDelta;
+
+    fn request(text: &str, read_at: DateTime<Utc>) -> MeetingRequest {
+        let ctx = Context {
+            now: read_at,
+            zone: Zone::parse("Europe/Istanbul").unwrap(),
+            default_duration: Minutes::new(30).unwrap(),
+        };
+        match command::parse(text, &ctx) {
+            Ok(Parsed::Meeting(request)) => request,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn zoom_moved_a_meeting_only_when_its_start_is_not_one_zoom_could_give_what_was_asked() {
+        let read_at = "2026-11-29T10:00:30Z".parse::<DateTime<Utc>>().unwrap();
+        let min = TimeDelta::minutes;
+        // (command, Zoom's start after the one asked for, "now" after the read time, moved)
+        let cases = [
+            ("Sync 30m now", min(0), min(0), false),
+            ("Sync 30m now", min(3), min(4), false),
+            ("Sync 30m now", min(6), min(4), true),
+            ("Sync 30m now", min(-3), min(0), true),
+            ("Sync 30m tomorrow 15:00", min(0), min(0), false),
+            ("Sync 30m tomorrow 15:00", min(2), min(0), true),
+            ("Sync 30m tomorrow 15:00", min(-2), min(0), true),
+            ("Sync 30m tomorrow 15:00", min(2), min(60 * 30), true),
+        ];
+        for (text, zoom, now, expected) in cases {
+            let asked = request(text, read_at);
+            assert_eq!(
+                moved(&asked, asked.start() + zoom, read_at + now),
+                expected,
+                "{text}, Zoom {zoom:?}, now {now:?}"
+            );
+        }
     }
 }

@@ -70,7 +70,7 @@ pub(crate) async fn sweep(state: &AppState) {
     let cards = match state
         .store()
         .outbox()
-        .claim(state.replica(), now, state.lease(), BATCH)
+        .claim(state.replica(), now, state.card_lease(), BATCH)
         .await
     {
         Ok(cards) => cards,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -46,11 +46,30 @@ pub struct Job {
     /// (kept with the meeting and in the outbox).
     pub locale: Option<String>,
     pub enqueued_at: Instant,
+    /// When Slack sent the command (wall clock): its `response_url` takes posts for 30 minutes
+    /// from then.
+    pub received_at: DateTime<Utc>,
     /// The Zoom user that ended up hosting (set by [`create`]).
     pub host: Option<String>,
     /// With replicas on PostgreSQL: the command's intent row, settled when the job ends.
     pub intent: Option<Held>,
+    /// An intent still being written when the command was acknowledged (the store was slow):
+    /// the job waits for it before anything else.
+    pub pending_intent: Option<PendingIntent>,
 }
+
+/// How writing a command's intent ended.
+#[derive(Debug)]
+pub enum IntentWrite {
+    Held(Held),
+    /// Another replica wrote this command's intent first (a redelivery): it settles it.
+    Duplicate,
+    /// The store failed (logged): the command runs on this replica alone.
+    Failed,
+}
+
+/// The write of a command's intent, still under way when the command was acknowledged.
+pub type PendingIntent = tokio::task::JoinHandle<IntentWrite>;
 
 /// An intent this job settles, and what a replica taking it over must do first.
 #[derive(Debug, Clone)]
@@ -80,8 +99,14 @@ enum Outcome {
     Created(u64),
     /// A taken-over job whose meeting Zoom does not have, after an unanswered create.
     NotFound,
-    /// Zoom could not be asked about a taken-over job: try again after the lease.
+    /// Zoom could not be asked about a taken-over job, or it was not this replica's turn:
+    /// try again after the lease.
     Retry,
+    /// Zoom refused to say whether a taken-over job's meeting exists: given up, the user told.
+    GivenUp,
+    /// Another replica holds the command now (this one's lease lapsed), or will (this one is
+    /// shutting down and handed it back): left to it.
+    Lost,
 }
 
 impl Job {
@@ -107,7 +132,17 @@ pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
     ));
 }
 
-async fn supervise(state: AppState, job: Job) {
+async fn supervise(state: AppState, mut job: Job) {
+    if let Some(pending) = job.pending_intent.take() {
+        match pending.await {
+            Ok(IntentWrite::Held(held)) => job.intent = Some(held),
+            Ok(IntentWrite::Duplicate) => {
+                tracing::warn!("another replica is settling this command; not run twice");
+                return;
+            }
+            Ok(IntentWrite::Failed) | Err(_) => {}
+        }
+    }
     let reply_to = job.reply_to.clone();
     let topic = job.request.topic().as_slack().to_owned();
     let lang = job.lang();
@@ -118,8 +153,9 @@ async fn supervise(state: AppState, job: Job) {
         let ended = Arc::clone(&ended);
         let state = &state;
         let answered = Arc::clone(&answered);
+        let held = job.intent.clone();
         async move {
-            let outcome = run(state, job, answered).await;
+            let outcome = keep_leased(state, held.as_ref(), run(state, job, answered)).await;
             *ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
         }
     };
@@ -137,33 +173,108 @@ async fn supervise(state: AppState, job: Job) {
         .await;
 }
 
-/// Records how a command ended in its intent, so no replica settles it twice.
+/// Runs `work` while renewing this replica's lease on the job's intent, a third of a lease
+/// before it would lapse, so no other replica takes over a command that is merely slow (a
+/// long wait for a slot, a slow Zoom, a retried card). Renewing stops if the intent is no
+/// longer this replica's; the work itself checks that again before it creates anything.
+async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) -> F::Output {
+    let Some(held) = held else {
+        return work.await;
+    };
+    let renewing = async {
+        let every = state.lease() / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            match renew(state, held).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(intent = %held.id, "this command's lease lapsed and another replica holds it now");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, intent = %held.id, "could not renew this command's lease");
+                }
+            }
+        }
+    };
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        biased;
+        done = &mut work => return done,
+        () = renewing => {}
+    }
+    work.await
+}
+
+/// Extends this replica's lease on `held` by a whole lease from now; `false` if it is not
+/// this replica's any more.
+async fn renew(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
+    state
+        .store()
+        .intents()
+        .renew(held.id, state.replica(), Utc::now(), state.lease())
+        .await
+}
+
+/// Lets another replica take `held` at once: its lease ends now.
+async fn hand_back(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
+    state
+        .store()
+        .intents()
+        .renew(
+            held.id,
+            state.replica(),
+            Utc::now(),
+            std::time::Duration::ZERO,
+        )
+        .await
+}
+
+/// Records how a command ended in its intent, so no replica settles it twice. Only the
+/// intent's holder settles it: one whose lease lapsed leaves it to the replica holding it now.
 async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
     let intents = state.store().intents();
+    let owner = state.replica();
     let now = Utc::now();
     let settled = match outcome {
-        Some(Outcome::Created(zoom_id)) => intents.finish(held.id, Some(zoom_id), now).await,
-        Some(Outcome::Settled) => intents.finish(held.id, None, now).await,
-        Some(Outcome::NotSent) => intents.abandon(held.id, "not sent to Zoom", now).await,
+        Some(Outcome::Created(zoom_id)) => intents.finish(held.id, owner, Some(zoom_id), now).await,
+        Some(Outcome::Settled) => intents.finish(held.id, owner, None, now).await,
+        Some(Outcome::NotSent) => {
+            intents
+                .abandon(held.id, owner, "not sent to Zoom", now)
+                .await
+        }
         Some(Outcome::NotFound) => {
             intents
                 .abandon(
                     held.id,
+                    owner,
                     "Zoom has no such meeting after an unanswered create",
                     now,
                 )
                 .await
         }
+        Some(Outcome::GivenUp) => {
+            intents
+                .abandon(held.id, owner, "Zoom refused to list its meetings", now)
+                .await
+        }
         Some(Outcome::Uncertain) => {
             intents
-                .mark_uncertain(held.id, "the create got no answer")
+                .mark_uncertain(held.id, owner, "the create got no answer")
                 .await
         }
         // Left to lapse: another sweep (or replica) takes it over.
-        Some(Outcome::Retry) | None => return,
+        Some(Outcome::Retry | Outcome::Lost) | None => return,
     };
-    if let Err(e) = settled {
-        tracing::error!(error = %e, intent = %held.id, "could not record how the command ended");
+    match settled {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(intent = %held.id, "command not settled here: another replica holds it now");
+        }
+        Err(e) => {
+            tracing::error!(error = %e, intent = %held.id, "could not record how the command ended");
+        }
     }
 }
 
@@ -192,6 +303,13 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     let lang = job.lang();
     let topic = neutralise(job.request.topic().as_slack());
     let restarting = t!(lang, ScheduleRestartedBefore, topic);
+    // A job taken over from another replica was answered there already ("Scheduling…"): if it
+    // cannot go on now, it is left for a later sweep, and its user hears nothing new yet.
+    let resumed = job.intent.as_ref().and_then(|held| held.resume);
+    let later = || {
+        answer.answered.store(true, Ordering::SeqCst);
+        Outcome::Retry
+    };
     // Wait for a slot, but never longer than a create may take: a command that waited that
     // long would reach Zoom after the user gave up on it. At SIGTERM, waiting ends at once.
     let waited_until = job.enqueued_at + state.create_timeout();
@@ -201,6 +319,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         () = state.shutting_down() => None,
         slot = tokio::time::timeout_at(waited_until.into(), state.zoom_slot()) => match slot {
             Ok(slot) => slot,
+            Err(_) if resumed.is_some() => return later(),
             Err(_) => {
                 tracing::warn!(waited = ?job.enqueued_at.elapsed(), "no creation slot within the create timeout; not sent to Zoom");
                 answer.say(t!(
@@ -216,6 +335,23 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     drop(waiting);
     // A slot may free up in the same instant as the signal: still start nothing new.
     if slot.is_none() || state.is_shutting_down() {
+        // With replicas, the command is handed to another one (or to this one once it is
+        // back): its user gets the card rather than "run it again".
+        if let Some(held) = &job.intent
+            && let Ok(true) = hand_back(state, held).await
+        {
+            tracing::warn!(intent = %held.id, "shutting down before this meeting's turn; handed to another replica");
+            answer.answered.store(true, Ordering::SeqCst);
+            return Outcome::Lost;
+        }
+    }
+    if (slot.is_none() || state.is_shutting_down()) && resumed.is_some() {
+        tracing::warn!(
+            "shutting down before a command taken over could go on; another replica takes it"
+        );
+        return later();
+    }
+    if slot.is_none() || state.is_shutting_down() {
         tracing::warn!(
             channel = %job.channel_id,
             "shutting down before this meeting's turn; nothing was sent to Zoom"
@@ -225,8 +361,33 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     }
     if !state.zoom_health().may_send(Instant::now()) {
         tracing::warn!("Zoom has not been answering; not sending this create");
+        if resumed.is_some() {
+            return later();
+        }
         answer.say(t!(lang, ScheduleZoomSilent, topic)).await;
         return Outcome::NotSent;
+    }
+    // Still this replica's command? Its lease may have lapsed during a long wait, and then
+    // another replica may be creating it right now.
+    if let Some(held) = &job.intent {
+        match renew(state, held).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(intent = %held.id, "another replica took this command over; leaving it to that replica");
+                answer.answered.store(true, Ordering::SeqCst);
+                return Outcome::Lost;
+            }
+            // Taken over: try again later rather than risk a second meeting.
+            Err(e) if resumed.is_some() => {
+                tracing::warn!(error = %e, "could not renew a command taken over; trying again later");
+                return later();
+            }
+            // The store failing must not cost the user their meeting (the lease was taken
+            // moments ago and has been renewed since).
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew this command's lease; creating anyway")
+            }
+        }
     }
     // A job taken over from another replica: its meeting may exist already.
     let found = match job
@@ -235,12 +396,13 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         .and_then(|held| held.resume.map(|r| (held.tag.clone(), r)))
     {
         Some((tag, resume)) => match find_by_tag(state, &job, &tag).await {
-            Ok(Some(meeting)) => {
+            Ok(Some((meeting, host))) => {
                 if let Ok(Some(_)) = state.store().meetings().get(meeting.id().get()).await {
                     // Recorded already: its card is the outbox's to post, exactly once.
                     answer.answered.store(true, Ordering::SeqCst);
                     return Outcome::Created(meeting.id().get());
                 }
+                job.host = Some(host);
                 Some(meeting)
             }
             Ok(None) if resume.only_look => {
@@ -248,10 +410,25 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
                 return Outcome::NotFound;
             }
             Ok(None) => None,
-            Err(e) => {
+            Err(e) if e.no_answer() => {
                 tracing::warn!(error = %e, "could not ask Zoom about a command taken over; trying again later");
-                answer.answered.store(true, Ordering::SeqCst);
-                return Outcome::Retry;
+                return later();
+            }
+            // Zoom refuses the search (a missing scope, say): asking again will not help, and
+            // creating blind could make a second meeting.
+            Err(e) => {
+                tracing::error!(error = %e, "Zoom refused to list meetings for a command taken over; giving it up");
+                let reason =
+                    e.user_message_in(lang, Operation::List, job.request.zone().tz(), Utc::now());
+                answer
+                    .say(t!(
+                        lang,
+                        ScheduleTakeoverRefused,
+                        topic,
+                        reason = escape(&reason)
+                    ))
+                    .await;
+                return Outcome::GivenUp;
             }
         },
         None => None,
@@ -321,7 +498,19 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     };
     let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting, lang);
     job.notes.extend(notes);
-    let outbox = remember(state, &job, &card).await;
+    let outbox = match remember(state, &job, &card).await {
+        Remembered::Recorded(outbox) => outbox,
+        Remembered::Already => {
+            // A taken-over job found the meeting as another replica recorded it: that
+            // replica's card is in the outbox, and a second would be a duplicate.
+            tracing::info!(
+                meeting_id = meeting.id().get(),
+                "meeting recorded meanwhile by another replica; its card is theirs"
+            );
+            answer.answered.store(true, Ordering::SeqCst);
+            return Outcome::Created(meeting.id().get());
+        }
+    };
     match answer.post(&card.in_channel()).await {
         Ok(posted) => {
             if let Some(posted) = posted {
@@ -388,13 +577,18 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
 }
 
 /// A meeting Zoom made for `job` already, found by the tag in its agenda: among the host's
-/// upcoming meetings with the same topic and start, the one whose agenda names the tag.
-async fn find_by_tag(state: &AppState, job: &Job, tag: &str) -> Result<Option<Meeting>, ZoomError> {
+/// upcoming meetings with the same topic and a start Zoom could have given it, the one whose
+/// agenda names the tag.
+async fn find_by_tag(
+    state: &AppState,
+    job: &Job,
+    tag: &str,
+) -> Result<Option<(Meeting, String)>, ZoomError> {
     let Some(zoom) = state.zoom() else {
         return Ok(None);
     };
     let topic = job.request.topic().plain();
-    let start = job.request.start();
+    let window = start_window(job.request.start(), Utc::now());
     let mut hosts = vec![state.zoom_host().to_owned()];
     if state.host_from_slack_email()
         && let Some(email) = &job.email
@@ -410,8 +604,7 @@ async fn find_by_tag(state: &AppState, job: &Job, tag: &str) -> Result<Option<Me
         let candidates = listed.into_iter().filter(|m| {
             m.topic()
                 .is_some_and(|t| t == topic.chars().take(200).collect::<String>())
-                && m.start_time()
-                    .is_none_or(|s| (s - start).num_seconds().abs() <= 60)
+                && m.start_time().is_none_or(|s| window.contains(&s))
         });
         for candidate in candidates {
             let meeting = match zoom.get_meeting(candidate.id()).await {
@@ -420,18 +613,37 @@ async fn find_by_tag(state: &AppState, job: &Job, tag: &str) -> Result<Option<Me
                 Err(e) => return Err(e),
             };
             if meeting.agenda().is_some_and(|a| a.contains(tag)) {
-                return Ok(Some(meeting));
+                return Ok(Some((meeting, host)));
             }
         }
     }
     Ok(None)
 }
 
-/// Records the meeting, its start notice and the card about to be posted. A store error
-/// never costs the user their meeting: it is logged, and the card goes out regardless.
-async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<OutboxId> {
+/// The starts Zoom may have stored for a meeting asked to start at `start`: that minute, or,
+/// for a start already past when Zoom got the create ("now"), any time until `now` (Zoom makes
+/// a past start "now"). A minute either side for Zoom's rounding.
+fn start_window(
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> std::ops::RangeInclusive<DateTime<Utc>> {
+    let slack = chrono::TimeDelta::minutes(1);
+    (start - slack)..=(start.max(now) + slack)
+}
+
+/// What [`remember`] did.
+enum Remembered {
+    /// Recorded now (with its card held in the outbox, unless the store failed; a store error
+    /// never costs the user their meeting: it is logged, and the card goes out regardless).
+    Recorded(Option<OutboxId>),
+    /// Recorded already, by another replica that took the command over: its card is theirs.
+    Already,
+}
+
+/// Records the meeting, its start notice and the card about to be posted.
+async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Remembered {
     let now = Utc::now();
-    let record = record(
+    let Some(record) = record(
         card,
         job.team_id.as_str(),
         job.channel_id.as_str(),
@@ -439,11 +651,17 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<Out
         job.host.as_deref().unwrap_or(state.zoom_host()),
         job.locale.as_deref(),
         now,
-    )?;
+    ) else {
+        return Remembered::Recorded(None);
+    };
     let store = state.store();
-    if let Err(e) = store.meetings().insert(&record).await {
-        tracing::error!(error = %e, meeting_id = record.zoom_id, "meeting created but not recorded in the store");
-        return None;
+    match store.meetings().insert(&record).await {
+        Ok(true) => {}
+        Ok(false) => return Remembered::Already,
+        Err(e) => {
+            tracing::error!(error = %e, meeting_id = record.zoom_id, "meeting created but not recorded in the store");
+            return Remembered::Recorded(None);
+        }
     }
     if let Some(before) = state.start_notice() {
         let due = card.start - chrono::Duration::from_std(before).unwrap_or_default();
@@ -455,8 +673,7 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<Out
     let (response_url, expires_at) = match &job.reply_to {
         ReplyTo::Hook(url) => (
             url.as_str().to_owned(),
-            now - chrono::Duration::from_std(job.enqueued_at.elapsed()).unwrap_or_default()
-                + chrono::Duration::minutes(30),
+            job.received_at + chrono::Duration::minutes(30),
         ),
         ReplyTo::Channel { .. } => (String::new(), now),
     };
@@ -473,13 +690,13 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Option<Out
     };
     match store
         .outbox()
-        .enqueue_held(&post, state.replica(), state.lease())
+        .enqueue_held(&post, state.replica(), state.card_lease())
         .await
     {
-        Ok(id) => Some(id),
+        Ok(id) => Remembered::Recorded(Some(id)),
         Err(e) => {
             tracing::error!(error = %e, meeting_id = record.zoom_id, "could not queue the card in the store");
-            None
+            Remembered::Recorded(None)
         }
     }
 }

@@ -31,6 +31,11 @@ pub const USER_LOOKUP_BUDGET: Duration = Duration::from_millis(1200);
 /// How long a command's `trigger_id` is remembered: Slack's `response_url` lives 30 minutes,
 /// and a copy delivered later could not be answered anyway.
 const DELIVERY_MEMORY: Duration = Duration::from_secs(30 * 60);
+/// How long the shared replay and delivery guards may take before a request is guarded by
+/// this replica alone: Slack waits 3 s for the whole answer.
+const SHARED_CLAIM_BUDGET: Duration = Duration::from_millis(300);
+/// The shortest lease on a card being posted; see [`AppState::card_lease`].
+const CARD_LEASE_FLOOR: Duration = Duration::from_secs(120);
 
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
@@ -263,22 +268,23 @@ impl AppState {
     }
 
     /// A claim in the shared store, when replicas share one (PostgreSQL). `None` means "decide
-    /// in this process": SQLite, or a store that failed to answer (logged; a command is then
-    /// guarded by this replica alone rather than refused).
+    /// in this process": SQLite, or a store that failed to answer, or did not within
+    /// [`SHARED_CLAIM_BUDGET`] (logged; a command is then guarded by this replica alone rather
+    /// than refused, and Slack still gets its answer in time).
     async fn shared_claim(&self, key: &str, ttl: Duration) -> Option<bool> {
         if self.0.store.engine() != crate::store::Engine::Postgres {
             return None;
         }
-        match self
-            .0
-            .store
-            .claims()
-            .claim(key, chrono::Utc::now(), ttl)
-            .await
-        {
-            Ok(first) => Some(first),
-            Err(e) => {
+        let claims = self.0.store.claims();
+        let claim = claims.claim(key, chrono::Utc::now(), ttl);
+        match tokio::time::timeout(SHARED_CLAIM_BUDGET, claim).await {
+            Ok(Ok(first)) => Some(first),
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "shared replay guard unavailable; guarding in this process only");
+                None
+            }
+            Err(_) => {
+                tracing::error!(budget = ?SHARED_CLAIM_BUDGET, "shared replay guard too slow; guarding in this process only");
                 None
             }
         }
@@ -408,6 +414,13 @@ impl AppState {
     /// How long this replica holds claimed work before another may take it over.
     pub fn lease(&self) -> Duration {
         self.0.lease
+    }
+
+    /// How long a card stays with the replica posting it: the lease, but never less than a
+    /// card's slowest delivery (a `response_url` retried for about 40 s, a Zoom check, a
+    /// `chat.postMessage`), so a slow post is not taken for a dead replica's and posted twice.
+    pub fn card_lease(&self) -> Duration {
+        self.0.lease.max(CARD_LEASE_FLOOR)
     }
 
     pub(crate) fn metrics(&self) -> &Metrics {

@@ -1,4 +1,4 @@
-//! The periodic sweeps (start notices, the card outbox, commands other replicas left unsettled): once at startup, then every `sweep_interval` until SIGTERM.
+//! The periodic sweeps (start notices, the card outbox, commands other replicas left unsettled, housekeeping): once at startup, then every `sweep_interval` until SIGTERM.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -12,6 +12,14 @@ use crate::app::{intents, notices, outbox};
 
 /// A sweep interval shorter than this (a test's) would only spin.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
+/// How often the shared tables are pruned: their rows expire in minutes or days, not seconds.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// Rows deleted per statement, so each holds its locks briefly.
+const PURGE_BATCH: u32 = 1000;
+/// Statements per table per housekeeping run: a backlog is worked off over a few runs.
+const PURGE_ROUNDS: u32 = 20;
+/// How long a settled command's intent is kept (for an operator looking into it).
+const KEEP_SETTLED: TimeDelta = TimeDelta::days(7);
 
 /// Starts the sweeps this configuration needs, each as a task on the state's tracker, so
 /// shutdown waits for a sweep in progress. In a dry run there are none: Zoom is never
@@ -28,6 +36,14 @@ pub(crate) fn start(state: &AppState) {
         every(state, "unsettled commands", |state| async move {
             intents::sweep(&state).await;
         });
+        every_so_often(
+            state,
+            "housekeeping",
+            HOUSEKEEPING_INTERVAL,
+            |state| async move {
+                housekeeping(&state).await;
+            },
+        );
     }
     match state.start_notice() {
         Some(lead) => {
@@ -56,10 +72,19 @@ where
     F: Fn(AppState) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    every_so_often(state, name, state.sweep_interval(), sweep);
+}
+
+/// Like [`every`], with its own interval.
+fn every_so_often<F, Fut>(state: &AppState, name: &'static str, interval: Duration, sweep: F)
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let state_for_task = state.clone();
     state.background().spawn(async move {
         let state = state_for_task;
-        let interval = state.sweep_interval().max(MIN_INTERVAL);
+        let interval = interval.max(MIN_INTERVAL);
         loop {
             let run = AssertUnwindSafe(sweep(state.clone())).catch_unwind();
             tokio::select! {
@@ -79,6 +104,56 @@ where
             }
         }
     });
+}
+
+/// Deletes what the shared tables no longer need: expired replay and delivery claims, and
+/// commands settled more than a week ago. Each replica runs it; `SKIP LOCKED` splits the work.
+async fn housekeeping(state: &AppState) {
+    let store = state.store();
+    let claims = purge("expired claims", || async {
+        store.claims().purge_expired(Utc::now(), PURGE_BATCH).await
+    })
+    .await;
+    let intents = purge("settled commands", || async {
+        let settled_before = before(Utc::now(), KEEP_SETTLED);
+        store
+            .intents()
+            .purge_settled(settled_before, PURGE_BATCH)
+            .await
+    })
+    .await;
+    if claims + intents > 0 {
+        tracing::info!(
+            claims,
+            intents,
+            "housekeeping: deleted expired claims and settled commands"
+        );
+    }
+}
+
+/// Runs one bounded delete after another until one deletes less than a batch (or fails, or
+/// [`PURGE_ROUNDS`] ran); how many rows went.
+async fn purge<F, Fut>(what: &str, mut round: F) -> u64
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<u64, crate::store::StoreError>>,
+{
+    let mut deleted = 0;
+    for _ in 0..PURGE_ROUNDS {
+        match round().await {
+            Ok(n) => {
+                deleted += n;
+                if n < u64::from(PURGE_BATCH) {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not purge {what}");
+                break;
+            }
+        }
+    }
+    deleted
 }
 
 /// `at + span`, saturating at chrono's limits: instants come from Zoom and the database, and

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::instant;
-use super::{Engine, Store, StoreError, with_pool};
+use super::{Store, StoreError, with_pool};
 
 /// The claims table; from [`Store::claims`].
 pub struct Claims<'s> {
@@ -59,19 +59,14 @@ impl<'s> Claims<'s> {
     /// how many it deleted. Bounded so each call holds locks briefly: call it periodically,
     /// and again at once while it returns `limit`, and the table stays near the live keys.
     pub async fn purge_expired(&self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
-        let sql = match self.store.engine() {
-            Engine::Sqlite => PURGE_SQLITE,
-            // SKIP LOCKED: replicas purging at the same moment split the work, not wait.
-            Engine::Postgres => PURGE_POSTGRES,
-        };
-        with_pool!(self.store, |pool, at: I| {
-            sqlx::query(sql)
-                .bind(at(now))
-                .bind(i64::from(limit))
-                .execute(pool)
-                .await?
-                .rows_affected()
-        })
-        .map_err(|e| self.store.query_error("purge expired claims", e))
+        // SKIP LOCKED: replicas purging at the same moment split the work, not wait.
+        self.store
+            .delete_bounded(
+                [PURGE_SQLITE, PURGE_POSTGRES],
+                now,
+                limit,
+                "purge expired claims",
+            )
+            .await
     }
 }

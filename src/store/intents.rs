@@ -100,6 +100,13 @@ const CLAIM_POSTGRES: &str = "UPDATE create_intents \
      command, zone, read_at, default_minutes, email, real_name, locale, created_at, attempts, \
      last_error";
 
+const PURGE_SQLITE: &str = "DELETE FROM create_intents WHERE id IN \
+     (SELECT id FROM create_intents WHERE state <> 'pending' AND finished_at <= $1 \
+     ORDER BY finished_at LIMIT $2)";
+const PURGE_POSTGRES: &str = "DELETE FROM create_intents WHERE id IN \
+     (SELECT id FROM create_intents WHERE state <> 'pending' AND finished_at <= $1 \
+     ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
 impl<'s> Intents<'s> {
     pub(super) fn new(store: &'s Store) -> Self {
         Self { store }
@@ -173,33 +180,109 @@ impl<'s> Intents<'s> {
             limit
         )
         .map_err(|e| self.store.query_error("claim unsettled commands", e))?;
-        let mut intents = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let mut intents = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row {
+                Ok(intent) => intents.push(intent),
+                // One unreadable row must not stop every other command from being settled.
+                Err((id, e)) => {
+                    tracing::error!(error = %e, intent = %id, "an unsettled command's row is unreadable; giving it up");
+                    if let Err(e) = self
+                        .settle(
+                            id,
+                            owner,
+                            "abandoned",
+                            None,
+                            Some("its row is unreadable"),
+                            now,
+                        )
+                        .await
+                    {
+                        tracing::error!(error = %e, intent = %id, "could not give up an unreadable command");
+                    }
+                }
+            }
+        }
         intents.sort_by_key(|i| i.id);
         Ok(intents)
     }
 
+    /// Extends `owner`'s lease on a pending intent to `now + lease`. `false` when it is no
+    /// longer `owner`'s (its lease lapsed and another replica took it over) or is settled: the
+    /// caller must then leave the command alone.
+    pub async fn renew(
+        &self,
+        id: IntentId,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let until = instant::after(now, lease);
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE create_intents SET available_at = $3 \
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(owner)
+            .bind(at(until))
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("renew a command's lease", e))
+    }
+
+    /// Deletes up to `limit` settled intents that finished at or before `before`, oldest
+    /// first, and returns how many: they hold personal data (email, name, `response_url`)
+    /// that is of no use once a command is settled and its outcome logged.
+    pub async fn purge_settled(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.store
+            .delete_bounded(
+                [PURGE_SQLITE, PURGE_POSTGRES],
+                before,
+                limit,
+                "purge settled commands",
+            )
+            .await
+    }
+
     /// The command is settled: its meeting (`zoom_id`, when one exists) is recorded and its
-    /// card queued, or its user was told why there is none. `false` if it was not pending.
+    /// card queued, or its user was told why there is none. `false` if it was not pending or
+    /// not `owner`'s any more.
     pub async fn finish(
         &self,
         id: IntentId,
+        owner: &str,
         zoom_id: Option<u64>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let zoom_id = zoom_id.map(zoom_id_column).transpose()?;
-        self.settle(id, "done", zoom_id, None, at)
+        self.settle(id, owner, "done", zoom_id, None, at)
             .await
             .map_err(|e| self.store.query_error("settle a command", e))
     }
 
     /// Its create went out and Zoom gave no answer: whoever takes the intent over only looks for
     /// the meeting in Zoom (to post its card) and never creates it again.
-    pub async fn mark_uncertain(&self, id: IntentId, reason: &str) -> Result<bool, StoreError> {
+    pub async fn mark_uncertain(
+        &self,
+        id: IntentId,
+        owner: &str,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
         with_pool!(self.store, |pool, _at: I| {
             sqlx::query(
-                "UPDATE create_intents SET last_error = $2 WHERE id = $1 AND state = 'pending'",
+                "UPDATE create_intents SET last_error = $3 \
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
             )
             .bind(id.0)
+            .bind(owner)
             .bind(reason)
             .execute(pool)
             .await?
@@ -209,14 +292,15 @@ impl<'s> Intents<'s> {
         .map_err(|e| self.store.query_error("mark a command uncertain", e))
     }
 
-    /// Gives up on a command for good, recording why.
+    /// Gives up on a command for good, recording why (unless it is not `owner`'s any more).
     pub async fn abandon(
         &self,
         id: IntentId,
+        owner: &str,
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.settle(id, "abandoned", None, Some(reason), at)
+        self.settle(id, owner, "abandoned", None, Some(reason), at)
             .await
             .map_err(|e| self.store.query_error("abandon a command", e))
     }
@@ -224,6 +308,7 @@ impl<'s> Intents<'s> {
     async fn settle(
         &self,
         id: IntentId,
+        owner: &str,
         state: &'static str,
         zoom_id: Option<i64>,
         reason: Option<&str>,
@@ -231,10 +316,12 @@ impl<'s> Intents<'s> {
     ) -> Result<bool, sqlx::Error> {
         with_pool!(self.store, |pool, at: I| {
             sqlx::query(
-                "UPDATE create_intents SET state = $2, zoom_id = $3, last_error = $4, \
-                 finished_at = $5, claimed_by = NULL WHERE id = $1 AND state = 'pending'",
+                "UPDATE create_intents SET state = $3, zoom_id = $4, last_error = $5, \
+                 finished_at = $6, claimed_by = NULL \
+                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
             )
             .bind(id.0)
+            .bind(owner)
             .bind(state)
             .bind(zoom_id)
             .bind(reason)
@@ -246,7 +333,12 @@ impl<'s> Intents<'s> {
         })
     }
 
-    fn intent<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, StoreError> {
+    fn intent<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, (IntentId, StoreError)> {
+        let id = IntentId(row.id);
+        self.read(row).map_err(|e| (id, e))
+    }
+
+    fn read<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, StoreError> {
         let store = self.store;
         Ok(Intent {
             id: IntentId(row.id),

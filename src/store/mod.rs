@@ -245,6 +245,30 @@ impl Store {
             .ok_or_else(|| self.corrupt(what, "the instant is out of range"))
     }
 
+    /// Runs a bounded `DELETE` (`[sqlite, postgres]`, binding `$1` = `before`, `$2` = `limit`)
+    /// and returns how many rows went.
+    async fn delete_bounded(
+        &self,
+        [sqlite, postgres]: [&'static str; 2],
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+        what: &'static str,
+    ) -> Result<u64, StoreError> {
+        let sql = match self.engine() {
+            Engine::Sqlite => sqlite,
+            Engine::Postgres => postgres,
+        };
+        with_pool!(self, |pool, at: I| {
+            sqlx::query(sql)
+                .bind(at(before))
+                .bind(i64::from(limit))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        })
+        .map_err(|e| self.query_error(what, e))
+    }
+
     /// A `u32` count from an INTEGER column.
     fn count(&self, what: &'static str, column: i32) -> Result<u32, StoreError> {
         u32::try_from(column).map_err(|_| self.corrupt(what, format!("{column} is negative")))

@@ -478,6 +478,16 @@ impl FakeZoom {
         true
     }
 
+    /// Sets a meeting's agenda (as a create with that agenda would); false if there is none.
+    pub fn set_agenda(&self, id: u64, agenda: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(meeting) = inner.meetings.get_mut(&id) else {
+            return false;
+        };
+        meeting.agenda = agenda.to_owned();
+        true
+    }
+
     /// Adds a one-off meeting for `host` as if scheduled in Zoom's own web page; its id.
     pub fn add_meeting(&self, host: &str, topic: &str, start: DateTime<Utc>, minutes: i64) -> u64 {
         let zone = self.state.account_zone;
