@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::app::answer::{Answer, ReplyTo};
-use crate::app::schedule::{self, Held, Job, Resume};
+use crate::app::schedule::{self, Held, IntentWrite, Job, PendingIntent, Resume};
 use crate::app::state::AppState;
-use crate::command::{self, Context, Minutes, Parsed};
+use crate::command::{self, Context, MeetingRequest, Minutes, Parsed};
 use crate::i18n::{Lang, t};
 use crate::slack::reply::neutralise;
 use crate::slack::{ChannelId, ResponseUrl, TeamId, UserId};
-use crate::store::{Engine, Intent};
+use crate::store::{Engine, Intent, NewIntent};
 use crate::time::Zone;
 
 /// Intents taken over per sweep (each becomes a background job, under the usual bounds).
@@ -24,6 +24,91 @@ const MAX_ATTEMPTS: u32 = 10;
 /// Slack accepts posts to a `response_url` for 30 minutes; one this close to that is treated
 /// as spent, so the answer goes through the Web API instead.
 const HOOK_LIFETIME: TimeDelta = TimeDelta::minutes(29);
+
+/// A fresh tag for a command's intent (put in its meeting's Zoom agenda).
+pub(crate) fn new_tag() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Whether `request`, written in canonical form and read again as at `read_at`, is the same
+/// meeting: an intent that would not read back (a form's topic with a quote in it, say) is
+/// not written, and its command runs on this replica alone.
+pub(crate) fn reads_back(
+    request: &MeetingRequest,
+    read_at: DateTime<Utc>,
+    default: Minutes,
+) -> bool {
+    let ctx = Context {
+        now: read_at,
+        zone: request.zone(),
+        default_duration: default,
+    };
+    match command::parse(&request.to_canonical(), &ctx) {
+        Ok(Parsed::Meeting(again)) => {
+            again.start() == request.start()
+                && again.duration() == request.duration()
+                && again.topic().as_slack() == request.topic().as_slack()
+                && again.zone().name() == request.zone().name()
+                && again.recurrence() == request.recurrence()
+        }
+        _ => false,
+    }
+}
+
+/// An intent for this command exists already: another replica is settling it.
+pub(crate) struct AlreadyOpen;
+
+/// How long writing a command's intent may hold up its acknowledgement (Slack waits 3 s for
+/// everything, the user lookup and the shared guards included).
+const INTENT_BUDGET: Duration = Duration::from_millis(500);
+
+/// Writes a new command's intent, held by this replica, when replicas share PostgreSQL
+/// (`None` otherwise, or when the store fails: the command then runs on this replica alone, as
+/// with SQLite). A write that takes longer than [`INTENT_BUDGET`] goes on in the background and
+/// is handed to the job, which waits for it: Slack gets its answer in time, and no command runs
+/// without its intent once one was written.
+pub(crate) async fn open(
+    state: &AppState,
+    intent: NewIntent,
+) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
+    if state.store().engine() != Engine::Postgres {
+        return Ok((None, None));
+    }
+    let mut writing = {
+        let state = state.clone();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let opened = state
+                    .store()
+                    .intents()
+                    .open(&intent, state.replica(), state.lease())
+                    .await;
+                match opened {
+                    Ok(Some(id)) => IntentWrite::Held(Held {
+                        id,
+                        tag: intent.tag,
+                        resume: None,
+                    }),
+                    Ok(None) => IntentWrite::Duplicate,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
+                        IntentWrite::Failed
+                    }
+                }
+            },
+            tracing::Span::current(),
+        ))
+    };
+    match tokio::time::timeout(INTENT_BUDGET, &mut writing).await {
+        Ok(Ok(IntentWrite::Held(held))) => Ok((Some(held), None)),
+        Ok(Ok(IntentWrite::Duplicate)) => Err(AlreadyOpen),
+        Ok(Ok(IntentWrite::Failed) | Err(_)) => Ok((None, None)),
+        Err(_) => {
+            tracing::warn!(budget = ?INTENT_BUDGET, "the store is slow: answering before the command is recorded");
+            Ok((None, Some(writing)))
+        }
+    }
+}
 
 /// Takes over the lapsed intents, when replicas share PostgreSQL. Only as many as this replica
 /// has room for are claimed: a claim counts as an attempt, so a busy replica claims none.
@@ -159,4 +244,44 @@ fn job(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<Job> {
         }),
         pending_intent: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forms_meeting_reads_back_the_same_whatever_its_topic_so_another_replica_can_take_it_over()
+    {
+        let now = "2026-11-29T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let start = "2026-12-01T14:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let default = Minutes::new(30).unwrap();
+        // (topic, zone, reads back)
+        let cases = [
+            ("Design review", "Europe/Istanbul", true),
+            ("Sync 45m tomorrow 3pm", "America/Toronto", true),
+            ("Yıllık plan: <@U123> & co", "Asia/Kolkata", true),
+            ("He said \"ship it\"", "UTC", true),
+            ("x\" 30m now UTC \"y", "UTC", true),
+            ("ends with a quote\"", "UTC", true),
+            ("line\nbreak", "UTC", true),
+        ];
+        for (topic, zone, expected) in cases {
+            let request = MeetingRequest::from_form_in(
+                Lang::En,
+                topic,
+                start,
+                45,
+                Zone::parse(zone).unwrap(),
+                now,
+            )
+            .unwrap_or_else(|e| panic!("{topic}: {}", e.message));
+            assert_eq!(
+                reads_back(&request, now, default),
+                expected,
+                "{topic} in {zone}: {}",
+                request.to_canonical()
+            );
+        }
+    }
 }
