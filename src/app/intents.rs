@@ -75,17 +75,19 @@ pub(crate) async fn open(
         return Ok((None, None));
     }
     let mut writing = {
-        let state = state.clone();
-        tokio::spawn(tracing::Instrument::instrument(
+        let task_state = state.clone();
+        // On the task tracker, so shutdown waits for the write rather than cut it off.
+        state.background().spawn(tracing::Instrument::instrument(
             async move {
+                let state = task_state;
                 let opened = state
                     .store()
                     .intents()
                     .open(&intent, state.replica(), state.lease())
                     .await;
                 match opened {
-                    Ok(Some(id)) => IntentWrite::Held(Held {
-                        id,
+                    Ok(Some(hold)) => IntentWrite::Held(Held {
+                        hold,
                         tag: intent.tag,
                         resume: None,
                     }),
@@ -143,35 +145,53 @@ pub(crate) async fn sweep(state: &AppState) {
             return;
         }
     };
+    // Places not needed go back to the queue at once.
+    room.truncate(intents.len());
     for (intent, admitted) in intents.into_iter().zip(room) {
         take_over(state, intent, admitted).await;
     }
 }
 
 async fn take_over(state: &AppState, intent: Intent, admitted: tokio::sync::OwnedSemaphorePermit) {
-    let id = intent.id;
+    // The job's log lines (and its answers') carry the intent, as a request's carry its id.
+    let span = tracing::info_span!("takeover", intent = %intent.id);
+    tracing::Instrument::instrument(resume(state, intent, admitted), span).await;
+}
+
+async fn resume(state: &AppState, intent: Intent, admitted: tokio::sync::OwnedSemaphorePermit) {
     let now = Utc::now();
     let Some(job) = job(state, &intent, now) else {
-        tracing::error!(intent = %id, "an unsettled command cannot be read back; giving it up");
-        give_up(state, &intent, "cannot be read back", now).await;
+        tracing::error!("an unsettled command cannot be read back; giving it up");
+        give_up(
+            state,
+            &intent,
+            &neutralise(&intent.new.command),
+            "cannot be read back",
+            now,
+        )
+        .await;
         return;
     };
     if intent.attempts > MAX_ATTEMPTS {
-        tracing::error!(intent = %id, "an unsettled command was taken over too often; giving it up");
-        give_up(state, &intent, "taken over too often", now).await;
+        tracing::error!("an unsettled command was taken over too often; giving it up");
+        let topic = neutralise(job.request.topic().as_slack());
+        give_up(state, &intent, &topic, "taken over too often", now).await;
         return;
     }
-    tracing::info!(intent = %id, only_look = intent.uncertain.is_some(), "taking over a command another replica left unsettled");
+    tracing::info!(
+        only_look = intent.uncertain.is_some(),
+        "taking over a command another replica left unsettled"
+    );
     schedule::spawn(state, job, admitted);
 }
 
 /// Settles an intent that will not be finished, and tells its user that nothing could be
 /// confirmed (the meeting may exist: its first holder may have sent the create).
-async fn give_up(state: &AppState, intent: &Intent, reason: &str, now: DateTime<Utc>) {
+async fn give_up(state: &AppState, intent: &Intent, topic: &str, reason: &str, now: DateTime<Utc>) {
     let abandoned = state
         .store()
         .intents()
-        .abandon(intent.id, state.replica(), reason, now)
+        .abandon(intent.hold(), state.replica(), reason, now)
         .await;
     match abandoned {
         Ok(true) => {}
@@ -187,7 +207,6 @@ async fn give_up(state: &AppState, intent: &Intent, reason: &str, now: DateTime<
         tracing::error!(intent = %intent.id, "an unsettled command was given up, and its user cannot be told");
         return;
     };
-    let topic = neutralise(&new.command);
     Answer::new(state, to, Arc::new(AtomicBool::new(false)))
         .say(t!(lang, ScheduleWentWrong, topic))
         .await;
@@ -236,7 +255,7 @@ fn job(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<Job> {
         received_at: new.created_at,
         host: None,
         intent: Some(Held {
-            id: intent.id,
+            hold: intent.hold(),
             tag: new.tag.clone(),
             resume: Some(Resume {
                 only_look: intent.uncertain.is_some(),
