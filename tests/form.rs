@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use slack_zoom::store::MeetingState;
 use support::fake_slack::FakeUser;
 use support::fake_zoom::Endpoint;
-use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, spawn_app};
+use support::{
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, new_meeting_values, spawn_app, submission,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 const FIRST_ID: u64 = 85_746_065_432;
@@ -46,31 +48,6 @@ fn block<'a>(view: &'a Value, id: &str) -> &'a Value {
         .iter()
         .find(|b| b["block_id"] == id)
         .unwrap_or_else(|| panic!("no block {id} in {view}"))
-}
-
-/// A `view_submission` of `view` with these input values, by `user`.
-fn submission(view: &Value, user: &str, values: Value) -> Value {
-    json!({
-        "type": "view_submission",
-        "user": {"id": user, "username": "someone", "team_id": TEAM_ID},
-        "team": {"id": TEAM_ID, "domain": "acme"},
-        "trigger_id": "1.2.submit",
-        "view": {
-            "id": "V0001",
-            "callback_id": view["callback_id"],
-            "private_metadata": view["private_metadata"],
-            "state": {"values": values},
-        },
-    })
-}
-
-fn new_meeting_values(topic: &str, start: i64, minutes: &str, channel: &str) -> Value {
-    json!({
-        "topic": {"topic": {"type": "plain_text_input", "value": topic}},
-        "start": {"start": {"type": "datetimepicker", "selected_date_time": start}},
-        "duration": {"duration": {"type": "static_select", "selected_option": {"value": minutes}}},
-        "channel": {"channel": {"type": "conversations_select", "selected_conversation": channel}},
-    })
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@ use chrono::{Datelike, NaiveDateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 use support::fake_slack::FakeUser;
 use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, json, spawn_app, spawn_app_with, spawn_app_with_config,
+    CHANNEL_ID, TEAM_ID, TestApp, json, new_meeting_values, spawn_app, spawn_app_with,
+    spawn_app_with_config, submission,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -409,23 +410,11 @@ async fn a_turkish_user_gets_the_form_and_its_field_errors_in_turkish() {
         "{lengths:?}"
     );
     let past = Utc::now().timestamp() - 3600;
-    let submission = json!({
-        "type": "view_submission",
-        "user": {"id": TURKISH, "username": "someone", "team_id": TEAM_ID},
-        "team": {"id": TEAM_ID, "domain": "acme"},
-        "trigger_id": "1.2.submit",
-        "view": {
-            "id": "V0001",
-            "callback_id": view["callback_id"],
-            "private_metadata": view["private_metadata"],
-            "state": {"values": {
-                "topic": {"topic": {"type": "plain_text_input", "value": "Plan"}},
-                "start": {"start": {"type": "datetimepicker", "selected_date_time": past}},
-                "duration": {"duration": {"type": "static_select", "selected_option": {"value": "30"}}},
-                "channel": {"channel": {"type": "conversations_select", "selected_conversation": CHANNEL_ID}},
-            }},
-        },
-    });
+    let submission = submission(
+        &view,
+        TURKISH,
+        new_meeting_values("Plan", past, "30", CHANNEL_ID),
+    );
     let errors = json(app.interact(&submission).await).await;
     assert_eq!(
         errors,

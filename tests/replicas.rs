@@ -10,7 +10,8 @@ use std::time::Duration;
 use slack_zoom::config::Config;
 use sqlx::{Connection, PgConnection};
 use support::{
-    TestApp, command_body, command_request, json, postgres, sign, spawn_app_with_config, unix_now,
+    TestApp, USER_ID, command_body, command_request, json, new_meeting_values, postgres, sign,
+    spawn_app_with_config, submission, unix_now,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -205,5 +206,47 @@ async fn a_replica_shutting_down_hands_its_waiting_commands_to_another_which_cre
             .iter()
             .all(|c| c.body["topic"] != "Handover"),
         "a never sent it"
+    );
+}
+
+#[tokio::test]
+async fn a_form_submission_waiting_on_a_replica_that_shuts_down_is_created_by_another() {
+    let (mut a, b) = two_replicas_with(|env| {
+        env.insert("MAX_CONCURRENT_CREATES".into(), "1".into());
+    })
+    .await;
+    a.zoom.hold_creates();
+    a.command("Busy 30m tomorrow 10am").await;
+    assert!(a.zoom.wait_for_creates(1, WAIT).await);
+    a.command("new").await;
+    let view = a.slack.wait_for_calls("views.open", 1, WAIT).await[0].body["view"].clone();
+    let start = unix_now() + 3 * 3600;
+    let start = start - start % 60;
+    let answer = a
+        .interact(&submission(
+            &view,
+            USER_ID,
+            new_meeting_values("Form handover", start, "45", "C0TEAM"),
+        ))
+        .await;
+    assert_eq!(answer.status(), 200);
+
+    a.shutdown().await.unwrap();
+    a.zoom.release_creates();
+
+    // b has no response_url to use: the card goes to the chosen channel.
+    let posts = b.slack.wait_for_calls("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].body["channel"], "C0TEAM");
+    assert!(posts[0].body.to_string().contains("Form handover"));
+    let created = b.zoom.create_requests();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].body["topic"], "Form handover");
+    assert_eq!(created[0].body["duration"], 45);
+    assert!(
+        a.zoom
+            .create_requests()
+            .iter()
+            .all(|c| c.body["topic"] != "Form handover")
     );
 }

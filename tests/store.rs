@@ -1371,6 +1371,8 @@ async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_onc
         "{db}: every field round-trips"
     );
     assert_eq!(late[0].attempts, 2, "{db}");
+    let held_by_b = late[0].hold();
+    assert_eq!(held_by_b.id, id.id, "{db}");
     // A, whose lease lapsed, may neither keep nor settle what B holds now.
     assert!(
         !intents
@@ -1393,7 +1395,7 @@ async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_onc
     );
     assert!(
         intents
-            .renew(id, "B", at(0) + secs(100), LEASE)
+            .renew(held_by_b, "B", at(0) + secs(100), LEASE)
             .await
             .unwrap(),
         "{db}: its holder renews it"
@@ -1406,15 +1408,36 @@ async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_onc
             .is_empty(),
         "{db}: a renewed lease runs from the renewal"
     );
+    // B's lease lapses and B itself takes the intent again: a new holding, and the job
+    // holding the old one can neither keep nor settle it.
+    let again = intents
+        .claim("B", at(0) + secs(160), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "{db}");
+    let old_hold = held_by_b;
+    let held_by_b = again[0].hold();
+    assert_eq!(held_by_b.claim, 3, "{db}");
+    assert!(
+        !intents
+            .renew(old_hold, "B", at(0) + secs(161), LEASE)
+            .await
+            .unwrap(),
+        "{db}: an older holding of the same replica cannot renew"
+    );
+    assert!(
+        !intents.finish(old_hold, "B", None, at(2)).await.unwrap(),
+        "{db}: an older holding of the same replica cannot settle"
+    );
     assert!(
         intents
-            .finish(id, "B", Some(85_746_065_432), at(2))
+            .finish(held_by_b, "B", Some(85_746_065_432), at(2))
             .await
             .unwrap(),
         "{db}"
     );
     assert!(
-        !intents.finish(id, "B", None, at(3)).await.unwrap(),
+        !intents.finish(held_by_b, "B", None, at(3)).await.unwrap(),
         "{db}: settled once"
     );
     assert!(

@@ -229,7 +229,7 @@ async fn every_endpoint_refreshes_a_rejected_token_once() {
         let outcome = match endpoint {
             Endpoint::Get => zoom.get_meeting(id).await.map(drop),
             Endpoint::Update => zoom.update_meeting(id, &update).await,
-            Endpoint::List => zoom.list_upcoming("me").await.map(drop),
+            Endpoint::List => zoom.list_scheduled("me").await.map(drop),
             _ => zoom.delete_meeting(id).await,
         };
         assert!(outcome.is_ok(), "{endpoint:?}: {outcome:?}");
@@ -469,7 +469,7 @@ async fn the_host_is_sent_as_one_path_segment() {
     // `+` travels as %2B: some servers read a literal `+` in a path as a space.
     let raw = &fake.create_requests()[1].raw_path;
     assert_eq!(raw, "/v2/users/ana%2Bzoom@example.com/meetings");
-    zoom.list_upcoming("ana+zoom@example.com").await.unwrap();
+    zoom.list_scheduled("ana+zoom@example.com").await.unwrap();
     let listed = &fake.requests(Endpoint::List)[0];
     assert_eq!(listed.raw_path, "/v2/users/ana%2Bzoom@example.com/meetings");
     assert_eq!(listed.target, "ana+zoom@example.com");
@@ -674,7 +674,7 @@ async fn a_failed_delete_says_the_meeting_was_not_cancelled() {
 }
 
 #[tokio::test]
-async fn list_upcoming_follows_every_page_and_skips_past_and_other_hosts_meetings() {
+async fn list_scheduled_follows_every_page_and_skips_expired_and_other_hosts_meetings() {
     let fake = FakeZoom::start().await;
     let zoom = client(&fake);
     let first = utc(2031, 1, 1, 9, 0);
@@ -686,7 +686,7 @@ async fn list_upcoming_follows_every_page_and_skips_past_and_other_hosts_meeting
     fake.add_meeting("ana@example.com", "past", utc(2020, 1, 1, 9, 0), 30);
     fake.add_meeting("bo@example.com", "other host", first, 30);
 
-    let listed = zoom.list_upcoming("ana@example.com").await.unwrap();
+    let listed = zoom.list_scheduled("ana@example.com").await.unwrap();
     let ids: Vec<u64> = listed.iter().map(id_of).collect();
     assert_eq!(ids, expected);
     assert_eq!(listed[0].start_time(), Some(first));
@@ -697,7 +697,7 @@ async fn list_upcoming_follows_every_page_and_skips_past_and_other_hosts_meeting
     for (i, page) in pages.iter().enumerate() {
         assert_eq!(
             page.query.get("type").map(String::as_str),
-            Some("upcoming"),
+            Some("scheduled"),
             "page {i}"
         );
         assert_eq!(
@@ -725,7 +725,7 @@ async fn a_list_that_never_ends_stops_at_the_page_cap() {
     for n in 0..25 {
         fake.push_response(Endpoint::List, endless(n));
     }
-    let error = client(&fake).list_upcoming("me").await.unwrap_err();
+    let error = client(&fake).list_scheduled("me").await.unwrap_err();
     assert_eq!(error, ZoomError::TooManyMeetings { max: 6000 });
     assert_eq!(fake.requests(Endpoint::List).len(), 20);
     assert!(message_for(&error, Operation::List).contains("the meetings could not be listed"));
@@ -735,7 +735,7 @@ async fn a_list_that_never_ends_stops_at_the_page_cap() {
     for _ in 0..3 {
         fake.push_response(Endpoint::List, endless(7));
     }
-    let error = client(&fake).list_upcoming("me").await.unwrap_err();
+    let error = client(&fake).list_scheduled("me").await.unwrap_err();
     assert_eq!(error, ZoomError::MalformedResponse { status: 200 });
     assert_eq!(fake.requests(Endpoint::List).len(), 2);
 }
@@ -1133,7 +1133,7 @@ async fn call(zoom: &ZoomClient, endpoint: Endpoint, id: MeetingId) -> Result<()
             zoom.update_meeting(id, &update).await
         }
         Endpoint::Delete => zoom.delete_meeting(id).await,
-        Endpoint::List => zoom.list_upcoming("me").await.map(drop),
+        Endpoint::List => zoom.list_scheduled("me").await.map(drop),
         other => panic!("no call for {other:?}"),
     }
 }
@@ -1283,7 +1283,7 @@ async fn secrets_tokens_and_start_urls_never_show_in_debug_output_or_messages() 
     let zoom = client(&fake);
     let created = zoom.create_meeting("me", &meeting()).await.unwrap();
     let found = zoom.get_meeting(created.id()).await.unwrap();
-    let listed = zoom.list_upcoming("me").await.unwrap();
+    let listed = zoom.list_scheduled("me").await.unwrap();
     fake.push_create_response(ScriptedResponse::api_error(500, 500, "boom"));
     fake.push_create_response(ScriptedResponse::Garbage);
     let mut errors = Vec::new();

@@ -1,12 +1,13 @@
 //! The command handler: a verified command → parsed request → immediate answer, with creation in the background.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 
 use crate::app::answer::ReplyTo;
+use crate::app::intents::{self, AlreadyOpen};
 use crate::app::metrics::CommandOutcome;
-use crate::app::schedule::{self, Held, IntentWrite, Job, PendingIntent};
+use crate::app::schedule::{self, Held, Job, PendingIntent};
 use crate::app::state::AppState;
 use crate::store::NewIntent;
 use serde_json::json;
@@ -156,18 +157,7 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     Some(ack)
 }
 
-/// How long writing a command's intent may hold up its acknowledgement (Slack waits 3 s for
-/// everything, the user lookup and the shared guards included).
-const INTENT_BUDGET: Duration = Duration::from_millis(500);
-
-/// An intent for this command exists already: another replica is settling it.
-struct AlreadyOpen;
-
-/// Writes the command's intent when replicas share PostgreSQL (`None` otherwise, or when the
-/// store fails: the command then runs on this replica alone, as with SQLite). A write that
-/// takes longer than [`INTENT_BUDGET`] goes on in the background and is handed to the job,
-/// which waits for it: Slack gets its answer in time, and no command runs without its intent
-/// once one was written.
+/// Writes the command's intent when replicas share PostgreSQL (see [`intents::open`]).
 async fn open_intent(
     state: &AppState,
     command: &SlashCommand,
@@ -175,14 +165,9 @@ async fn open_intent(
     ctx: &Context,
     user: &UserContext,
 ) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
-    if state.store().engine() != crate::store::Engine::Postgres {
-        return Ok((None, None));
-    }
-    let tag = format!("{:016x}", rand::random::<u64>());
-    let now = chrono::Utc::now();
     let intent = NewIntent {
         delivery_key: command.delivery_key(),
-        tag: tag.clone(),
+        tag: intents::new_tag(),
         team_id: command.team_id().as_str().to_owned(),
         channel_id: command.channel_id().as_str().to_owned(),
         channel_name: command.channel_name().map(str::to_owned),
@@ -195,42 +180,9 @@ async fn open_intent(
         email: user.info.email.clone(),
         real_name: user.info.real_name.clone(),
         locale: user.info.locale.clone(),
-        created_at: now,
+        created_at: chrono::Utc::now(),
     };
-    let mut writing = {
-        let state = state.clone();
-        tokio::spawn(tracing::Instrument::instrument(
-            async move {
-                let opened = state
-                    .store()
-                    .intents()
-                    .open(&intent, state.replica(), state.lease())
-                    .await;
-                match opened {
-                    Ok(Some(id)) => IntentWrite::Held(Held {
-                        id,
-                        tag,
-                        resume: None,
-                    }),
-                    Ok(None) => IntentWrite::Duplicate,
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
-                        IntentWrite::Failed
-                    }
-                }
-            },
-            tracing::Span::current(),
-        ))
-    };
-    match tokio::time::timeout(INTENT_BUDGET, &mut writing).await {
-        Ok(Ok(IntentWrite::Held(held))) => Ok((Some(held), None)),
-        Ok(Ok(IntentWrite::Duplicate)) => Err(AlreadyOpen),
-        Ok(Ok(IntentWrite::Failed) | Err(_)) => Ok((None, None)),
-        Err(_) => {
-            tracing::warn!(budget = ?INTENT_BUDGET, "the store is slow: answering before the command is recorded");
-            Ok((None, Some(writing)))
-        }
-    }
+    intents::open(state, intent).await
 }
 
 /// `list`, `cancel <id>`, `new`: answered through `response_url` (or a form), so the

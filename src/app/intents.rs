@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::app::answer::{Answer, ReplyTo};
-use crate::app::schedule::{self, Held, Job, Resume};
+use crate::app::schedule::{self, Held, IntentWrite, Job, PendingIntent, Resume};
 use crate::app::state::AppState;
-use crate::command::{self, Context, Minutes, Parsed};
+use crate::command::{self, Context, MeetingRequest, Minutes, Parsed};
 use crate::i18n::{Lang, t};
 use crate::slack::reply::neutralise;
 use crate::slack::{ChannelId, ResponseUrl, TeamId, UserId};
-use crate::store::{Engine, Intent};
+use crate::store::{Engine, Intent, NewIntent};
 use crate::time::Zone;
 
 /// Intents taken over per sweep (each becomes a background job, under the usual bounds).
@@ -24,6 +24,93 @@ const MAX_ATTEMPTS: u32 = 10;
 /// Slack accepts posts to a `response_url` for 30 minutes; one this close to that is treated
 /// as spent, so the answer goes through the Web API instead.
 const HOOK_LIFETIME: TimeDelta = TimeDelta::minutes(29);
+
+/// A fresh tag for a command's intent (put in its meeting's Zoom agenda).
+pub(crate) fn new_tag() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Whether `request`, written in canonical form and read again as at `read_at`, is the same
+/// meeting: an intent that would not read back (a form's topic with a quote in it, say) is
+/// not written, and its command runs on this replica alone.
+pub(crate) fn reads_back(
+    request: &MeetingRequest,
+    read_at: DateTime<Utc>,
+    default: Minutes,
+) -> bool {
+    let ctx = Context {
+        now: read_at,
+        zone: request.zone(),
+        default_duration: default,
+    };
+    match command::parse(&request.to_canonical(), &ctx) {
+        Ok(Parsed::Meeting(again)) => {
+            again.start() == request.start()
+                && again.duration() == request.duration()
+                && again.topic().as_slack() == request.topic().as_slack()
+                && again.zone().name() == request.zone().name()
+                && again.recurrence() == request.recurrence()
+        }
+        _ => false,
+    }
+}
+
+/// An intent for this command exists already: another replica is settling it.
+pub(crate) struct AlreadyOpen;
+
+/// How long writing a command's intent may hold up its acknowledgement (Slack waits 3 s for
+/// everything, the user lookup and the shared guards included).
+const INTENT_BUDGET: Duration = Duration::from_millis(500);
+
+/// Writes a new command's intent, held by this replica, when replicas share PostgreSQL
+/// (`None` otherwise, or when the store fails: the command then runs on this replica alone, as
+/// with SQLite). A write that takes longer than [`INTENT_BUDGET`] goes on in the background and
+/// is handed to the job, which waits for it: Slack gets its answer in time, and no command runs
+/// without its intent once one was written.
+pub(crate) async fn open(
+    state: &AppState,
+    intent: NewIntent,
+) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
+    if state.store().engine() != Engine::Postgres {
+        return Ok((None, None));
+    }
+    let mut writing = {
+        let task_state = state.clone();
+        // On the task tracker, so shutdown waits for the write rather than cut it off.
+        state.background().spawn(tracing::Instrument::instrument(
+            async move {
+                let state = task_state;
+                let opened = state
+                    .store()
+                    .intents()
+                    .open(&intent, state.replica(), state.lease())
+                    .await;
+                match opened {
+                    Ok(Some(hold)) => IntentWrite::Held(Held {
+                        hold,
+                        tag: intent.tag,
+                        resume: None,
+                    }),
+                    Ok(None) => IntentWrite::Duplicate,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
+                        IntentWrite::Failed
+                    }
+                }
+            },
+            tracing::Span::current(),
+        ))
+    };
+    match tokio::time::timeout(INTENT_BUDGET, &mut writing).await {
+        Ok(Ok(IntentWrite::Held(held))) => Ok((Some(held), None)),
+        Ok(Ok(IntentWrite::Duplicate)) => Err(AlreadyOpen),
+        Ok(Ok(IntentWrite::Failed) | Err(_)) => Ok((None, None)),
+        Err(_) => {
+            tracing::warn!(budget = ?INTENT_BUDGET, "the store is slow: answering before the command is recorded");
+            Ok((None, Some(writing)))
+        }
+    }
+}
 
 /// Takes over the lapsed intents, when replicas share PostgreSQL. Only as many as this replica
 /// has room for are claimed: a claim counts as an attempt, so a busy replica claims none.
@@ -58,35 +145,53 @@ pub(crate) async fn sweep(state: &AppState) {
             return;
         }
     };
+    // Places not needed go back to the queue at once.
+    room.truncate(intents.len());
     for (intent, admitted) in intents.into_iter().zip(room) {
         take_over(state, intent, admitted).await;
     }
 }
 
 async fn take_over(state: &AppState, intent: Intent, admitted: tokio::sync::OwnedSemaphorePermit) {
-    let id = intent.id;
+    // The job's log lines (and its answers') carry the intent, as a request's carry its id.
+    let span = tracing::info_span!("takeover", intent = %intent.id);
+    tracing::Instrument::instrument(resume(state, intent, admitted), span).await;
+}
+
+async fn resume(state: &AppState, intent: Intent, admitted: tokio::sync::OwnedSemaphorePermit) {
     let now = Utc::now();
     let Some(job) = job(state, &intent, now) else {
-        tracing::error!(intent = %id, "an unsettled command cannot be read back; giving it up");
-        give_up(state, &intent, "cannot be read back", now).await;
+        tracing::error!("an unsettled command cannot be read back; giving it up");
+        give_up(
+            state,
+            &intent,
+            &neutralise(&intent.new.command),
+            "cannot be read back",
+            now,
+        )
+        .await;
         return;
     };
     if intent.attempts > MAX_ATTEMPTS {
-        tracing::error!(intent = %id, "an unsettled command was taken over too often; giving it up");
-        give_up(state, &intent, "taken over too often", now).await;
+        tracing::error!("an unsettled command was taken over too often; giving it up");
+        let topic = neutralise(job.request.topic().as_slack());
+        give_up(state, &intent, &topic, "taken over too often", now).await;
         return;
     }
-    tracing::info!(intent = %id, only_look = intent.uncertain.is_some(), "taking over a command another replica left unsettled");
+    tracing::info!(
+        only_look = intent.uncertain.is_some(),
+        "taking over a command another replica left unsettled"
+    );
     schedule::spawn(state, job, admitted);
 }
 
 /// Settles an intent that will not be finished, and tells its user that nothing could be
 /// confirmed (the meeting may exist: its first holder may have sent the create).
-async fn give_up(state: &AppState, intent: &Intent, reason: &str, now: DateTime<Utc>) {
+async fn give_up(state: &AppState, intent: &Intent, topic: &str, reason: &str, now: DateTime<Utc>) {
     let abandoned = state
         .store()
         .intents()
-        .abandon(intent.id, state.replica(), reason, now)
+        .abandon(intent.hold(), state.replica(), reason, now)
         .await;
     match abandoned {
         Ok(true) => {}
@@ -102,7 +207,6 @@ async fn give_up(state: &AppState, intent: &Intent, reason: &str, now: DateTime<
         tracing::error!(intent = %intent.id, "an unsettled command was given up, and its user cannot be told");
         return;
     };
-    let topic = neutralise(&new.command);
     Answer::new(state, to, Arc::new(AtomicBool::new(false)))
         .say(t!(lang, ScheduleWentWrong, topic))
         .await;
@@ -151,7 +255,7 @@ fn job(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<Job> {
         received_at: new.created_at,
         host: None,
         intent: Some(Held {
-            id: intent.id,
+            hold: intent.hold(),
             tag: new.tag.clone(),
             resume: Some(Resume {
                 only_look: intent.uncertain.is_some(),
@@ -159,4 +263,44 @@ fn job(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<Job> {
         }),
         pending_intent: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forms_meeting_reads_back_the_same_whatever_its_topic_so_another_replica_can_take_it_over()
+    {
+        let now = "2026-11-29T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let start = "2026-12-01T14:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let default = Minutes::new(30).unwrap();
+        // (topic, zone, reads back)
+        let cases = [
+            ("Design review", "Europe/Istanbul", true),
+            ("Sync 45m tomorrow 3pm", "America/Toronto", true),
+            ("Yıllık plan: <@U123> & co", "Asia/Kolkata", true),
+            ("He said \"ship it\"", "UTC", true),
+            ("x\" 30m now UTC \"y", "UTC", true),
+            ("ends with a quote\"", "UTC", true),
+            ("line\nbreak", "UTC", true),
+        ];
+        for (topic, zone, expected) in cases {
+            let request = MeetingRequest::from_form_in(
+                Lang::En,
+                topic,
+                start,
+                45,
+                Zone::parse(zone).unwrap(),
+                now,
+            )
+            .unwrap_or_else(|e| panic!("{topic}: {}", e.message));
+            assert_eq!(
+                reads_back(&request, now, default),
+                expected,
+                "{topic} in {zone}: {}",
+                request.to_canonical()
+            );
+        }
+    }
 }

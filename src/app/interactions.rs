@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::app::answer::ReplyTo;
 use crate::app::handler::lookup_user;
+use crate::app::intents::{self, AlreadyOpen};
 use crate::app::manage::{self, Actor, ClickedCard};
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
@@ -20,6 +21,7 @@ use crate::slack::interaction::{BlockActions, Interaction, ViewSubmission};
 use crate::slack::modal::{self, FormValues, input};
 use crate::slack::reply::neutralise;
 use crate::slack::{ChannelId, Reply, ResponseUrl};
+use crate::store::NewIntent;
 use crate::time::Zone;
 
 /// `action_id` of the "Open the form" button on a refused command.
@@ -314,6 +316,39 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         return field_error(input::TOPIC, lang.text(Key::ReplyBusy));
     };
     let user = lookup_user(state, &view.user_id).await;
+    // With replicas, the submission is written down like a typed command, so another replica
+    // finishes it if this one dies (it has no response_url: answers go to the channel).
+    let now = Utc::now();
+    let default = state.default_duration();
+    let (intent, pending_intent) = if intents::reads_back(&request, now, default) {
+        let intent = NewIntent {
+            delivery_key: format!("form:{}", view.view_id),
+            tag: intents::new_tag(),
+            team_id: view.team_id.as_str().to_owned(),
+            channel_id: channel.as_str().to_owned(),
+            channel_name: None,
+            user_id: view.user_id.as_str().to_owned(),
+            response_url: String::new(),
+            command: request.to_canonical(),
+            zone: request.zone().name().to_owned(),
+            read_at: now,
+            default_minutes: default.get(),
+            email: user.info.email.clone(),
+            real_name: user.info.real_name.clone(),
+            locale: user.info.locale.clone(),
+            created_at: now,
+        };
+        match intents::open(state, intent).await {
+            Ok(opened) => opened,
+            // The same view submitted again: the first submission is being handled.
+            Err(AlreadyOpen) => return None,
+        }
+    } else {
+        tracing::warn!(
+            "this form's meeting cannot be written down for other replicas; it runs here alone"
+        );
+        (None, None)
+    };
     let job = Job {
         team_id: view.team_id.clone(),
         channel_id: channel.clone(),
@@ -331,8 +366,8 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         enqueued_at: Instant::now(),
         received_at: chrono::Utc::now(),
         host: None,
-        intent: None,
-        pending_intent: None,
+        intent,
+        pending_intent,
     };
     schedule::spawn(state, job, admitted);
     None

@@ -87,9 +87,6 @@ fn ical_day(day: Weekday) -> &'static str {
     }
 }
 
-/// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Also
-/// returns what the invoker must be told when that differs from what they asked for. `lang`
-/// is the scheduler's: the card's and the notes'.
 /// Whether Zoom stored another start than the one asked for, by more than a minute. A meeting
 /// asked to start now starts whenever Zoom got the create (later, if it waited for a slot or
 /// was taken over by another replica): any start from the minute it was asked until `now` is
@@ -104,6 +101,9 @@ fn moved(request: &MeetingRequest, zoom_start: DateTime<Utc>, now: DateTime<Utc>
     }
 }
 
+/// Zoom's answer is the truth: the card shows the start, length and topic Zoom stored. Also
+/// returns what the invoker must be told when that differs from what they asked for. `lang`
+/// is the scheduler's: the card's and the notes'.
 pub fn card_from_answer(
     request: &MeetingRequest,
     scheduled_by: &UserId,

@@ -20,7 +20,7 @@ use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::DeliveryError;
 use crate::slack::{ChannelId, TeamId, UserId};
-use crate::store::{CardLocation, IntentId, NewCardPost, OutboxId};
+use crate::store::{CardLocation, Hold, NewCardPost, OutboxId};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request (a typed command or a
@@ -74,7 +74,8 @@ pub type PendingIntent = tokio::task::JoinHandle<IntentWrite>;
 /// An intent this job settles, and what a replica taking it over must do first.
 #[derive(Debug, Clone)]
 pub struct Held {
-    pub id: IntentId,
+    /// The intent, as this job holds it.
+    pub hold: Hold,
     /// In the meeting's agenda, to find it in Zoom if its outcome was lost.
     pub tag: String,
     /// Set when another replica's job is taken over: look in Zoom before creating; when
@@ -102,10 +103,9 @@ enum Outcome {
     /// Zoom could not be asked about a taken-over job, or it was not this replica's turn:
     /// try again after the lease.
     Retry,
-    /// Zoom refused to say whether a taken-over job's meeting exists: given up, the user told.
-    GivenUp,
-    /// Another replica holds the command now (this one's lease lapsed), or will (this one is
-    /// shutting down and handed it back): left to it.
+    /// Nothing to record here: another replica holds the command now (this one's lease
+    /// lapsed), or will (this one is shutting down and handed it back), or it was settled
+    /// already on the way.
     Lost,
 }
 
@@ -133,8 +133,25 @@ pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
 }
 
 async fn supervise(state: AppState, mut job: Job) {
-    if let Some(pending) = job.pending_intent.take() {
-        match pending.await {
+    if let Some(mut pending) = job.pending_intent.take() {
+        let written = tokio::select! {
+            biased;
+            written = &mut pending => written,
+            () = state.stopping() => {
+                // The write may still land, and another replica then finish the command: all
+                // that can be said is that nothing is confirmed.
+                tracing::error!("shutting down while the store still had not recorded this command");
+                Answer::new(&state, job.reply_to.clone(), Arc::new(AtomicBool::new(false)))
+                    .say_quickly(t!(
+                        job.lang(),
+                        ScheduleWentWrong,
+                        topic = neutralise(job.request.topic().as_slack())
+                    ))
+                    .await;
+                return;
+            }
+        };
+        match written {
             Ok(IntentWrite::Held(held)) => job.intent = Some(held),
             Ok(IntentWrite::Duplicate) => {
                 tracing::warn!("another replica is settling this command; not run twice");
@@ -188,11 +205,11 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
             match renew(state, held).await {
                 Ok(true) => {}
                 Ok(false) => {
-                    tracing::warn!(intent = %held.id, "this command's lease lapsed and another replica holds it now");
+                    tracing::warn!(intent = %held.hold.id, "this command's lease lapsed and another replica holds it now");
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, intent = %held.id, "could not renew this command's lease");
+                    tracing::warn!(error = %e, intent = %held.hold.id, "could not renew this command's lease");
                 }
             }
         }
@@ -212,7 +229,7 @@ async fn renew(state: &AppState, held: &Held) -> Result<bool, crate::store::Stor
     state
         .store()
         .intents()
-        .renew(held.id, state.replica(), Utc::now(), state.lease())
+        .renew(held.hold, state.replica(), Utc::now(), state.lease())
         .await
 }
 
@@ -222,7 +239,7 @@ async fn hand_back(state: &AppState, held: &Held) -> Result<bool, crate::store::
         .store()
         .intents()
         .renew(
-            held.id,
+            held.hold,
             state.replica(),
             Utc::now(),
             std::time::Duration::ZERO,
@@ -237,31 +254,28 @@ async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
     let owner = state.replica();
     let now = Utc::now();
     let settled = match outcome {
-        Some(Outcome::Created(zoom_id)) => intents.finish(held.id, owner, Some(zoom_id), now).await,
-        Some(Outcome::Settled) => intents.finish(held.id, owner, None, now).await,
+        Some(Outcome::Created(zoom_id)) => {
+            intents.finish(held.hold, owner, Some(zoom_id), now).await
+        }
+        Some(Outcome::Settled) => intents.finish(held.hold, owner, None, now).await,
         Some(Outcome::NotSent) => {
             intents
-                .abandon(held.id, owner, "not sent to Zoom", now)
+                .abandon(held.hold, owner, "not sent to Zoom", now)
                 .await
         }
         Some(Outcome::NotFound) => {
             intents
                 .abandon(
-                    held.id,
+                    held.hold,
                     owner,
                     "Zoom has no such meeting after an unanswered create",
                     now,
                 )
                 .await
         }
-        Some(Outcome::GivenUp) => {
-            intents
-                .abandon(held.id, owner, "Zoom refused to list its meetings", now)
-                .await
-        }
         Some(Outcome::Uncertain) => {
             intents
-                .mark_uncertain(held.id, owner, "the create got no answer")
+                .mark_uncertain(held.hold, owner, "the create got no answer")
                 .await
         }
         // Left to lapse: another sweep (or replica) takes it over.
@@ -270,10 +284,10 @@ async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
     match settled {
         Ok(true) => {}
         Ok(false) => {
-            tracing::warn!(intent = %held.id, "command not settled here: another replica holds it now");
+            tracing::warn!(intent = %held.hold.id, "command not settled here: another replica holds it now");
         }
         Err(e) => {
-            tracing::error!(error = %e, intent = %held.id, "could not record how the command ended");
+            tracing::error!(error = %e, intent = %held.hold.id, "could not record how the command ended");
         }
     }
 }
@@ -340,7 +354,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         if let Some(held) = &job.intent
             && let Ok(true) = hand_back(state, held).await
         {
-            tracing::warn!(intent = %held.id, "shutting down before this meeting's turn; handed to another replica");
+            tracing::warn!(intent = %held.hold.id, "shutting down before this meeting's turn; handed to another replica");
             answer.answered.store(true, Ordering::SeqCst);
             return Outcome::Lost;
         }
@@ -373,7 +387,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         match renew(state, held).await {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!(intent = %held.id, "another replica took this command over; leaving it to that replica");
+                tracing::warn!(intent = %held.hold.id, "another replica took this command over; leaving it to that replica");
                 answer.answered.store(true, Ordering::SeqCst);
                 return Outcome::Lost;
             }
@@ -418,17 +432,47 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
             // creating blind could make a second meeting.
             Err(e) => {
                 tracing::error!(error = %e, "Zoom refused to list meetings for a command taken over; giving it up");
-                let reason =
-                    e.user_message_in(lang, Operation::List, job.request.zone().tz(), Utc::now());
-                answer
-                    .say(t!(
-                        lang,
-                        ScheduleTakeoverRefused,
-                        topic,
-                        reason = escape(&reason)
-                    ))
-                    .await;
-                return Outcome::GivenUp;
+                // Settled first: only the replica that gives it up tells its user.
+                let held = job.intent.as_ref().map(|held| held.hold);
+                let abandoned = match held {
+                    Some(hold) => {
+                        state
+                            .store()
+                            .intents()
+                            .abandon(
+                                hold,
+                                state.replica(),
+                                "Zoom refused to list its meetings",
+                                Utc::now(),
+                            )
+                            .await
+                    }
+                    None => Ok(false),
+                };
+                match abandoned {
+                    Ok(true) => {
+                        let reason = e.user_message_in(
+                            lang,
+                            Operation::List,
+                            job.request.zone().tz(),
+                            Utc::now(),
+                        );
+                        answer
+                            .say(t!(
+                                lang,
+                                ScheduleTakeoverRefused,
+                                topic,
+                                reason = escape(&reason)
+                            ))
+                            .await;
+                    }
+                    Ok(false) => answer.answered.store(true, Ordering::SeqCst),
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not give up a command taken over; trying again later");
+                        answer.answered.store(true, Ordering::SeqCst);
+                    }
+                }
+                return Outcome::Lost;
             }
         },
         None => None,
@@ -577,7 +621,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
 }
 
 /// A meeting Zoom made for `job` already, found by the tag in its agenda: among the host's
-/// upcoming meetings with the same topic and a start Zoom could have given it, the one whose
+/// scheduled meetings with the same topic and a start Zoom could have given it, the one whose
 /// agenda names the tag.
 async fn find_by_tag(
     state: &AppState,
@@ -596,7 +640,7 @@ async fn find_by_tag(
         hosts.insert(0, email.clone());
     }
     for host in hosts {
-        let listed = match zoom.list_upcoming(&host).await {
+        let listed = match zoom.list_scheduled(&host).await {
             Ok(listed) => listed,
             Err(e) if e.host_not_found() => continue,
             Err(e) => return Err(e),

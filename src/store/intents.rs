@@ -25,6 +25,16 @@ impl fmt::Display for IntentId {
     }
 }
 
+/// One holding of an intent: its id and the claim that gave it to its holder (1 for the
+/// replica that wrote it, one more for each takeover). Only the current holding may renew or
+/// settle the intent: a replica whose lease lapsed and that then took the intent back holds a
+/// new claim, and its older job can no longer touch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub id: IntentId,
+    pub claim: u32,
+}
+
 /// A command to settle, as written before its user is answered. Domain facts only: the
 /// command in its canonical form, read again in `zone` as at `read_at`, gives back the same
 /// meeting request.
@@ -107,6 +117,21 @@ const PURGE_POSTGRES: &str = "DELETE FROM create_intents WHERE id IN \
      (SELECT id FROM create_intents WHERE state <> 'pending' AND finished_at <= $1 \
      ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
+/// A claim number as stored.
+fn claim_column(hold: Hold) -> i32 {
+    i32::try_from(hold.claim).unwrap_or(i32::MAX)
+}
+
+impl Intent {
+    /// The holding its claim gave.
+    pub fn hold(&self) -> Hold {
+        Hold {
+            id: self.id,
+            claim: self.attempts,
+        }
+    }
+}
+
 impl<'s> Intents<'s> {
     pub(super) fn new(store: &'s Store) -> Self {
         Self { store }
@@ -119,7 +144,7 @@ impl<'s> Intents<'s> {
         intent: &NewIntent,
         owner: &str,
         lease: Duration,
-    ) -> Result<Option<IntentId>, StoreError> {
+    ) -> Result<Option<Hold>, StoreError> {
         let available_at = instant::after(intent.created_at, lease);
         with_pool!(self.store, |pool, at: I| {
             sqlx::query_scalar::<_, i64>(
@@ -148,7 +173,10 @@ impl<'s> Intents<'s> {
             .bind(at(intent.created_at))
             .fetch_optional(pool)
             .await?
-            .map(IntentId)
+            .map(|id| Hold {
+                id: IntentId(id),
+                claim: 1,
+            })
         })
         .map_err(|e| {
             self.store
@@ -185,11 +213,13 @@ impl<'s> Intents<'s> {
             match row {
                 Ok(intent) => intents.push(intent),
                 // One unreadable row must not stop every other command from being settled.
-                Err((id, e)) => {
+                Err(unreadable) => {
+                    let (hold, e) = *unreadable;
+                    let id = hold.id;
                     tracing::error!(error = %e, intent = %id, "an unsettled command's row is unreadable; giving it up");
                     if let Err(e) = self
                         .settle(
-                            id,
+                            hold,
                             owner,
                             "abandoned",
                             None,
@@ -212,7 +242,7 @@ impl<'s> Intents<'s> {
     /// caller must then leave the command alone.
     pub async fn renew(
         &self,
-        id: IntentId,
+        hold: Hold,
         owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
@@ -221,11 +251,12 @@ impl<'s> Intents<'s> {
         with_pool!(self.store, |pool, at: I| {
             sqlx::query(
                 "UPDATE create_intents SET available_at = $3 \
-                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $4 AND state = 'pending'",
             )
-            .bind(id.0)
+            .bind(hold.id.0)
             .bind(owner)
             .bind(at(until))
+            .bind(claim_column(hold))
             .execute(pool)
             .await?
             .rows_affected()
@@ -257,13 +288,13 @@ impl<'s> Intents<'s> {
     /// not `owner`'s any more.
     pub async fn finish(
         &self,
-        id: IntentId,
+        hold: Hold,
         owner: &str,
         zoom_id: Option<u64>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let zoom_id = zoom_id.map(zoom_id_column).transpose()?;
-        self.settle(id, owner, "done", zoom_id, None, at)
+        self.settle(hold, owner, "done", zoom_id, None, at)
             .await
             .map_err(|e| self.store.query_error("settle a command", e))
     }
@@ -272,18 +303,19 @@ impl<'s> Intents<'s> {
     /// the meeting in Zoom (to post its card) and never creates it again.
     pub async fn mark_uncertain(
         &self,
-        id: IntentId,
+        hold: Hold,
         owner: &str,
         reason: &str,
     ) -> Result<bool, StoreError> {
         with_pool!(self.store, |pool, _at: I| {
             sqlx::query(
                 "UPDATE create_intents SET last_error = $3 \
-                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $4 AND state = 'pending'",
             )
-            .bind(id.0)
+            .bind(hold.id.0)
             .bind(owner)
             .bind(reason)
+            .bind(claim_column(hold))
             .execute(pool)
             .await?
             .rows_affected()
@@ -295,19 +327,19 @@ impl<'s> Intents<'s> {
     /// Gives up on a command for good, recording why (unless it is not `owner`'s any more).
     pub async fn abandon(
         &self,
-        id: IntentId,
+        hold: Hold,
         owner: &str,
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.settle(id, owner, "abandoned", None, Some(reason), at)
+        self.settle(hold, owner, "abandoned", None, Some(reason), at)
             .await
             .map_err(|e| self.store.query_error("abandon a command", e))
     }
 
     async fn settle(
         &self,
-        id: IntentId,
+        hold: Hold,
         owner: &str,
         state: &'static str,
         zoom_id: Option<i64>,
@@ -318,14 +350,15 @@ impl<'s> Intents<'s> {
             sqlx::query(
                 "UPDATE create_intents SET state = $3, zoom_id = $4, last_error = $5, \
                  finished_at = $6, claimed_by = NULL \
-                 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'",
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $7 AND state = 'pending'",
             )
-            .bind(id.0)
+            .bind(hold.id.0)
             .bind(owner)
             .bind(state)
             .bind(zoom_id)
             .bind(reason)
             .bind(at(when))
+            .bind(claim_column(hold))
             .execute(pool)
             .await?
             .rows_affected()
@@ -333,9 +366,12 @@ impl<'s> Intents<'s> {
         })
     }
 
-    fn intent<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, (IntentId, StoreError)> {
-        let id = IntentId(row.id);
-        self.read(row).map_err(|e| (id, e))
+    fn intent<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, Box<(Hold, StoreError)>> {
+        let hold = Hold {
+            id: IntentId(row.id),
+            claim: u32::try_from(row.attempts).unwrap_or(0),
+        };
+        self.read(row).map_err(|e| Box::new((hold, e)))
     }
 
     fn read<I: Stamp>(&self, row: IntentRow<I>) -> Result<Intent, StoreError> {

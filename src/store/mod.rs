@@ -44,7 +44,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use claims::Claims;
 pub use error::{Engine, StoreError};
-pub use intents::{Intent, IntentId, Intents, NewIntent};
+pub use intents::{Hold, Intent, IntentId, Intents, NewIntent};
 pub use meetings::{
     CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings, NewMeetingRecord,
     RescheduleOutcome, Schedule,

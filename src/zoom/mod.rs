@@ -210,10 +210,12 @@ impl ZoomClient {
         .map(drop)
     }
 
-    /// Every upcoming meeting of `host`, following Zoom's pages (300 a page) to the end.
+    /// Every meeting of `host` Zoom calls `scheduled` (unexpired: past ones of the last 30 days,
+    /// live and upcoming ones; `upcoming` would miss one whose start passed while nobody
+    /// started it), following Zoom's pages (300 a page) to the end.
     /// [`ZoomError::TooManyMeetings`] past 6,000 rather than a silently partial list. Entries
     /// without a readable id are skipped.
-    pub async fn list_upcoming(&self, host: &str) -> Result<Vec<Meeting>, ZoomError> {
+    pub async fn list_scheduled(&self, host: &str) -> Result<Vec<Meeting>, ZoomError> {
         let base = self.url(&["users", host, "meetings"])?;
         let mut meetings = Vec::new();
         let mut seen_tokens = HashSet::new();
@@ -221,7 +223,7 @@ impl ZoomClient {
         for _ in 0..MAX_PAGES {
             let mut url = base.clone();
             url.query_pairs_mut()
-                .append_pair("type", "upcoming")
+                .append_pair("type", "scheduled")
                 .append_pair("page_size", &PAGE_SIZE.to_string());
             if let Some(token) = &next_page {
                 url.query_pairs_mut().append_pair("next_page_token", token);

@@ -353,8 +353,18 @@ impl StoredMeeting {
         start + chrono::Duration::minutes(self.duration)
     }
 
+    /// Zoom's `upcoming`: an occurrence has yet to start (the fake has no live meetings, so a
+    /// meeting whose start passed is not upcoming even if nobody started it).
     fn upcoming(&self, now: DateTime<Utc>) -> bool {
-        self.starts().iter().any(|start| self.ends(*start) >= now)
+        self.starts().iter().any(|start| *start >= now)
+    }
+
+    /// Zoom's `scheduled`: not expired (ended less than 30 days ago), upcoming or past.
+    fn unexpired(&self, now: DateTime<Utc>) -> bool {
+        let expiry = chrono::Duration::days(30);
+        self.starts()
+            .iter()
+            .any(|start| self.ends(*start) + expiry >= now)
     }
 }
 
@@ -983,6 +993,13 @@ async fn list_meetings(
         Some("upcoming") => true,
         Some(_) => return api_error(400, 300, "Invalid field: type."),
     };
+    let listed = |m: &StoredMeeting| {
+        if upcoming_only {
+            m.upcoming(now)
+        } else {
+            m.unexpired(now)
+        }
+    };
     let page_size = match query.get("page_size").map(|s| s.parse::<usize>()) {
         None => 30,
         Some(Ok(size)) if size >= 1 => size.min(300),
@@ -1002,7 +1019,7 @@ async fn list_meetings(
         .lock()
         .meetings
         .values()
-        .filter(|m| m.host == host && (!upcoming_only || m.upcoming(now)))
+        .filter(|m| m.host == host && listed(m))
         .cloned()
         .collect();
     meetings.sort_by_key(|m| (m.next_start(now), m.id));

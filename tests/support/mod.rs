@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use fake_slack::FakeSlack;
 use fake_zoom::{FakeZoom, FakeZoomOptions};
 use secrecy::SecretString;
+use serde_json::{Value, json};
 use slack_zoom::config::Config;
 use slack_zoom::slack::SignatureVerifier;
 use tokio::sync::oneshot;
@@ -311,4 +312,29 @@ fn rand_suffix() -> u64 {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     assert_eq!(response.status(), 200, "expected 200");
     response.json().await.expect("JSON body")
+}
+
+/// A `view_submission` of `view` with these input values, by `user`.
+pub fn submission(view: &Value, user: &str, values: Value) -> Value {
+    json!({
+        "type": "view_submission",
+        "user": {"id": user, "username": "someone", "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID, "domain": "acme"},
+        "trigger_id": "1.2.submit",
+        "view": {
+            "id": "V0001",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": {"values": values},
+        },
+    })
+}
+
+pub fn new_meeting_values(topic: &str, start: i64, minutes: &str, channel: &str) -> Value {
+    json!({
+        "topic": {"topic": {"type": "plain_text_input", "value": topic}},
+        "start": {"start": {"type": "datetimepicker", "selected_date_time": start}},
+        "duration": {"duration": {"type": "static_select", "selected_option": {"value": minutes}}},
+        "channel": {"channel": {"type": "conversations_select", "selected_conversation": channel}},
+    })
 }
