@@ -112,6 +112,13 @@ struct Cli {
     /// Skip the floor baseline only.
     #[arg(long)]
     no_floor: bool,
+    /// Skip the bare-axum baseline only.
+    #[arg(long)]
+    no_bare: bool,
+    /// Also measure the floor writing one row per meeting, committed before its card, to a
+    /// fresh store of the service's engine ("floor + 1 write").
+    #[arg(long)]
+    floor_store: bool,
     /// Overload: commands sent as fast as they are answered to a Zoom whose creates never
     /// answer. Runs MAX_QUEUED_COMMANDS=0 then the default (1,000), unless --max-queued.
     #[arg(long, conflicts_with_all = ["slow_zoom", "slowloris"])]
@@ -350,8 +357,9 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
         token: Duration::from_millis(cli.zoom_token_ms),
         hook: Duration::from_millis(cli.hook_ms),
         terminate_after_send: false,
-        bare: !cli.no_baseline,
+        bare: !cli.no_baseline && !cli.no_bare,
         floor: !cli.no_baseline && !cli.no_floor,
+        floor_store: cli.floor_store && !cli.no_baseline,
         engine: if cli.postgres || replicas > 1 {
             Engine::Postgres
         } else {
@@ -372,6 +380,7 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
                 name: "rate-500",
                 requests: 5_000,
                 load: Load::Rate(500.0),
+                floor_store: !cli.no_baseline,
                 ..defaults.clone()
             },
             Scenario {
@@ -379,6 +388,7 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
                 requests: 5_000,
                 load: Load::Rate(500.0),
                 engine: Engine::Postgres,
+                floor_store: !cli.no_baseline,
                 ..defaults.clone()
             },
             Scenario {
@@ -402,6 +412,7 @@ fn scenarios(cli: &Cli) -> Vec<Scenario> {
                 name: "replicas-rate-500",
                 requests: cli.requests.unwrap_or(5_000),
                 load: Load::Rate(500.0),
+                floor_store: !cli.no_baseline,
                 ..defaults.clone()
             },
             Scenario {

@@ -1,6 +1,9 @@
 //! The baselines slack-zoom is compared with, each served by the harness binary re-executed:
 //! a bare axum route (the cost of one inbound exchange) and the "floor" (that route plus the
-//! two outbound calls every command needs, made the way the service makes them).
+//! two outbound calls every command needs, made the way the service makes them). Given
+//! `FLOOR_DATABASE_URL`, the floor also writes one row per meeting to that database, committed
+//! before the card is posted, with the service's store settings: the least a service that
+//! durably records each meeting pays ("floor + 1 write").
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +16,9 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
 use chrono::Utc;
 use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
 use tokio_util::task::TaskTracker;
 
 /// A baseline stops by itself after this, even if the harness vanished.
@@ -103,6 +109,85 @@ struct Floor {
     /// Fetched once at start: the service also holds one token for its lifetime.
     token: String,
     background: TaskTracker,
+    /// Where each meeting is recorded, when `FLOOR_DATABASE_URL` is set.
+    store: Option<FloorStore>,
+}
+
+/// One table, one row per meeting, one commit each, pooled as the service pools its store.
+enum FloorStore {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+const FLOOR_TABLE: &str = "CREATE TABLE IF NOT EXISTS meetings (zoom_id BIGINT PRIMARY KEY, \
+     channel_id TEXT NOT NULL, topic TEXT NOT NULL, join_url TEXT NOT NULL, created_at BIGINT NOT NULL)";
+const FLOOR_INSERT: &str = "INSERT INTO meetings (zoom_id, channel_id, topic, join_url, created_at) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+impl FloorStore {
+    /// The service's settings: SQLite in WAL mode with `synchronous=FULL` on one connection,
+    /// PostgreSQL with up to 10 connections (`src/store/open.rs`).
+    async fn open(url: &str) -> FloorStore {
+        if url.starts_with("sqlite:") {
+            let options = url
+                .parse::<SqliteConnectOptions>()
+                .expect("FLOOR_DATABASE_URL is a SQLite URL")
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .expect("the floor opens its SQLite file");
+            sqlx::query(FLOOR_TABLE)
+                .execute(&pool)
+                .await
+                .expect("the floor creates its table");
+            FloorStore::Sqlite(pool)
+        } else {
+            let options = url
+                .parse::<PgConnectOptions>()
+                .expect("FLOOR_DATABASE_URL is a PostgreSQL URL");
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .connect_with(options)
+                .await
+                .expect("the floor connects to PostgreSQL");
+            sqlx::query(FLOOR_TABLE)
+                .execute(&pool)
+                .await
+                .expect("the floor creates its table");
+            FloorStore::Postgres(pool)
+        }
+    }
+
+    async fn record(&self, zoom_id: i64, topic: &str, join_url: &str) {
+        let now = Utc::now().timestamp();
+        let written = match self {
+            FloorStore::Sqlite(pool) => sqlx::query(FLOOR_INSERT)
+                .bind(zoom_id)
+                .bind("C0001")
+                .bind(topic)
+                .bind(join_url)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            FloorStore::Postgres(pool) => sqlx::query(FLOOR_INSERT)
+                .bind(zoom_id)
+                .bind("C0001")
+                .bind(topic)
+                .bind(join_url)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = written {
+            eprintln!("floor: could not record meeting {zoom_id}: {e}");
+        }
+    }
 }
 
 impl Floor {
@@ -111,15 +196,20 @@ impl Floor {
     async fn from_env() -> Floor {
         let var =
             |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("the floor needs {name}"));
-        // Same settings as slack-zoom: reqwest with rustls, default pool, these timeouts.
+        // Same settings as slack-zoom: reqwest with rustls, these timeouts and idle pools
+        // (`src/zoom/mod.rs`, `src/app/state.rs`).
         let zoom = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
+            .pool_max_idle_per_host(64)
+            .pool_idle_timeout(Duration::from_secs(60))
             .user_agent("slack-zoom-floor/0")
             .build()
             .expect("the Zoom client builds");
         let hooks = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(32)
+            .pool_idle_timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("the response_url client builds");
@@ -137,9 +227,14 @@ impl Floor {
             .json()
             .await
             .expect("the token answer is JSON");
+        let store = match std::env::var("FLOOR_DATABASE_URL") {
+            Ok(url) => Some(FloorStore::open(&url).await),
+            Err(_) => None,
+        };
         Floor {
             zoom,
             hooks,
+            store,
             create_url: format!("{}/users/me/meetings", var("ZOOM_API_URL")),
             token: token["access_token"]
                 .as_str()
@@ -198,6 +293,9 @@ impl Floor {
             Err(_) => return,
         };
         let join_url = meeting["join_url"].as_str().unwrap_or_default();
+        if let (Some(store), Some(id)) = (&self.store, meeting["id"].as_i64()) {
+            store.record(id, text, join_url).await;
+        }
         let card = json!({
             "response_type": "in_channel",
             "text": format!("{text} {join_url}"),

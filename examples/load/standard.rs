@@ -28,6 +28,8 @@ pub struct Scenario {
     pub terminate_after_send: bool,
     pub bare: bool,
     pub floor: bool,
+    /// Also the floor with one durable write per meeting to a fresh store of `engine`.
+    pub floor_store: bool,
     /// Where the service stores its records (the floor stores nothing).
     pub engine: Engine,
     /// Service processes sharing the load round-robin (more than one needs PostgreSQL).
@@ -40,6 +42,8 @@ pub struct Scenario {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     Floor,
+    /// The floor writing one row per meeting to a store like the service's.
+    FloorStore,
     Service,
 }
 
@@ -135,11 +139,17 @@ pub async fn run(scenario: &Scenario, setup: &Setup<'_>) {
     } else {
         None
     };
+    let floor_store = if scenario.floor_store {
+        Some(measure(scenario, setup, Target::FloorStore).await)
+    } else {
+        None
+    };
     let service = measure(scenario, setup, Target::Service).await;
     let report = Report {
         scenario,
         bare: bare.as_ref(),
         floor: floor.as_ref(),
+        floor_store: floor_store.as_ref(),
         service: &service,
         rust_log: setup.rust_log,
     };
@@ -198,12 +208,16 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         })
         .await,
     );
-    // One fresh store for the service (all its replicas share it); the floor stores nothing.
+    // One fresh store for the service (all its replicas share it); the plain floor stores
+    // nothing.
     let database = match target {
-        Target::Service => Some(setup.database(scenario.engine).await),
+        Target::Service | Target::FloorStore => Some(setup.database(scenario.engine).await),
         Target::Floor => None,
     };
     let mut env = setup.service_env(&zoom, &receiver, database.as_ref());
+    if let (Target::FloorStore, Some(database)) = (target, &database) {
+        env.push(("FLOOR_DATABASE_URL", database.url.clone()));
+    }
     for (key, value) in &scenario.service_env {
         if !setup.extra_env.iter().any(|(k, _)| k == key) {
             env.retain(|(k, _)| k != key);
@@ -218,7 +232,7 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
                 servers.push(Server::launch(setup.service_bin, &[], &env, setup.launch).await);
             }
         }
-        Target::Floor => {
+        Target::Floor | Target::FloorStore => {
             let flag = baseline::Kind::Floor.flag();
             servers.push(Server::launch(setup.harness, &[flag], &env, Launch::default()).await);
         }
@@ -226,7 +240,7 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
     tokio::time::sleep(SETTLE).await;
     let idle: Vec<Memory> = servers.iter().map(Server::memory).collect();
     let store = match (target, scenario.engine) {
-        (Target::Service, Engine::Postgres) => setup.postgres,
+        (Target::Service | Target::FloorStore, Engine::Postgres) => setup.postgres,
         _ => None,
     };
     let store_before = store.map(crate::postgres::PgServer::cpu_ticks);
@@ -418,6 +432,7 @@ struct Report<'a> {
     scenario: &'a Scenario,
     bare: Option<&'a Measured>,
     floor: Option<&'a Measured>,
+    floor_store: Option<&'a Measured>,
     service: &'a Measured,
     rust_log: &'a str,
 }
@@ -464,15 +479,27 @@ impl Report<'_> {
         } else {
             "slack-zoom".to_owned()
         };
+        // The floor with a store gets a column only when it was measured.
+        let mut columns = vec![("bare axum", self.bare), ("floor", self.floor)];
+        if self.floor_store.is_some() {
+            columns.push(("floor + 1 write", self.floor_store));
+        }
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
         out.push_str(&format!(
-            "| measure | bare axum | floor | {service_name} | target |\n|---|---|---|---|---|\n"
+            "| measure | {} | {service_name} | target |\n|---|{}---|---|\n",
+            names.join(" | "),
+            "---|".repeat(names.len())
         ));
-        let targets = [self.bare, self.floor, Some(self.service)];
+        let mut targets: Vec<Option<&Measured>> = columns.iter().map(|(_, m)| *m).collect();
+        targets.push(Some(self.service));
         let figures: Vec<Option<Figures>> = targets
             .iter()
             .map(|m| m.map(|m| figures(&m.sent)))
             .collect();
-        let service = figures[2].as_ref().expect("the service is always measured");
+        let service = figures
+            .last()
+            .and_then(Option::as_ref)
+            .expect("the service is always measured");
         // One row: a cell per target ("–" where it was not run or does not apply).
         let mut row =
             |measure: &str, cell: &dyn Fn(&Measured) -> Option<String>, target: String| {
@@ -481,8 +508,8 @@ impl Report<'_> {
                     .map(|m| m.and_then(cell).unwrap_or_else(|| "–".to_owned()))
                     .collect();
                 out.push_str(&format!(
-                    "| {measure} | {} | {} | {} | {target} |\n",
-                    cells[0], cells[1], cells[2]
+                    "| {measure} | {} | {target} |\n",
+                    cells.join(" | ")
                 ));
             };
         let ratio = |i: usize| {
@@ -610,7 +637,7 @@ impl Report<'_> {
                 String::new()
             }
         };
-        let cpu_note = match (cpu_ratio(self.floor), cpu_ratio(self.bare)) {
+        let mut cpu_note = match (cpu_ratio(self.floor), cpu_ratio(self.bare)) {
             (Some(floor), Some(bare)) => format!(
                 "slack-zoom: {floor:.2}× the floor{}, {bare:.1}× bare axum",
                 verdict(floor)
@@ -619,6 +646,9 @@ impl Report<'_> {
             (Some(floor), None) => format!("slack-zoom: {floor:.2}× the floor{}", verdict(floor)),
             (None, None) => String::new(),
         };
+        if let Some(ratio) = cpu_ratio(self.floor_store) {
+            cpu_note.push_str(&format!("; {ratio:.2}× the floor + 1 write"));
+        }
         row(
             if s.replicas > 1 {
                 "CPU per command, server processes, all replicas (µs)"
@@ -645,10 +675,12 @@ impl Report<'_> {
                 String::new(),
             );
         }
-        if let Some(store_cpu) = self.service.store_cpu {
-            let store = per_command(store_cpu);
-            let both = per_command(self.service.cpu_time()) + store;
-            let note = match self.floor {
+        if self.service.store_cpu.is_some() {
+            // Process and store together, for a target that has a store.
+            let with_store =
+                |m: &Measured| per_command(m.cpu_time()) + m.store_cpu.map_or(0.0, per_command);
+            let both = with_store(self.service);
+            let mut note = match self.floor {
                 Some(floor) => {
                     let ratio = both / per_command(floor.cpu_time()).max(f64::EPSILON);
                     format!(
@@ -658,6 +690,12 @@ impl Report<'_> {
                 }
                 None => format!("service + store: {both:.0} µs"),
             };
+            if let Some(floor_store) = self.floor_store {
+                note.push_str(&format!(
+                    "; {:.2}× the floor + 1 write with its store",
+                    both / with_store(floor_store).max(f64::EPSILON)
+                ));
+            }
             row(
                 "CPU per command, store: every PostgreSQL server process (µs)",
                 &|m| m.store_cpu.map(|c| format!("{:.0}", per_command(c))),
@@ -669,6 +707,14 @@ impl Report<'_> {
             Some(m.cpu_time().as_secs_f64() * 1e6 / o.cards.max(1) as f64)
         };
         let per_card_note = match (self.floor.and_then(per_card), per_card(self.service)) {
+            (Some(floor), Some(service)) if self.floor_store.is_some() => {
+                let with_store = self.floor_store.and_then(per_card).unwrap_or(f64::NAN);
+                format!(
+                    "slack-zoom: {:.1}× the floor, {:.1}× the floor + 1 write",
+                    service / floor.max(f64::EPSILON),
+                    service / with_store.max(f64::EPSILON)
+                )
+            }
             (Some(floor), Some(service)) => {
                 format!(
                     "slack-zoom: {:.1}× the floor",
