@@ -312,7 +312,40 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outcome {
+/// How the wait for a creation slot ended.
+enum Turn<'a> {
+    /// A slot (`None`: shutting down, so none will come).
+    Slot(Option<tokio::sync::SemaphorePermit<'a>>),
+    /// None within the create timeout.
+    TimedOut,
+}
+
+/// Waits for the job's turn at Zoom, then goes on. A queued job holds only this small future;
+/// the rest (Zoom, the store, Slack, with their buffers) is boxed and exists only once the
+/// job's turn has come: thousands may be queued, a few hundred at most go on at once.
+async fn run(state: &AppState, job: Job, answered: Arc<AtomicBool>) -> Outcome {
+    // Wait for a slot, but never longer than a create may take: a command that waited that
+    // long would reach Zoom after the user gave up on it. At SIGTERM, waiting ends at once.
+    let waited_until = job.enqueued_at + state.create_timeout();
+    let waiting = state.metrics().waiting_for_slot();
+    let turn = tokio::select! {
+        biased;
+        () = state.shutting_down() => Turn::Slot(None),
+        slot = tokio::time::timeout_at(waited_until.into(), state.zoom_slot()) => match slot {
+            Ok(slot) => Turn::Slot(slot),
+            Err(_) => Turn::TimedOut,
+        },
+    };
+    drop(waiting);
+    Box::pin(go_on(state, job, answered, turn)).await
+}
+
+async fn go_on(
+    state: &AppState,
+    mut job: Job,
+    answered: Arc<AtomicBool>,
+    turn: Turn<'_>,
+) -> Outcome {
     let answer = Answer::new(state, job.reply_to.clone(), answered);
     let lang = job.lang();
     let topic = neutralise(job.request.topic().as_slack());
@@ -324,29 +357,22 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         answer.answered.store(true, Ordering::SeqCst);
         Outcome::Retry
     };
-    // Wait for a slot, but never longer than a create may take: a command that waited that
-    // long would reach Zoom after the user gave up on it. At SIGTERM, waiting ends at once.
-    let waited_until = job.enqueued_at + state.create_timeout();
-    let waiting = state.metrics().waiting_for_slot();
-    let slot = tokio::select! {
-        biased;
-        () = state.shutting_down() => None,
-        slot = tokio::time::timeout_at(waited_until.into(), state.zoom_slot()) => match slot {
-            Ok(slot) => slot,
-            Err(_) if resumed.is_some() => return later(),
-            Err(_) => {
-                tracing::warn!(waited = ?job.enqueued_at.elapsed(), "no creation slot within the create timeout; not sent to Zoom");
-                answer.say(t!(
+    let slot = match turn {
+        Turn::Slot(slot) => slot,
+        Turn::TimedOut if resumed.is_some() => return later(),
+        Turn::TimedOut => {
+            tracing::warn!(waited = ?job.enqueued_at.elapsed(), "no creation slot within the create timeout; not sent to Zoom");
+            answer
+                .say(t!(
                     lang,
                     ScheduleZoomSlow,
                     topic,
                     seconds = state.create_timeout().as_secs()
-                )).await;
-                return Outcome::NotSent;
-            }
-        },
+                ))
+                .await;
+            return Outcome::NotSent;
+        }
     };
-    drop(waiting);
     // A slot may free up in the same instant as the signal: still start nothing new.
     if slot.is_none() || state.is_shutting_down() {
         // With replicas, the command is handed to another one (or to this one once it is
@@ -409,7 +435,9 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         .as_ref()
         .and_then(|held| held.resume.map(|r| (held.tag.clone(), r)))
     {
-        Some((tag, resume)) => match find_by_tag(state, &job, &tag).await {
+        // Boxed, like the create and the record below: the job's own future stays small for
+        // the many that never get this far (told at once that they waited too long).
+        Some((tag, resume)) => match Box::pin(find_by_tag(state, &job, &tag)).await {
             Ok(Some((meeting, host))) => {
                 if let Ok(Some(_)) = state.store().meetings().get(meeting.id().get()).await {
                     // Recorded already: its card is the outbox's to post, exactly once.
@@ -481,7 +509,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
         created = async {
             match found {
                 Some(meeting) => Ok(Some(meeting)),
-                None => create(state, &mut job).await,
+                None => Box::pin(create(state, &mut job)).await,
             }
         } => created,
         () = state.stopping() => {
@@ -542,7 +570,7 @@ async fn run(state: &AppState, mut job: Job, answered: Arc<AtomicBool>) -> Outco
     };
     let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting, lang);
     job.notes.extend(notes);
-    let outbox = match remember(state, &job, &card).await {
+    let outbox = match Box::pin(remember(state, &job, &card)).await {
         Remembered::Recorded(outbox) => outbox,
         Remembered::Already => {
             // A taken-over job found the meeting as another replica recorded it: that

@@ -34,6 +34,10 @@ const DELIVERY_MEMORY: Duration = Duration::from_secs(30 * 60);
 /// How long the shared replay and delivery guards may take before a request is guarded by
 /// this replica alone: Slack waits 3 s for the whole answer.
 const SHARED_CLAIM_BUDGET: Duration = Duration::from_millis(300);
+/// `response_url` posts in flight at once (see `delivery_slots`): on loopback a post takes
+/// milliseconds and at Slack about 100–300 ms, so a storm of a thousand answers drains in
+/// seconds.
+const MAX_CONCURRENT_DELIVERIES: usize = 64;
 /// The shortest lease on a card being posted; see [`AppState::card_lease`].
 const CARD_LEASE_FLOOR: Duration = Duration::from_secs(120);
 
@@ -69,6 +73,10 @@ struct Inner {
     /// Bounds the meeting creations in flight (sockets and memory under a burst).
     zoom_slots: tokio::sync::Semaphore,
     zoom_slots_capacity: usize,
+    /// Bounds the `response_url` posts in flight: when a thousand queued commands are all told
+    /// at once that they waited too long, their posts take turns instead of each holding a
+    /// connection and its buffers.
+    delivery_slots: tokio::sync::Semaphore,
     create_timeout: Duration,
     zoom_host: String,
     host_from_slack_email: bool,
@@ -157,6 +165,7 @@ impl AppState {
             zoom,
             zoom_slots: tokio::sync::Semaphore::new(create_slots),
             zoom_slots_capacity: create_slots,
+            delivery_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_DELIVERIES),
             create_timeout: config.zoom_request_timeout,
             zoom_host: config.zoom_host.clone(),
             host_from_slack_email: config.zoom_host_from_slack_email,
@@ -348,7 +357,10 @@ impl AppState {
     ) -> Result<(), DeliveryError> {
         let metrics = &self.0.metrics;
         let observe = |event| metrics.delivery(Via::ResponseUrl, event);
-        deliver_observed(&self.0.http, url, reply, policy, &observe).await
+        // The semaphore is never closed. The post itself is boxed, so a command waiting for
+        // its turn holds only this small future.
+        let _turn = self.0.delivery_slots.acquire().await.ok();
+        Box::pin(deliver_observed(&self.0.http, url, reply, policy, &observe)).await
     }
 
     /// The Zoom client, or `None` in dry-run mode.
