@@ -57,7 +57,7 @@ pub struct Config {
     /// How long shutdown may take in all; not an environment variable (tests shorten it).
     pub drain_timeout: Duration,
     /// Meeting creations in flight at once (`MAX_CONCURRENT_CREATES`, default 200); more wait
-    /// their turn. Each holds a socket and ~40 KiB (docs/PERFORMANCE.md), and Zoom allows an
+    /// their turn. Each holds a socket and its buffers (docs/PERFORMANCE.md), and Zoom allows an
     /// account only 30–80 requests a second: 200 in flight is over 1,000 creates a second at
     /// Zoom's usual 150 ms, far beyond what Zoom accepts.
     pub max_concurrent_creates: usize,
