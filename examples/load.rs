@@ -20,6 +20,8 @@ mod hanging_zoom;
 mod observe;
 #[path = "load/overload.rs"]
 mod overload;
+#[path = "../tests/support/pg_install.rs"]
+mod pg_install;
 #[path = "load/postgres.rs"]
 mod postgres;
 #[path = "load/process.rs"]

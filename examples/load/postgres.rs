@@ -1,23 +1,22 @@
 //! A throwaway PostgreSQL server for `--postgres`: started by the harness from the machine's
 //! packages, a fresh database per service start, and the CPU time of its processes.
 //!
-//! It follows `tests/support/postgres.rs` (same discovery of `initdb`/`pg_ctl`, same `postgres`
-//! user when the harness runs as root, same watchdog that stops the server however the harness
-//! exits), but that module is not reused as it stands, for two reasons. Its server runs with
+//! It shares `tests/support/pg_install.rs` with the tests' server (the discovery of
+//! `initdb`/`pg_ctl`, the `postgres` user when the harness runs as root, the watchdog that stops
+//! the server however the harness exits), but not `tests/support/postgres.rs`, for two reasons. Its server runs with
 //! `fsync=off`, `synchronous_commit=off` and `full_page_writes=off`, fine for tests and wrong
 //! for a measurement beside SQLite's `synchronous=FULL`: here PostgreSQL keeps its durable
 //! defaults unless `--postgres-setting` says otherwise. And the harness needs the server's
 //! process tree, to charge the store's CPU to the commands (see [`PgServer::cpu_ticks`]).
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 
+use crate::pg_install::{RunAs, find_bindir, free_port, spawn_watchdog};
 use crate::process::cpu_time_ticks;
 
 /// How long `pg_ctl` may take to start or stop the server.
@@ -42,7 +41,7 @@ impl PgServer {
     /// Starts a server on a free loopback port with PostgreSQL's defaults plus `settings`
     /// (`name=value`, passed as `-c name=value`, so they win over the defaults).
     pub fn start(settings: &[(String, String)]) -> Result<PgServer, String> {
-        let bindir = find_bindir()?;
+        let bindir = find_bindir("--postgres")?;
         let user = RunAs::detect()?;
         let dir = std::env::temp_dir().join(format!(
             "slack-zoom-load-pg-{}-{:08x}",
@@ -234,132 +233,4 @@ fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = stat.get(stat.rfind(')')? + 1..)?;
     rest.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Where `initdb` and `pg_ctl` live: `pg_config --bindir` first, then Debian's versioned
-/// directories, newest first.
-fn find_bindir() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
-        && out.status.success()
-    {
-        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    }
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versioned: Vec<(u32, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-                Some((version, e.path().join("bin")))
-            })
-            .collect();
-        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
-        candidates.extend(versioned.into_iter().map(|(_, bin)| bin));
-    }
-    candidates
-        .into_iter()
-        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
-        .ok_or_else(|| {
-            "PostgreSQL is not installed: --postgres needs its `initdb` and `pg_ctl` (looked in \
-             `pg_config --bindir` and /usr/lib/postgresql/*/bin); `apt-get install -y postgresql`"
-                .to_owned()
-        })
-}
-
-/// How to run PostgreSQL's programs: as the `postgres` user when this process is root.
-enum RunAs {
-    Postgres,
-    CurrentUser,
-}
-
-impl RunAs {
-    fn detect() -> Result<RunAs, String> {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            return Ok(RunAs::CurrentUser);
-        }
-        let exists = Command::new("id")
-            .args(["-u", "postgres"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if exists {
-            Ok(RunAs::Postgres)
-        } else {
-            Err(
-                "the harness runs as root, PostgreSQL refuses to, and there is no `postgres` \
-                 system user to run it as"
-                    .to_owned(),
-            )
-        }
-    }
-
-    fn command(&self, program: &Path) -> Command {
-        match self {
-            RunAs::Postgres => {
-                let mut command = Command::new("runuser");
-                command.args(["-u", "postgres", "--"]).arg(program);
-                command
-            }
-            RunAs::CurrentUser => Command::new(program),
-        }
-    }
-
-    fn take_ownership(&self, dir: &Path) -> Result<(), String> {
-        if let RunAs::Postgres = self {
-            let status = Command::new("chown")
-                .arg("postgres")
-                .arg(dir)
-                .status()
-                .map_err(|e| format!("run chown: {e}"))?;
-            if !status.success() {
-                return Err(format!("chown postgres {} failed: {status}", dir.display()));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Starts `sh` waiting for EOF on its stdin, then stopping the server and removing `dir`.
-fn spawn_watchdog(user: &RunAs, bindir: &Path, dir: &Path) -> Result<(Child, ChildStdin), String> {
-    let stop = user.command(&bindir.join("pg_ctl"));
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(r#"cat >/dev/null; "$@" >/dev/null 2>&1; rm -rf -- "$0""#)
-        .arg(dir)
-        .arg(stop.get_program())
-        .args(stop.get_args())
-        .arg("-D")
-        .arg(dir.join("data"))
-        .args([
-            "-m",
-            "fast",
-            "-w",
-            "-t",
-            &PG_CTL_SECONDS.to_string(),
-            "stop",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        // Its own process group: a Ctrl-C aimed at the harness must not kill the watchdog
-        // before it has stopped the server.
-        .process_group(0);
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("start the watchdog: {e}"))?;
-    let stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| "the watchdog has no stdin".to_owned())?;
-    Ok((child, stdin))
-}
-
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| format!("find a free port: {e}"))
 }

@@ -4,6 +4,7 @@
 pub mod fake_slack;
 pub mod fake_socket;
 pub mod fake_zoom;
+pub mod pg_install;
 pub mod postgres;
 pub mod service;
 

@@ -11,13 +11,12 @@
 //! process holds. When this process exits, however it exits, the kernel closes the write end,
 //! the watchdog reads EOF and runs `pg_ctl stop -m fast`, then removes the directory.
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::ChildStdin;
 use std::sync::OnceLock;
 
 use sqlx::{Connection, PgConnection};
+
+use super::pg_install::{RunAs, find_bindir, free_port, spawn_watchdog};
 
 /// The running server of this test binary.
 pub struct PgServer {
@@ -63,7 +62,7 @@ impl PgServer {
 }
 
 fn start() -> Result<PgServer, String> {
-    let bindir = find_bindir()?;
+    let bindir = find_bindir("these tests")?;
     let user = RunAs::detect()?;
     let dir = std::env::temp_dir().join(format!(
         "slack-zoom-pg-{}-{:08x}",
@@ -74,7 +73,7 @@ fn start() -> Result<PgServer, String> {
     user.take_ownership(&dir)?;
     // First the watchdog, so that whatever happens from here on, the server is stopped and
     // the directory removed when this process exits.
-    let watchdog = spawn_watchdog(&user, &bindir, &dir)?;
+    let (_watchdog_process, watchdog) = spawn_watchdog(&user, &bindir, &dir)?;
     let data = dir.join("data");
 
     let initdb = user
@@ -131,128 +130,4 @@ fn start() -> Result<PgServer, String> {
         ));
     }
     Err(failures.join("\n"))
-}
-
-/// Where `initdb` and `pg_ctl` live: `pg_config --bindir` first, then Debian's versioned
-/// directories, newest first.
-fn find_bindir() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
-        && out.status.success()
-    {
-        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    }
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versioned: Vec<(u32, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-                Some((version, e.path().join("bin")))
-            })
-            .collect();
-        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
-        candidates.extend(versioned.into_iter().map(|(_, bin)| bin));
-    }
-    candidates
-        .into_iter()
-        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
-        .ok_or_else(|| {
-            "PostgreSQL is not installed: these tests need its `initdb` and `pg_ctl` (looked in \
-             `pg_config --bindir` and /usr/lib/postgresql/*/bin). Install it with \
-             `apt-get update && apt-get install -y postgresql` (.ci/run does this)."
-                .to_owned()
-        })
-}
-
-/// How to run PostgreSQL's programs: as the `postgres` user when this process is root.
-enum RunAs {
-    Postgres,
-    CurrentUser,
-}
-
-impl RunAs {
-    fn detect() -> Result<RunAs, String> {
-        let uid = Command::new("id")
-            .arg("-u")
-            .output()
-            .map_err(|e| format!("run `id -u`: {e}"))?;
-        if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-            return Ok(RunAs::CurrentUser);
-        }
-        let exists = Command::new("id")
-            .args(["-u", "postgres"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if exists {
-            Ok(RunAs::Postgres)
-        } else {
-            Err(
-                "tests run as root, PostgreSQL refuses to, and there is no `postgres` system \
-                 user to run it as (Debian's postgresql package creates one)"
-                    .to_owned(),
-            )
-        }
-    }
-
-    fn command(&self, program: &Path) -> Command {
-        match self {
-            RunAs::Postgres => {
-                let mut command = Command::new("runuser");
-                command.args(["-u", "postgres", "--"]).arg(program);
-                command
-            }
-            RunAs::CurrentUser => Command::new(program),
-        }
-    }
-
-    fn take_ownership(&self, dir: &Path) -> Result<(), String> {
-        if let RunAs::Postgres = self {
-            let status = Command::new("chown")
-                .arg("postgres")
-                .arg(dir)
-                .status()
-                .map_err(|e| format!("run chown: {e}"))?;
-            if !status.success() {
-                return Err(format!("chown postgres {} failed: {status}", dir.display()));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Starts `sh` waiting for EOF on its stdin, then stopping the server and removing `dir`.
-fn spawn_watchdog(user: &RunAs, bindir: &Path, dir: &Path) -> Result<ChildStdin, String> {
-    let stop = user.command(&bindir.join("pg_ctl"));
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(r#"cat >/dev/null; "$@" >/dev/null 2>&1; rm -rf -- "$0""#)
-        .arg(dir)
-        .arg(stop.get_program())
-        .args(stop.get_args())
-        .arg("-D")
-        .arg(dir.join("data"))
-        .args(["-m", "fast", "-w", "stop"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        // Its own process group: a Ctrl-C aimed at `cargo test` must not kill the watchdog
-        // before it has stopped the server.
-        .process_group(0);
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("start the watchdog: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or_else(|| "the watchdog has no stdin".to_owned())
-}
-
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| format!("find a free port: {e}"))
 }
