@@ -461,21 +461,14 @@ async fn an_english_admin_moves_a_turkish_card_in_english_and_the_thread_says_so
         "the clicker's"
     );
     let new_start = (Utc::now() + TimeDelta::days(2)).timestamp() / 60 * 60;
-    let submission = json!({
-        "type": "view_submission",
-        "user": {"id": ENGLISH, "username": "someone", "team_id": TEAM_ID},
-        "team": {"id": TEAM_ID, "domain": "acme"},
-        "trigger_id": "1.2.submit",
-        "view": {
-            "id": "V0001",
-            "callback_id": view["callback_id"],
-            "private_metadata": view["private_metadata"],
-            "state": {"values": {
-                "start": {"start": {"type": "datetimepicker", "selected_date_time": new_start}},
-                "duration": {"duration": {"type": "static_select", "selected_option": {"value": "60"}}},
-            }},
-        },
-    });
+    let submission = submission(
+        &view,
+        ENGLISH,
+        json!({
+            "start": {"start": {"type": "datetimepicker", "selected_date_time": new_start}},
+            "duration": {"duration": {"type": "static_select", "selected_option": {"value": "60"}}},
+        }),
+    );
     assert_eq!(app.interact(&submission).await.status(), 200);
     let thread = app.slack.wait_for_calls("chat.postMessage", 1, WAIT).await;
     let said = thread.first().expect("a reply under the card").body["text"]

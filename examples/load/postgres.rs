@@ -16,11 +16,9 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 
-use crate::pg_install::{RunAs, find_bindir, free_port, spawn_watchdog};
+use crate::pg_install::{RunAs, find_bindir, init_and_start, spawn_watchdog};
 use crate::process::cpu_time_ticks;
 
-/// How long `pg_ctl` may take to start or stop the server.
-const PG_CTL_SECONDS: u32 = 60;
 /// How long the watchdog may take to stop the server and remove its directory at the end.
 const STOP_DEADLINE: Duration = Duration::from_secs(70);
 
@@ -53,22 +51,6 @@ impl PgServer {
         // First the watchdog, so that whatever happens from here on, the server is stopped and
         // the directory removed when the harness exits.
         let (watchdog, watchdog_stdin) = spawn_watchdog(&user, &bindir, &dir)?;
-        let data = dir.join("data");
-        let initdb = user
-            .command(&bindir.join("initdb"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
-            .current_dir(&dir)
-            .output()
-            .map_err(|e| format!("run initdb: {e}"))?;
-        if !initdb.status.success() {
-            return Err(format!(
-                "initdb failed ({}): {}",
-                initdb.status,
-                String::from_utf8_lossy(&initdb.stderr)
-            ));
-        }
         let mut options = format!(
             "-k {} -c listen_addresses=127.0.0.1 -c max_connections=100",
             dir.display()
@@ -76,54 +58,26 @@ impl PgServer {
         for (name, value) in settings {
             options.push_str(&format!(" -c {name}={value}"));
         }
-        // The free port may be taken between choosing and binding it; try a few.
-        let mut failures = Vec::new();
-        for _ in 0..3 {
-            let port = free_port()?;
-            let log = dir.join("server.log");
-            let started = user
-                .command(&bindir.join("pg_ctl"))
-                .arg("-D")
-                .arg(&data)
-                .arg("-l")
-                .arg(&log)
-                .arg("-o")
-                .arg(format!("-p {port} {options}"))
-                .args(["-w", "-t", &PG_CTL_SECONDS.to_string(), "start"])
-                .current_dir(&dir)
-                .output()
-                .map_err(|e| format!("run pg_ctl start: {e}"))?;
-            if started.status.success() {
-                let version = Command::new(bindir.join("postgres"))
-                    .arg("--version")
-                    .output()
-                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-                    .unwrap_or_else(|_| "PostgreSQL".to_owned());
-                let changed: Vec<String> =
-                    settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let description = if changed.is_empty() {
-                    format!("{version}, default settings (fsync, synchronous_commit on)")
-                } else {
-                    format!("{version}, defaults but {}", changed.join(", "))
-                };
-                return Ok(PgServer {
-                    port,
-                    dir,
-                    description,
-                    watchdog_stdin: Mutex::new(Some(watchdog_stdin)),
-                    watchdog: Mutex::new(watchdog),
-                    databases: Mutex::new(0),
-                });
-            }
-            failures.push(format!(
-                "pg_ctl start on port {port} failed ({}): {}{}\nserver log:\n{}",
-                started.status,
-                String::from_utf8_lossy(&started.stdout),
-                String::from_utf8_lossy(&started.stderr),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            ));
-        }
-        Err(failures.join("\n"))
+        let port = init_and_start(&user, &bindir, &dir, &[], &options)?;
+        let version = Command::new(bindir.join("postgres"))
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_else(|_| "PostgreSQL".to_owned());
+        let changed: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let description = if changed.is_empty() {
+            format!("{version}, default settings (fsync, synchronous_commit on)")
+        } else {
+            format!("{version}, defaults but {}", changed.join(", "))
+        };
+        Ok(PgServer {
+            port,
+            dir,
+            description,
+            watchdog_stdin: Mutex::new(Some(watchdog_stdin)),
+            watchdog: Mutex::new(watchdog),
+            databases: Mutex::new(0),
+        })
     }
 
     fn url(&self, database: &str) -> String {

@@ -141,3 +141,60 @@ pub fn free_port() -> Result<u16, String> {
         .map(|addr| addr.port())
         .map_err(|e| format!("find a free port: {e}"))
 }
+
+/// Creates a cluster in `dir/data` (`initdb` with trust auth, UTF-8, C locale, plus
+/// `initdb_args`) and starts it on a free loopback port with `options` (server options after
+/// `-p PORT`), trying a few ports: one may be taken between choosing and binding it. The port.
+pub fn init_and_start(
+    user: &RunAs,
+    bindir: &Path,
+    dir: &Path,
+    initdb_args: &[&str],
+    options: &str,
+) -> Result<u16, String> {
+    let data = dir.join("data");
+    let initdb = user
+        .command(&bindir.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+        .args(initdb_args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("run initdb: {e}"))?;
+    if !initdb.status.success() {
+        return Err(format!(
+            "initdb failed ({}): {}",
+            initdb.status,
+            String::from_utf8_lossy(&initdb.stderr)
+        ));
+    }
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let port = free_port()?;
+        let log = dir.join("server.log");
+        let started = user
+            .command(&bindir.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(&log)
+            .arg("-o")
+            .arg(format!("-p {port} {options}"))
+            .args(["-w", "-t", "60", "start"])
+            .current_dir(dir)
+            .output()
+            .map_err(|e| format!("run pg_ctl start: {e}"))?;
+        if started.status.success() {
+            return Ok(port);
+        }
+        failures.push(format!(
+            "pg_ctl start on port {port} failed ({}): {}{}\nserver log:\n{}",
+            started.status,
+            String::from_utf8_lossy(&started.stdout),
+            String::from_utf8_lossy(&started.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        ));
+    }
+    Err(failures.join("\n"))
+}

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use sqlx::{Connection, PgConnection};
 
-use super::pg_install::{RunAs, find_bindir, free_port, spawn_watchdog};
+use super::pg_install::{RunAs, find_bindir, init_and_start, spawn_watchdog};
 
 /// The running server of this test binary.
 pub struct PgServer {
@@ -74,60 +74,15 @@ fn start() -> Result<PgServer, String> {
     // First the watchdog, so that whatever happens from here on, the server is stopped and
     // the directory removed when this process exits.
     let (_watchdog_process, watchdog) = spawn_watchdog(&user, &bindir, &dir)?;
-    let data = dir.join("data");
-
-    let initdb = user
-        .command(&bindir.join("initdb"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
-        // Durability is pointless for a throwaway server and costs seconds.
-        .arg("--no-sync")
-        .current_dir(&dir)
-        .output()
-        .map_err(|e| format!("run initdb: {e}"))?;
-    if !initdb.status.success() {
-        return Err(format!(
-            "initdb failed ({}): {}",
-            initdb.status,
-            String::from_utf8_lossy(&initdb.stderr)
-        ));
-    }
-
-    // The free port may be taken between choosing and binding it; try a few.
-    let mut failures = Vec::new();
-    for _ in 0..3 {
-        let port = free_port()?;
-        let log = dir.join("server.log");
-        let started = user
-            .command(&bindir.join("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(&log)
-            .arg("-o")
-            .arg(format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
-                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-                dir.display()
-            ))
-            .args(["-w", "-t", "60", "start"])
-            .current_dir(&dir)
-            .output()
-            .map_err(|e| format!("run pg_ctl start: {e}"))?;
-        if started.status.success() {
-            return Ok(PgServer {
-                port,
-                _watchdog: watchdog,
-            });
-        }
-        failures.push(format!(
-            "pg_ctl start on port {port} failed ({}): {}{}\nserver log:\n{}",
-            started.status,
-            String::from_utf8_lossy(&started.stdout),
-            String::from_utf8_lossy(&started.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        ));
-    }
-    Err(failures.join("\n"))
+    let options = format!(
+        "-k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
+         -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        dir.display()
+    );
+    // Durability is pointless for a throwaway server and costs seconds.
+    let port = init_and_start(&user, &bindir, &dir, &["--no-sync"], &options)?;
+    Ok(PgServer {
+        port,
+        _watchdog: watchdog,
+    })
 }
