@@ -65,6 +65,12 @@ impl<'a> Answer<'a> {
         sent
     }
 
+    /// Nothing more is owed to the user from this work: another replica, the outbox or an
+    /// earlier answer speaks for it. Keeps the no-answer guard quiet.
+    pub fn owe_nothing(&self) {
+        self.answered.store(true, Ordering::SeqCst);
+    }
+
     /// A message only the user sees; logged if it cannot be delivered.
     pub async fn say(&self, text: String) {
         self.say_with(text, self.state.delivery()).await;

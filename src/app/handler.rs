@@ -165,6 +165,10 @@ async fn open_intent(
     ctx: &Context,
     user: &UserContext,
 ) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
+    // Nothing to build on SQLite, on every command's path.
+    if !state.shares_store() {
+        return Ok((None, None));
+    }
     let intent = NewIntent {
         delivery_key: command.delivery_key(),
         tag: intents::new_tag(),

@@ -14,7 +14,7 @@ use crate::command::{self, Context, MeetingRequest, Minutes, Parsed};
 use crate::i18n::{Lang, t};
 use crate::slack::reply::neutralise;
 use crate::slack::{ChannelId, ResponseUrl, TeamId, UserId};
-use crate::store::{Engine, Intent, NewIntent};
+use crate::store::{Intent, NewIntent};
 use crate::time::Zone;
 
 /// Intents taken over per sweep (each becomes a background job, under the usual bounds).
@@ -31,8 +31,9 @@ pub(crate) fn new_tag() -> String {
 }
 
 /// Whether `request`, written in canonical form and read again as at `read_at`, is the same
-/// meeting: an intent that would not read back (a form's topic with a quote in it, say) is
-/// not written, and its command runs on this replica alone.
+/// meeting. Every form tried reads back (quotes, mentions, line breaks in the topic); should
+/// one not, its intent is not written and its command runs on this replica alone, rather than
+/// be taken over as another meeting.
 pub(crate) fn reads_back(
     request: &MeetingRequest,
     read_at: DateTime<Utc>,
@@ -71,7 +72,7 @@ pub(crate) async fn open(
     state: &AppState,
     intent: NewIntent,
 ) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
-    if state.store().engine() != Engine::Postgres {
+    if !state.shares_store() {
         return Ok((None, None));
     }
     let mut writing = {
@@ -116,7 +117,7 @@ pub(crate) async fn open(
 /// has room for are claimed: a claim counts as an attempt, so a busy replica claims none.
 pub(crate) async fn sweep(state: &AppState) {
     // A replica on its way out takes nothing new (it hands its own commands back).
-    if state.store().engine() != Engine::Postgres || state.is_shutting_down() {
+    if !state.shares_store() || state.is_shutting_down() {
         return;
     }
     let mut room = Vec::with_capacity(BATCH);

@@ -320,7 +320,9 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
     // finishes it if this one dies (it has no response_url: answers go to the channel).
     let now = Utc::now();
     let default = state.default_duration();
-    let (intent, pending_intent) = if intents::reads_back(&request, now, default) {
+    let (intent, pending_intent) = if !state.shares_store() {
+        (None, None)
+    } else if intents::reads_back(&request, now, default) {
         let intent = NewIntent {
             delivery_key: format!("form:{}", view.view_id),
             tag: intents::new_tag(),

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -202,7 +202,7 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
         let every = state.lease() / 3;
         loop {
             tokio::time::sleep(every).await;
-            match renew(state, held).await {
+            match renew(state, held, state.lease()).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(intent = %held.hold.id, "this command's lease lapsed and another replica holds it now");
@@ -223,27 +223,17 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
     work.await
 }
 
-/// Extends this replica's lease on `held` by a whole lease from now; `false` if it is not
-/// this replica's any more.
-async fn renew(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
+/// Extends this replica's lease on `held` to `lease` from now (zero hands it to another
+/// replica at once); `false` if it is not this replica's any more.
+async fn renew(
+    state: &AppState,
+    held: &Held,
+    lease: Duration,
+) -> Result<bool, crate::store::StoreError> {
     state
         .store()
         .intents()
-        .renew(held.hold, state.replica(), Utc::now(), state.lease())
-        .await
-}
-
-/// Lets another replica take `held` at once: its lease ends now.
-async fn hand_back(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
-    state
-        .store()
-        .intents()
-        .renew(
-            held.hold,
-            state.replica(),
-            Utc::now(),
-            std::time::Duration::ZERO,
-        )
+        .renew(held.hold, state.replica(), Utc::now(), lease)
         .await
 }
 
@@ -354,7 +344,7 @@ async fn go_on(
     // cannot go on now, it is left for a later sweep, and its user hears nothing new yet.
     let resumed = job.intent.as_ref().and_then(|held| held.resume);
     let later = || {
-        answer.answered.store(true, Ordering::SeqCst);
+        answer.owe_nothing();
         Outcome::Retry
     };
     let slot = match turn {
@@ -378,20 +368,18 @@ async fn go_on(
         // With replicas, the command is handed to another one (or to this one once it is
         // back): its user gets the card rather than "run it again".
         if let Some(held) = &job.intent
-            && let Ok(true) = hand_back(state, held).await
+            && let Ok(true) = renew(state, held, Duration::ZERO).await
         {
             tracing::warn!(intent = %held.hold.id, "shutting down before this meeting's turn; handed to another replica");
-            answer.answered.store(true, Ordering::SeqCst);
+            answer.owe_nothing();
             return Outcome::Lost;
         }
-    }
-    if (slot.is_none() || state.is_shutting_down()) && resumed.is_some() {
-        tracing::warn!(
-            "shutting down before a command taken over could go on; another replica takes it"
-        );
-        return later();
-    }
-    if slot.is_none() || state.is_shutting_down() {
+        if resumed.is_some() {
+            tracing::warn!(
+                "shutting down before a command taken over could go on; another replica takes it"
+            );
+            return later();
+        }
         tracing::warn!(
             channel = %job.channel_id,
             "shutting down before this meeting's turn; nothing was sent to Zoom"
@@ -410,11 +398,11 @@ async fn go_on(
     // Still this replica's command? Its lease may have lapsed during a long wait, and then
     // another replica may be creating it right now.
     if let Some(held) = &job.intent {
-        match renew(state, held).await {
+        match renew(state, held, state.lease()).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(intent = %held.hold.id, "another replica took this command over; leaving it to that replica");
-                answer.answered.store(true, Ordering::SeqCst);
+                answer.owe_nothing();
                 return Outcome::Lost;
             }
             // Taken over: try again later rather than risk a second meeting.
@@ -441,14 +429,14 @@ async fn go_on(
             Ok(Some((meeting, host))) => {
                 if let Ok(Some(_)) = state.store().meetings().get(meeting.id().get()).await {
                     // Recorded already: its card is the outbox's to post, exactly once.
-                    answer.answered.store(true, Ordering::SeqCst);
+                    answer.owe_nothing();
                     return Outcome::Created(meeting.id().get());
                 }
                 job.host = Some(host);
                 Some(meeting)
             }
             Ok(None) if resume.only_look => {
-                answer.answered.store(true, Ordering::SeqCst);
+                answer.owe_nothing();
                 return Outcome::NotFound;
             }
             Ok(None) => None,
@@ -494,10 +482,10 @@ async fn go_on(
                             ))
                             .await;
                     }
-                    Ok(false) => answer.answered.store(true, Ordering::SeqCst),
+                    Ok(false) => answer.owe_nothing(),
                     Err(e) => {
                         tracing::error!(error = %e, "could not give up a command taken over; trying again later");
-                        answer.answered.store(true, Ordering::SeqCst);
+                        answer.owe_nothing();
                     }
                 }
                 return Outcome::Lost;
@@ -579,7 +567,7 @@ async fn go_on(
                 meeting_id = meeting.id().get(),
                 "meeting recorded meanwhile by another replica; its card is theirs"
             );
-            answer.answered.store(true, Ordering::SeqCst);
+            answer.owe_nothing();
             return Outcome::Created(meeting.id().get());
         }
     };

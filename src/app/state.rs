@@ -281,7 +281,7 @@ impl AppState {
     /// [`SHARED_CLAIM_BUDGET`] (logged; a command is then guarded by this replica alone rather
     /// than refused, and Slack still gets its answer in time).
     async fn shared_claim(&self, key: &str, ttl: Duration) -> Option<bool> {
-        if self.0.store.engine() != crate::store::Engine::Postgres {
+        if !self.shares_store() {
             return None;
         }
         let claims = self.0.store.claims();
@@ -424,6 +424,12 @@ impl AppState {
     }
 
     /// How long this replica holds claimed work before another may take it over.
+    /// Whether replicas may share this store (PostgreSQL): then the guards, the commands'
+    /// intents and the housekeeping live in it; with SQLite (one process) they stay in memory.
+    pub fn shares_store(&self) -> bool {
+        self.0.store.engine() == crate::store::Engine::Postgres
+    }
+
     pub fn lease(&self) -> Duration {
         self.0.lease
     }

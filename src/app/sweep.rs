@@ -32,7 +32,7 @@ pub(crate) fn start(state: &AppState) {
     every(state, "card outbox", |state| async move {
         outbox::sweep(&state).await;
     });
-    if state.store().engine() == crate::store::Engine::Postgres {
+    if state.shares_store() {
         every(state, "unsettled commands", |state| async move {
             intents::sweep(&state).await;
         });
