@@ -64,6 +64,9 @@ pub struct Config {
     /// Commands admitted to wait for a creation slot; past this they are told at once that
     /// the service is busy (docs/PERFORMANCE.md, "Overload").
     pub max_queued_commands: usize,
+    /// How long the store gathers the meetings of commands finishing together before one
+    /// commit (docs/PERFORMANCE.md, "Group commit"); zero commits each command at once.
+    pub store_commit_window: Duration,
     /// Open inbound connections at most (`MAX_CONNECTIONS`; default from the descriptor limit).
     pub max_connections: usize,
     /// A request's header must arrive within this, and idle keep-alive connections close after
@@ -219,6 +222,12 @@ impl Config {
             "a whole number from 0 to 100000",
             |v| v.parse::<usize>().ok().filter(|n| *n <= 100_000),
         );
+        let store_commit_window = env.parsed(
+            "STORE_COMMIT_WINDOW_MS",
+            "10",
+            "a whole number of milliseconds from 0 to 1000",
+            |v| v.parse::<u64>().ok().filter(|n| *n <= 1_000),
+        );
         let max_connections = env.optional("MAX_CONNECTIONS").map(|raw| {
             let parsed = raw
                 .parse::<usize>()
@@ -361,6 +370,7 @@ impl Config {
             drain_timeout: crate::app::DRAIN_TIMEOUT,
             max_concurrent_creates: max_concurrent_creates.unwrap_or(200),
             max_queued_commands: max_queued_commands.unwrap_or(1_000),
+            store_commit_window: Duration::from_millis(store_commit_window.unwrap_or(10)),
             max_connections: max_connections.flatten().unwrap_or_else(|| {
                 ConnectionLimits::max_connections_for(descriptor_limit(), 1_024)
             }),

@@ -176,6 +176,8 @@ async fn the_counters_show_how_commands_were_answered_and_what_zoom_and_slack_di
             &[("via", "response_url"), ("outcome", "delivered")],
         ) >= 1.0
             && s.get("slack_zoom_outbox_oldest_seconds", &[]) == Some(0.0)
+            // The job ends once its card is marked posted, a commit after the card.
+            && s.get("slack_zoom_queue_depth", &[]) == Some(0.0)
     })
     .await;
     assert_samples(

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use slack_zoom::store::{
-    CancelOutcome, CardLocation, CardPost, CardState, DueNotice, Engine, MeetingRecord,
-    MeetingState, NewCardPost, NewIntent, NewMeetingRecord, NewPendingNote, NoticeState,
-    RescheduleOutcome, Schedule, Store, StoreError,
+    CancelOutcome, CardLocation, CardPost, CardState, Creation, DueNotice, Engine, MeetingRecord,
+    MeetingState, NewCardPost, NewCreation, NewIntent, NewMeetingRecord, NewPendingNote,
+    NoticeState, RescheduleOutcome, Schedule, Store, StoreError,
 };
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use support::postgres;
@@ -193,6 +193,10 @@ on_both_engines!(
     settled_intents_are_purged_after_they_finish_and_pending_ones_never,
     an_unreadable_intent_is_given_up_without_holding_back_the_others,
     a_meetings_cards_are_listed_with_what_became_of_them,
+    creations_recorded_together_each_store_their_meeting_notice_and_held_card,
+    a_meeting_created_twice_at_once_is_recorded_by_one_creation_only,
+    a_bad_creation_among_others_fails_alone,
+    cards_posted_together_each_learn_whether_theirs_was_pending,
     notes_are_handed_to_their_user_once_oldest_first,
     a_note_about_an_unknown_meeting_is_refused,
     replicas_racing_for_a_users_notes_hand_each_over_once,
@@ -1087,6 +1091,261 @@ async fn a_meetings_notices_are_listed_with_what_became_of_them(db: &TestDb) {
     assert!(
         notices.for_meeting(u64::MAX).await.unwrap().is_empty(),
         "{db}: an id the column cannot hold"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group commit: creations and "posted" from many tasks at once
+
+/// What a command records once Zoom created `zoom_id`: the meeting, a notice when `notice`
+/// says, and its card held for replica "A".
+fn creation(zoom_id: u64, notice: bool) -> NewCreation {
+    NewCreation {
+        meeting: meeting(zoom_id, "U1", 60, 30),
+        notice_due: notice.then(|| at(55)),
+        card: NewCardPost {
+            notes: vec![format!("note for {zoom_id}")],
+            ..card(zoom_id, 0)
+        },
+        owner: "A".into(),
+        lease: LEASE,
+    }
+}
+
+/// Runs `record_creation` for every one of `creations` from its own task, all at once (so
+/// they share transactions), and returns their answers in the same order.
+async fn record_all(db: &TestDb, creations: Vec<NewCreation>) -> Vec<Result<Creation, StoreError>> {
+    let mut tasks = JoinSet::new();
+    for (i, creation) in creations.into_iter().enumerate() {
+        let store = db.store.clone();
+        tasks.spawn(async move { (i, store.record_creation(creation).await) });
+    }
+    let mut answers: Vec<_> = tasks.join_all().await;
+    answers.sort_by_key(|(i, _)| *i);
+    answers.into_iter().map(|(_, answer)| answer).collect()
+}
+
+async fn creations_recorded_together_each_store_their_meeting_notice_and_held_card(db: &TestDb) {
+    let creations: Vec<_> = (1..=40).map(|id| creation(id, id % 2 == 0)).collect();
+    let answers = record_all(db, creations.clone()).await;
+    let mut outbox_ids = std::collections::BTreeSet::new();
+    for (new, answer) in creations.iter().zip(&answers) {
+        let id = new.meeting.zoom_id;
+        let Ok(Creation::Recorded(card)) = answer else {
+            panic!("{db}: meeting {id}: {answer:?}");
+        };
+        assert!(
+            outbox_ids.insert(*card),
+            "{db}: meeting {id}: its own card row"
+        );
+        assert_eq!(
+            get(db, id).await,
+            Some(record_of(&new.meeting)),
+            "{db}: meeting {id}"
+        );
+        let notices: Vec<_> = db
+            .store
+            .notices()
+            .for_meeting(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| (n.due_at, n.state))
+            .collect();
+        let want: Vec<_> = new
+            .notice_due
+            .map(|due| (due, NoticeState::Pending))
+            .into_iter()
+            .collect();
+        assert_eq!(notices, want, "{db}: meeting {id}'s notices");
+        let cards = db.store.outbox().for_meeting(id).await.unwrap();
+        assert_eq!(cards.len(), 1, "{db}: meeting {id}: {cards:?}");
+        assert_eq!(
+            (
+                cards[0].id,
+                cards[0].state,
+                cards[0].attempts,
+                cards[0].claimed_by.as_deref()
+            ),
+            (*card, CardState::Pending, 1, Some("A")),
+            "{db}: meeting {id}'s card is held by its poster"
+        );
+    }
+    let outbox = db.store.outbox();
+    assert!(
+        outbox
+            .claim("B", at(0), LEASE, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}: held cards are left to their poster while the lease lives"
+    );
+    let lapsed = outbox
+        .claim("B", at(0) + LEASE + secs(1), LEASE, 100)
+        .await
+        .unwrap();
+    let want: Vec<_> = creations
+        .iter()
+        .zip(&answers)
+        .map(|(new, answer)| {
+            let Ok(Creation::Recorded(id)) = answer else {
+                unreachable!()
+            };
+            CardPost {
+                id: *id,
+                zoom_id: new.card.zoom_id,
+                team_id: new.card.team_id.clone(),
+                channel_id: new.card.channel_id.clone(),
+                user_id: new.card.user_id.clone(),
+                response_url: new.card.response_url.clone(),
+                response_url_expires_at: new.card.response_url_expires_at,
+                notes: new.card.notes.clone(),
+                locale: new.card.locale.clone(),
+                created_at: new.card.created_at,
+                attempts: 2,
+                last_error: None,
+            }
+        })
+        .collect();
+    let mut lapsed = lapsed;
+    lapsed.sort_by_key(|c| c.zoom_id);
+    assert_eq!(
+        lapsed, want,
+        "{db}: after the lease, every card as recorded"
+    );
+}
+
+async fn a_meeting_created_twice_at_once_is_recorded_by_one_creation_only(db: &TestDb) {
+    // 7 is stored already (another replica recorded it); 8 is created twice at once.
+    db.insert(&meeting(7, "U1", 60, 30)).await;
+    let answers = record_all(
+        db,
+        vec![
+            creation(7, true),
+            creation(8, true),
+            creation(8, true),
+            creation(9, false),
+        ],
+    )
+    .await;
+    let recorded =
+        |answer: &Result<Creation, StoreError>| matches!(answer, Ok(Creation::Recorded(_)));
+    assert!(
+        matches!(answers[0], Ok(Creation::Already)),
+        "{db}: 7: {:?}",
+        answers[0]
+    );
+    assert_eq!(
+        [recorded(&answers[1]), recorded(&answers[2])]
+            .iter()
+            .filter(|r| **r)
+            .count(),
+        1,
+        "{db}: 8 is recorded by exactly one of its two creations: {answers:?}"
+    );
+    assert!(
+        answers[1..3]
+            .iter()
+            .all(|a| matches!(a, Ok(Creation::Recorded(_)) | Ok(Creation::Already))),
+        "{db}: {answers:?}"
+    );
+    assert!(recorded(&answers[3]), "{db}: 9: {:?}", answers[3]);
+    for (id, cards, notices) in [(7, 0, 0), (8, 1, 1), (9, 1, 0)] {
+        assert_eq!(
+            db.store.outbox().for_meeting(id).await.unwrap().len(),
+            cards,
+            "{db}: meeting {id}'s cards"
+        );
+        assert_eq!(
+            db.store.notices().for_meeting(id).await.unwrap().len(),
+            notices,
+            "{db}: meeting {id}'s notices"
+        );
+    }
+}
+
+async fn a_bad_creation_among_others_fails_alone(db: &TestDb) {
+    let mut bad = creation(2, true);
+    bad.card.zoom_id = 99;
+    let answers = record_all(db, vec![creation(1, true), bad, creation(3, true)]).await;
+    assert!(
+        matches!(answers[0], Ok(Creation::Recorded(_))),
+        "{db}: {:?}",
+        answers[0]
+    );
+    assert!(
+        matches!(answers[1], Err(StoreError::Corrupt { .. })),
+        "{db}: {:?}",
+        answers[1]
+    );
+    assert!(
+        matches!(answers[2], Ok(Creation::Recorded(_))),
+        "{db}: {:?}",
+        answers[2]
+    );
+    assert_eq!(
+        get(db, 2).await,
+        None,
+        "{db}: nothing of the bad creation is stored"
+    );
+    assert!(
+        db.store.outbox().for_meeting(99).await.unwrap().is_empty(),
+        "{db}"
+    );
+    for id in [1, 3] {
+        assert!(get(db, id).await.is_some(), "{db}: meeting {id}");
+    }
+    let huge = NewCreation {
+        meeting: meeting(u64::MAX, "U1", 60, 30),
+        ..creation(4, false)
+    };
+    assert!(
+        matches!(
+            db.store.record_creation(huge).await,
+            Err(StoreError::OutOfRange { .. })
+        ),
+        "{db}: an id the column cannot hold is refused before it reaches the writer"
+    );
+}
+
+async fn cards_posted_together_each_learn_whether_theirs_was_pending(db: &TestDb) {
+    let outbox = db.store.outbox();
+    let mut ids = Vec::new();
+    for zoom_id in 1..=20 {
+        db.insert(&meeting(zoom_id, "U1", 60, 30)).await;
+        ids.push(outbox.enqueue(&card(zoom_id, 0)).await.unwrap());
+    }
+    // 20 was given up already: marking it posted must say it was not pending.
+    assert!(outbox.abandon(ids[19], at(1), "expired").await.unwrap());
+    let mut tasks = JoinSet::new();
+    for (i, id) in ids.iter().copied().enumerate() {
+        let store = db.store.clone();
+        tasks.spawn(async move { (i, store.outbox().complete(id, at(2)).await.unwrap()) });
+    }
+    let mut done = tasks.join_all().await;
+    done.sort();
+    let want: Vec<_> = (0..20).map(|i| (i, i != 19)).collect();
+    assert_eq!(done, want, "{db}");
+    for (i, id) in ids.iter().enumerate() {
+        let cards = outbox.for_meeting(i as u64 + 1).await.unwrap();
+        let want = if i == 19 {
+            CardState::Abandoned
+        } else {
+            CardState::Posted
+        };
+        assert_eq!((cards[0].id, cards[0].state), (*id, want), "{db}: card {i}");
+    }
+    assert!(
+        outbox
+            .claim("B", at(60), LEASE, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}"
+    );
+    assert!(
+        !outbox.complete(ids[0], at(3)).await.unwrap(),
+        "{db}: a card is marked posted once"
     );
 }
 

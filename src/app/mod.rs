@@ -80,7 +80,8 @@ pub struct App {
 /// Builds the whole service from its configuration and binds the listener, so callers (and
 /// tests, with port 0) know the address before requests flow.
 pub async fn build(config: Config) -> Result<App, StartupError> {
-    let store = crate::store::Store::open(&config.database_url).await?;
+    let store =
+        crate::store::Store::open_with(&config.database_url, config.store_commit_window).await?;
     let state = AppState::new(&config, store)?;
     let router = routes::router(state.clone(), config.metrics == MetricsEndpoint::MainPort);
     let bind = |addr: SocketAddr| async move {

@@ -20,7 +20,7 @@ use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::DeliveryError;
 use crate::slack::{ChannelId, TeamId, UserId};
-use crate::store::{CardLocation, Hold, NewCardPost, OutboxId};
+use crate::store::{CardLocation, Creation, Hold, NewCardPost, NewCreation, OutboxId};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request (a typed command or a
@@ -558,6 +558,9 @@ async fn go_on(
     };
     let (card, notes) = card_from_answer(&job.request, &job.user_id, &meeting, lang);
     job.notes.extend(notes);
+    // The card is held in the outbox before it is posted: a replica that takes the command
+    // over finds either the held card or nothing posted, and whoever clicks the card's
+    // buttons finds the meeting stored.
     let outbox = match Box::pin(remember(state, &job, &card)).await {
         Remembered::Recorded(outbox) => outbox,
         Remembered::Already => {
@@ -714,21 +717,9 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Remembered
     ) else {
         return Remembered::Recorded(None);
     };
-    let store = state.store();
-    match store.meetings().insert(&record).await {
-        Ok(true) => {}
-        Ok(false) => return Remembered::Already,
-        Err(e) => {
-            tracing::error!(error = %e, meeting_id = record.zoom_id, "meeting created but not recorded in the store");
-            return Remembered::Recorded(None);
-        }
-    }
-    if let Some(before) = state.start_notice() {
-        let due = card.start - chrono::Duration::from_std(before).unwrap_or_default();
-        if let Err(e) = store.notices().schedule(record.zoom_id, due, now).await {
-            tracing::error!(error = %e, meeting_id = record.zoom_id, "could not schedule the start notice");
-        }
-    }
+    let notice_due = state
+        .start_notice()
+        .map(|before| card.start - chrono::Duration::from_std(before).unwrap_or_default());
     // A form has no response_url: the outbox then posts with chat.postMessage.
     let (response_url, expires_at) = match &job.reply_to {
         ReplyTo::Hook(url) => (
@@ -748,14 +739,19 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Remembered
         locale: job.locale.clone(),
         created_at: now,
     };
-    match store
-        .outbox()
-        .enqueue_held(&post, state.replica(), state.card_lease())
-        .await
-    {
-        Ok(id) => Remembered::Recorded(Some(id)),
+    let zoom_id = record.zoom_id;
+    let creation = NewCreation {
+        meeting: record,
+        notice_due,
+        card: post,
+        owner: state.replica().to_owned(),
+        lease: state.card_lease(),
+    };
+    match state.store().record_creation(creation).await {
+        Ok(Creation::Recorded(id)) => Remembered::Recorded(Some(id)),
+        Ok(Creation::Already) => Remembered::Already,
         Err(e) => {
-            tracing::error!(error = %e, meeting_id = record.zoom_id, "could not queue the card in the store");
+            tracing::error!(error = %e, meeting_id = zoom_id, "meeting created but not recorded in the store");
             Remembered::Recorded(None)
         }
     }

@@ -423,13 +423,13 @@ impl AppState {
         self.0.sweep_interval
     }
 
-    /// How long this replica holds claimed work before another may take it over.
     /// Whether replicas may share this store (PostgreSQL): then the guards, the commands'
     /// intents and the housekeeping live in it; with SQLite (one process) they stay in memory.
     pub fn shares_store(&self) -> bool {
         self.0.store.engine() == crate::store::Engine::Postgres
     }
 
+    /// How long this replica holds claimed work before another may take it over.
     pub fn lease(&self) -> Duration {
         self.0.lease
     }

@@ -117,6 +117,14 @@ pub(crate) fn zoom_id_column(zoom_id: u64) -> Result<i64, StoreError> {
     })
 }
 
+/// Converts a meeting's length to its INTEGER column.
+pub(crate) fn duration_column(minutes: u32) -> Result<i32, StoreError> {
+    i32::try_from(minutes).map_err(|_| StoreError::OutOfRange {
+        what: "meeting duration in minutes",
+        value: u64::from(minutes),
+    })
+}
+
 /// Reads a Zoom id back from its column.
 pub(crate) fn zoom_id_value(engine: Engine, column: i64) -> Result<u64, StoreError> {
     u64::try_from(column).map_err(|_| StoreError::Corrupt {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::error::{zoom_id_column, zoom_id_value};
+use super::error::{duration_column, zoom_id_column, zoom_id_value};
 use super::instant::{self, Stamp};
 use super::notices::replace_pending_notice;
 use super::{Store, StoreError, in_transaction, with_pool};
@@ -408,11 +408,4 @@ impl<'s> Meetings<'s> {
             locale: row.locale,
         })
     }
-}
-
-fn duration_column(minutes: u32) -> Result<i32, StoreError> {
-    i32::try_from(minutes).map_err(|_| StoreError::OutOfRange {
-        what: "meeting duration in minutes",
-        value: u64::from(minutes),
-    })
 }

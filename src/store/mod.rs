@@ -28,6 +28,7 @@
 //! PostgreSQL: up to 10 connections per replica; claims use row locks with `SKIP LOCKED`, so
 //! replicas never wait on each other's claimed rows.
 
+mod batch;
 mod claims;
 mod error;
 mod instant;
@@ -42,6 +43,7 @@ use std::fmt;
 
 use sqlx::{PgPool, SqlitePool};
 
+pub use batch::{Creation, NewCreation};
 pub use claims::Claims;
 pub use error::{Engine, StoreError};
 pub use intents::{Hold, Intent, IntentId, Intents, NewIntent};
@@ -63,6 +65,8 @@ pub struct Store {
     /// command with nothing to hand over costs no query. Set at open if the table has rows and
     /// whenever a note is kept; PostgreSQL is always asked (another replica may have kept one).
     notes_hint: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The group-commit writer (see `batch.rs`); `None` in the writer's own handle.
+    writer: Option<std::sync::Arc<batch::Writer>>,
 }
 
 #[derive(Clone)]
@@ -157,12 +161,33 @@ macro_rules! claim_leased {
 pub(crate) use {claim_leased, in_transaction, with_pool};
 
 impl Store {
+    /// This handle, with a group-commit writer gathering for `window` (see `batch.rs`); with
+    /// a zero window, none: each caller commits its own writes at once.
+    fn with_writer(mut self, window: std::time::Duration) -> Store {
+        if !window.is_zero() {
+            self.writer = Some(std::sync::Arc::new(batch::Writer::start(
+                self.clone(),
+                window,
+            )));
+        }
+        self
+    }
+
     /// Opens `url` (`sqlite://path` or `postgres://…`) and applies every pending migration.
     ///
     /// Fails with a message naming the engine, the database (without password) and what went
     /// wrong: an unreachable server, an unwritable path, a schema migrated by a newer build.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        open::open(url).await
+        Store::open_with(url, batch::DEFAULT_WINDOW).await
+    }
+
+    /// Like [`open`](Store::open), gathering the writes of commands finishing together for
+    /// `commit_window` before each commit (zero: every command commits at once).
+    pub async fn open_with(
+        url: &str,
+        commit_window: std::time::Duration,
+    ) -> Result<Store, StoreError> {
+        open::open(url, commit_window).await
     }
 
     pub fn engine(&self) -> Engine {

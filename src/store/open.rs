@@ -23,12 +23,12 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
-pub(super) async fn open(url: &str) -> Result<Store, StoreError> {
+pub(super) async fn open(url: &str, commit_window: Duration) -> Result<Store, StoreError> {
     let url = url.trim();
     if url.starts_with("sqlite:") {
-        open_sqlite(url).await
+        open_sqlite(url, commit_window).await
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        open_postgres(url).await
+        open_postgres(url, commit_window).await
     } else {
         Err(StoreError::UnsupportedUrl {
             scheme: scheme_of(url),
@@ -53,7 +53,7 @@ fn scheme_of(url: &str) -> String {
     }
 }
 
-async fn open_sqlite(url: &str) -> Result<Store, StoreError> {
+async fn open_sqlite(url: &str, commit_window: Duration) -> Result<Store, StoreError> {
     let engine = Engine::Sqlite;
     if url.contains(":memory:") || url.contains("mode=memory") {
         return Err(StoreError::InvalidUrl {
@@ -104,10 +104,12 @@ async fn open_sqlite(url: &str) -> Result<Store, StoreError> {
         pool: Pool::Sqlite(pool),
         target: Arc::from(target),
         notes_hint: Arc::new(std::sync::atomic::AtomicBool::new(pending_notes)),
-    })
+        writer: None,
+    }
+    .with_writer(commit_window))
 }
 
-async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+async fn open_postgres(url: &str, commit_window: Duration) -> Result<Store, StoreError> {
     let engine = Engine::Postgres;
     let mut options = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl {
         engine,
@@ -132,7 +134,9 @@ async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         pool: Pool::Postgres(pool),
         target: Arc::from(target),
         notes_hint: Arc::new(std::sync::atomic::AtomicBool::new(true)),
-    })
+        writer: None,
+    }
+    .with_writer(commit_window))
 }
 
 /// `postgres://user@host:port/db`: everything an operator needs to find the server, and never

@@ -25,6 +25,10 @@ impl OutboxId {
     pub fn get(self) -> i64 {
         self.0
     }
+
+    pub(super) fn from_column(id: i64) -> OutboxId {
+        OutboxId(id)
+    }
 }
 
 impl fmt::Display for OutboxId {
@@ -231,11 +235,10 @@ impl<'s> Outbox<'s> {
         Ok(cards)
     }
 
-    /// Marks a card posted. `false` when it was no longer pending.
+    /// Marks a card posted (committed with other writes of the moment; see `batch.rs`).
+    /// `false` when it was no longer pending.
     pub async fn complete(&self, id: OutboxId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.finish(id, at, "posted", None)
-            .await
-            .map_err(|e| self.store.query_error("mark a card posted", e))
+        self.store.complete_card(id, at).await
     }
 
     /// Gives up on a card for good (e.g. its `response_url` expired), recording why, so it

@@ -1,0 +1,541 @@
+//! Group commit: the rows a created meeting needs and the cards marked posted, gathered from the commands finishing together and committed in one transaction.
+//!
+//! Each commit is a durable flush (SQLite `synchronous=FULL`, PostgreSQL's WAL `fsync`) and each
+//! statement a round trip (to sqlx's SQLite thread, or to the server). One at a time, the
+//! meeting, its held card and "posted" cost three of each per command: several times the CPU
+//! of everything else the command does (docs/PERFORMANCE.md). So one writer task per store
+//! takes what arrives within a window (10 ms by default; at most [`MAX_BATCH`] operations), writes it with one
+//! multi-row statement per table in one transaction, and then answers each caller.
+//!
+//! A caller still returns only once its rows are committed, so durability is unchanged: a card
+//! is held in the outbox before it is posted, and "posted" is recorded before the job ends.
+//! If a batch's transaction fails, each operation is written again alone, so one bad row never
+//! costs the others theirs and each caller gets its own error.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::{duration_column, zoom_id_column};
+use super::{NewCardPost, NewMeetingRecord, OutboxId, Store, StoreError, in_transaction};
+
+/// How long, by default, a batch with a meeting to record stays open for company: the most a
+/// card waits for its commit beyond the commit itself (a card is posted only once held in the
+/// outbox). At 500 commands/s, 10 ms gathers about five meetings per commit and halves the
+/// CPU per command; Zoom's create alone takes hundreds of milliseconds, and the
+/// acknowledgement never waits on it (`STORE_COMMIT_WINDOW_MS`; docs/PERFORMANCE.md).
+pub(super) const DEFAULT_WINDOW: Duration = Duration::from_millis(10);
+
+/// How long a batch of cards marked posted stays open at least: nothing waits on these but
+/// the end of their jobs, so they gather longer, and ride along with the next meetings.
+const POSTED_WINDOW: Duration = Duration::from_millis(20);
+
+/// The most operations in one transaction: 256 meetings are about 4,000 bound values, well
+/// inside both engines' limits (SQLite 32,766, PostgreSQL 65,535).
+pub(super) const MAX_BATCH: usize = 256;
+
+/// Operations waiting for the writer; past this, callers wait to hand theirs over.
+const QUEUE: usize = 4 * MAX_BATCH;
+
+/// A meeting Zoom has just created, with everything recorded about it in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCreation {
+    pub meeting: NewMeetingRecord,
+    /// When its start notice is due; `None` when notices are off.
+    pub notice_due: Option<DateTime<Utc>>,
+    /// Its card, for the same meeting, held in the outbox for `owner` until `lease` has passed
+    /// (see [`super::Outbox::enqueue_held`]).
+    pub card: NewCardPost,
+    pub owner: String,
+    pub lease: Duration,
+}
+
+/// What [`Store::record_creation`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    /// The meeting, its notice and its held card are stored; the card's outbox row.
+    Recorded(OutboxId),
+    /// The meeting was stored already (another replica recorded it); nothing was written.
+    Already,
+}
+
+/// One caller's operation and where its answer goes.
+enum Op {
+    Record(
+        Box<NewCreation>,
+        oneshot::Sender<Result<Creation, StoreError>>,
+    ),
+    Complete(
+        OutboxId,
+        DateTime<Utc>,
+        oneshot::Sender<Result<bool, StoreError>>,
+    ),
+}
+
+/// The handle to a store's writer task; the task ends when the last handle is dropped.
+pub(super) struct Writer {
+    queue: mpsc::Sender<Op>,
+}
+
+impl Writer {
+    /// Starts the writer for `store` (a handle without a writer of its own, which the task
+    /// keeps for as long as it runs). Needs a Tokio runtime.
+    pub(super) fn start(store: Store, window: Duration) -> Writer {
+        let (queue, mut ops) = mpsc::channel::<Op>(QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while ops.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let opened = tokio::time::Instant::now();
+                let closes = |batch: &[Op]| {
+                    opened
+                        + if batch.iter().any(Op::holds_a_card) {
+                            window
+                        } else {
+                            window.max(POSTED_WINDOW)
+                        }
+                };
+                let gathering = tokio::time::sleep_until(closes(&batch));
+                tokio::pin!(gathering);
+                while batch.len() < MAX_BATCH {
+                    let room = MAX_BATCH - batch.len();
+                    tokio::select! {
+                        got = ops.recv_many(&mut batch, room) => {
+                            if got == 0 {
+                                break;
+                            }
+                            let deadline = closes(&batch);
+                            if deadline < gathering.deadline() {
+                                gathering.as_mut().reset(deadline);
+                            }
+                        }
+                        () = &mut gathering => break,
+                    }
+                }
+                write(&store, std::mem::take(&mut batch)).await;
+            }
+        });
+        Writer { queue }
+    }
+}
+
+impl Store {
+    /// Records a meeting Zoom has just created, its start notice and its card held in the
+    /// outbox, all or nothing, committed with those of other commands finishing at the same
+    /// time. [`Creation::Already`] when the meeting was stored already.
+    pub async fn record_creation(&self, creation: NewCreation) -> Result<Creation, StoreError> {
+        zoom_id_column(creation.meeting.zoom_id)?;
+        duration_column(creation.meeting.schedule.duration_minutes)?;
+        let (answer, answered) = oneshot::channel();
+        self.submit(Op::Record(Box::new(creation), answer), answered)
+            .await
+    }
+
+    /// Marks a card posted, committed with other writes of the moment; see
+    /// [`super::Outbox::complete`].
+    pub(super) async fn complete_card(
+        &self,
+        id: OutboxId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        self.submit(Op::Complete(id, at, answer), answered).await
+    }
+
+    /// Hands `op` to the writer, or writes it here when this handle has none (the writer's own)
+    /// or the writer has stopped (its runtime ended).
+    async fn submit<T>(
+        &self,
+        op: Op,
+        answered: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let op = match &self.writer {
+            Some(writer) => match writer.queue.send(op).await {
+                Ok(()) => None,
+                Err(mpsc::error::SendError(op)) => Some(op),
+            },
+            None => Some(op),
+        };
+        if let Some(op) = op {
+            write(self, vec![op]).await;
+        }
+        // A writer that stops mid-batch may have committed it: never guess, say so.
+        answered.await.unwrap_or_else(|_| {
+            Err(self.query_error(
+                "hear back from the store's writer",
+                sqlx::Error::WorkerCrashed,
+            ))
+        })
+    }
+}
+
+/// Writes `ops` in one transaction and answers each; if that fails, writes each alone.
+async fn write(store: &Store, ops: Vec<Op>) {
+    if ops.len() > 1 {
+        match commit(store, &ops).await {
+            Ok(outcome) => return outcome.answer(ops),
+            Err(e) => {
+                tracing::warn!(error = %e, operations = ops.len(), "a group commit failed; writing each operation alone");
+            }
+        }
+    }
+    for op in ops {
+        match commit(store, std::slice::from_ref(&op)).await {
+            Ok(outcome) => outcome.answer(vec![op]),
+            Err(e) => op.fail(e),
+        }
+    }
+}
+
+/// What one transaction wrote: the outbox row of each meeting it recorded, and the cards it
+/// marked posted.
+struct Outcome {
+    held: HashMap<i64, i64>,
+    completed: HashSet<i64>,
+}
+
+impl Outcome {
+    /// Answers every caller of `ops`, which this outcome's transaction wrote. Of two creations
+    /// of one meeting, only the first recorded it.
+    fn answer(mut self, ops: Vec<Op>) {
+        for op in ops {
+            match op {
+                Op::Record(creation, answer) => {
+                    let creation = match self.held.remove(&(creation.meeting.zoom_id as i64)) {
+                        Some(id) => Creation::Recorded(OutboxId::from_column(id)),
+                        None => Creation::Already,
+                    };
+                    let _ = answer.send(Ok(creation));
+                }
+                Op::Complete(id, _, answer) => {
+                    let _ = answer.send(Ok(self.completed.contains(&id.get())));
+                }
+            }
+        }
+    }
+}
+
+impl Op {
+    fn holds_a_card(&self) -> bool {
+        matches!(self, Op::Record(..))
+    }
+
+    fn fail(self, error: StoreError) {
+        match self {
+            Op::Record(_, answer) => {
+                let _ = answer.send(Err(error));
+            }
+            Op::Complete(_, _, answer) => {
+                let _ = answer.send(Err(error));
+            }
+        }
+    }
+}
+
+/// One transaction for `ops`: the new meetings (skipping those stored already), their notices
+/// and held cards, then the cards posted. One statement per table, whatever the number of ops.
+async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
+    let mut creations = Vec::new();
+    let mut completes = Vec::new();
+    for op in ops {
+        match op {
+            Op::Record(creation, _) => creations.push(&**creation),
+            Op::Complete(id, at, _) => completes.push((id.get(), *at)),
+        }
+    }
+    // Ids are checked on submission; a creation whose card names another meeting is a bug.
+    let rows = creations
+        .iter()
+        .map(|c| {
+            let meeting = zoom_id_column(c.meeting.zoom_id)?;
+            let card = zoom_id_column(c.card.zoom_id)?;
+            let duration = duration_column(c.meeting.schedule.duration_minutes)?;
+            let notes = serde_json::to_string(&c.card.notes)
+                .map_err(|e| store.corrupt("card notes", e.to_string()))?;
+            if meeting != card {
+                return Err(store.corrupt(
+                    "card",
+                    format!("meeting {meeting} was given the card of meeting {card}"),
+                ));
+            }
+            Ok((c, meeting, duration, notes))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // When "posted" is recorded: the latest moment any caller asked for, a few ms at most apart.
+    let posted_at = completes.iter().map(|(_, at)| *at).max();
+
+    in_transaction!(store, |tx, at: I| {
+        let mut held = HashMap::new();
+        if !rows.is_empty() {
+            let mut insert = builder(
+                &tx,
+                "INSERT INTO meetings (zoom_id, team_id, channel_id, scheduled_by, topic, \
+                 starts_at, ends_at, duration_minutes, zone, join_url, host, recurrence, \
+                 card_channel_id, card_ts, state, created_at, locale) ",
+            );
+            insert.push_values(&rows, |mut b, (c, id, duration, _)| {
+                let m = &c.meeting;
+                b.push_bind(*id)
+                    .push_bind(m.team_id.as_str())
+                    .push_bind(m.channel_id.as_str())
+                    .push_bind(m.scheduled_by.as_str())
+                    .push_bind(m.topic.as_str())
+                    .push_bind(at(m.schedule.start))
+                    .push_bind(at(m.schedule.end()))
+                    .push_bind(*duration)
+                    .push_bind(m.schedule.zone.as_str())
+                    .push_bind(m.join_url.as_str())
+                    .push_bind(m.host.as_str())
+                    .push_bind(m.recurrence.as_deref())
+                    .push_bind(m.card.as_ref().map(|c| c.channel_id.as_str()))
+                    .push_bind(m.card.as_ref().map(|c| c.message_ts.as_str()))
+                    .push_bind("scheduled")
+                    .push_bind(at(m.created_at))
+                    .push_bind(m.locale.as_deref());
+            });
+            insert.push(" ON CONFLICT (zoom_id) DO NOTHING RETURNING zoom_id");
+            let inserted: HashSet<i64> = insert
+                .build_query_scalar::<i64>()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+            // The first creation of each newly stored meeting writes the rest.
+            let mut first = HashSet::new();
+            let new: Vec<_> = rows
+                .iter()
+                .filter(|(_, id, _, _)| inserted.contains(id) && first.insert(*id))
+                .collect();
+            let notices: Vec<_> = new
+                .iter()
+                .filter_map(|(c, id, _, _)| c.notice_due.map(|due| (*id, due, c.card.created_at)))
+                .collect();
+            if !notices.is_empty() {
+                let mut insert = builder(
+                    &tx,
+                    "INSERT INTO start_notices (zoom_id, due_at, state, created_at) ",
+                );
+                insert.push_values(&notices, |mut b, (id, due, now)| {
+                    b.push_bind(*id)
+                        .push_bind(at(*due))
+                        .push_bind("pending")
+                        .push_bind(at(*now));
+                });
+                insert.build().persistent(false).execute(&mut *tx).await?;
+            }
+            if !new.is_empty() {
+                let mut insert = builder(
+                    &tx,
+                    "INSERT INTO card_outbox (zoom_id, team_id, channel_id, user_id, \
+                     response_url, response_url_expires_at, notes, locale, state, \
+                     available_at, claimed_by, attempts, created_at) ",
+                );
+                insert.push_values(&new, |mut b, (c, id, _, notes)| {
+                    let card = &c.card;
+                    b.push_bind(*id)
+                        .push_bind(card.team_id.as_str())
+                        .push_bind(card.channel_id.as_str())
+                        .push_bind(card.user_id.as_str())
+                        .push_bind(card.response_url.as_str())
+                        .push_bind(at(card.response_url_expires_at))
+                        .push_bind(notes.as_str())
+                        .push_bind(card.locale.as_deref())
+                        .push_bind("pending")
+                        .push_bind(at(super::instant::after(card.created_at, c.lease)))
+                        .push_bind(c.owner.as_str())
+                        .push_bind(1_i32)
+                        .push_bind(at(card.created_at));
+                });
+                insert.push(" RETURNING zoom_id, id");
+                held = insert
+                    .build_query_as::<(i64, i64)>()
+                    .persistent(false)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+            }
+        }
+        let mut completed = HashSet::new();
+        if let Some(posted_at) = posted_at {
+            let mut update = builder(
+                &tx,
+                "UPDATE card_outbox SET state = 'posted', finished_at = ",
+            );
+            update.push_bind(at(posted_at));
+            update.push(", claimed_by = NULL WHERE state = 'pending' AND id IN (");
+            let mut ids = update.separated(", ");
+            for (id, _) in &completes {
+                ids.push_bind(*id);
+            }
+            update.push(") RETURNING id");
+            completed = update
+                .build_query_scalar::<i64>()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        Outcome { held, completed }
+    })
+    .map_err(|e| store.query_error("record created meetings and posted cards", e))
+}
+
+/// A query builder for the engine of `_tx` (which only names the engine's type).
+fn builder<DB: sqlx::Database>(_tx: &sqlx::Transaction<'_, DB>, sql: &str) -> QueryBuilder<DB> {
+    QueryBuilder::new(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Schedule;
+
+    fn creation(zoom_id: u64, card_for: u64) -> NewCreation {
+        let now = Utc::now();
+        NewCreation {
+            meeting: NewMeetingRecord {
+                zoom_id,
+                team_id: "T1".into(),
+                channel_id: "C1".into(),
+                scheduled_by: "U1".into(),
+                topic: format!("Meeting {zoom_id}"),
+                schedule: Schedule {
+                    start: now,
+                    duration_minutes: 30,
+                    zone: "UTC".into(),
+                },
+                join_url: format!("https://zoom.us/j/{zoom_id}"),
+                host: "me".into(),
+                recurrence: None,
+                card: None,
+                created_at: now,
+                locale: None,
+            },
+            notice_due: Some(now),
+            card: NewCardPost {
+                zoom_id: card_for,
+                team_id: "T1".into(),
+                channel_id: "C1".into(),
+                user_id: "U1".into(),
+                response_url: String::new(),
+                response_url_expires_at: now,
+                notes: vec![],
+                locale: None,
+                created_at: now,
+            },
+            owner: "A".into(),
+            lease: Duration::from_secs(60),
+        }
+    }
+
+    /// One batch, written directly (no window, so no timing), with one bad creation and a
+    /// card that was never queued: the transaction fails, and each is then written alone.
+    #[tokio::test]
+    async fn a_failed_batch_is_written_again_one_operation_at_a_time() {
+        let dir = std::env::temp_dir().join(format!(
+            "slack-zoom-batch-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("store.db").display());
+        let store = Store::open_with(&url, Duration::ZERO).await.unwrap();
+        assert!(store.writer.is_none(), "a zero window starts no writer");
+
+        let mut answers = Vec::new();
+        let mut ops = Vec::new();
+        for (zoom_id, card_for) in [(1, 1), (2, 99), (3, 3), (1, 1)] {
+            let (answer, answered) = oneshot::channel();
+            ops.push(Op::Record(Box::new(creation(zoom_id, card_for)), answer));
+            answers.push(answered);
+        }
+        let (answer, never_queued) = oneshot::channel();
+        ops.push(Op::Complete(
+            OutboxId::from_column(12345),
+            Utc::now(),
+            answer,
+        ));
+        write(&store, ops).await;
+
+        let mut got = Vec::new();
+        for answered in answers {
+            got.push(match answered.await.unwrap() {
+                Ok(Creation::Recorded(_)) => "recorded",
+                Ok(Creation::Already) => "already",
+                Err(StoreError::Corrupt { .. }) => "corrupt",
+                Err(e) => panic!("unexpected {e}"),
+            });
+        }
+        assert_eq!(got, ["recorded", "corrupt", "recorded", "already"]);
+        assert!(!never_queued.await.unwrap().unwrap());
+        for (zoom_id, stored) in [(1, true), (2, false), (3, true)] {
+            assert_eq!(
+                store.meetings().get(zoom_id).await.unwrap().is_some(),
+                stored,
+                "meeting {zoom_id}"
+            );
+            assert_eq!(
+                store.outbox().for_meeting(zoom_id).await.unwrap().len(),
+                usize::from(stored),
+                "meeting {zoom_id}'s card"
+            );
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Every operation of a good batch lands in one transaction, whatever the mix.
+    #[tokio::test]
+    async fn a_batch_records_every_creation_and_marks_every_card() {
+        let dir = std::env::temp_dir().join(format!(
+            "slack-zoom-batch-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("store.db").display());
+        let store = Store::open_with(&url, Duration::ZERO).await.unwrap();
+        let first = store.record_creation(creation(100, 100)).await.unwrap();
+        let Creation::Recorded(first) = first else {
+            panic!("{first:?}")
+        };
+
+        let mut answers = Vec::new();
+        let mut ops = Vec::new();
+        let zoom_ids = 1_000..1_000 + MAX_BATCH as u64 - 1;
+        for zoom_id in zoom_ids.clone() {
+            let (answer, answered) = oneshot::channel();
+            ops.push(Op::Record(Box::new(creation(zoom_id, zoom_id)), answer));
+            answers.push(answered);
+        }
+        // The same meeting twice in one batch (a command taken over while its first replica
+        // finishes): recorded once, by the first.
+        let (answer, again) = oneshot::channel();
+        ops.push(Op::Record(Box::new(creation(1_000, 1_000)), answer));
+        let (answer, posted) = oneshot::channel();
+        ops.push(Op::Complete(first, Utc::now(), answer));
+        write(&store, ops).await;
+        assert_eq!(again.await.unwrap().unwrap(), Creation::Already);
+        assert_eq!(store.outbox().for_meeting(1_000).await.unwrap().len(), 1);
+
+        let mut ids = HashSet::new();
+        for answered in answers {
+            let Ok(Creation::Recorded(id)) = answered.await.unwrap() else {
+                panic!("not recorded")
+            };
+            assert!(ids.insert(id), "each card its own row");
+        }
+        assert!(posted.await.unwrap().unwrap());
+        for zoom_id in zoom_ids {
+            let notices = store.notices().for_meeting(zoom_id).await.unwrap();
+            assert_eq!(notices.len(), 1, "meeting {zoom_id}'s notice");
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
