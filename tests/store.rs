@@ -197,6 +197,7 @@ on_both_engines!(
     a_meeting_created_twice_at_once_is_recorded_by_one_creation_only,
     a_bad_creation_among_others_fails_alone,
     cards_posted_together_each_learn_whether_theirs_was_pending,
+    commands_settled_together_each_learn_whether_they_still_held_theirs,
     notes_are_handed_to_their_user_once_oldest_first,
     a_note_about_an_unknown_meeting_is_refused,
     replicas_racing_for_a_users_notes_hand_each_over_once,
@@ -1346,6 +1347,56 @@ async fn cards_posted_together_each_learn_whether_theirs_was_pending(db: &TestDb
     assert!(
         !outbox.complete(ids[0], at(3)).await.unwrap(),
         "{db}: a card is marked posted once"
+    );
+}
+
+async fn commands_settled_together_each_learn_whether_they_still_held_theirs(db: &TestDb) {
+    let intents = db.store.intents();
+    let mut holds = Vec::new();
+    for i in 1..=20 {
+        // The last was opened ten minutes earlier, so its lease lapses first.
+        let created = if i == 20 { -10 } else { 0 };
+        let hold = intents
+            .open(&intent(&format!("k{i}"), created), "A", LEASE)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{db}: k{i} opened"));
+        holds.push(hold);
+    }
+    let taken = intents
+        .claim("B", at(-10) + LEASE + secs(1), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "{db}: only k20's lease lapsed");
+    let mut tasks = JoinSet::new();
+    for (i, hold) in holds.iter().copied().enumerate() {
+        let store = db.store.clone();
+        // Every other command created a meeting; the rest were settled without one.
+        let zoom_id = (i % 2 == 0).then_some(1_000 + i as u64);
+        tasks.spawn(async move {
+            let settled = store.intents().finish(hold, "A", zoom_id, at(1)).await;
+            (i, settled.unwrap())
+        });
+    }
+    let mut settled = tasks.join_all().await;
+    settled.sort();
+    let want: Vec<_> = (0..20).map(|i| (i, i != 19)).collect();
+    assert_eq!(
+        settled, want,
+        "{db}: A settles all it holds, and not k20 (B's now)"
+    );
+    assert!(
+        !intents.finish(holds[0], "A", None, at(2)).await.unwrap(),
+        "{db}: a command is settled once"
+    );
+    let lapsed = intents.claim("C", at(600), LEASE, 100).await.unwrap();
+    assert_eq!(
+        lapsed
+            .iter()
+            .map(|i| i.new.delivery_key.as_str())
+            .collect::<Vec<_>>(),
+        ["k20"],
+        "{db}: only B's command is still pending"
     );
 }
 

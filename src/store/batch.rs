@@ -1,4 +1,4 @@
-//! Group commit: the rows a created meeting needs and the cards marked posted, gathered from the commands finishing together and committed in one transaction.
+//! Group commit: the rows a created meeting needs, the cards marked posted and the commands settled, gathered from the commands finishing together and committed in one transaction.
 //!
 //! Each commit is a durable flush (SQLite `synchronous=FULL`, PostgreSQL's WAL `fsync`) and each
 //! statement a round trip (to sqlx's SQLite thread, or to the server). One at a time, the
@@ -37,6 +37,9 @@ const POSTED_WINDOW: Duration = Duration::from_millis(20);
 /// inside both engines' limits (SQLite 32,766, PostgreSQL 65,535).
 pub(super) const MAX_BATCH: usize = 256;
 
+/// What a batch does, for errors.
+const OPERATION: &str = "record created meetings and posted cards";
+
 /// Operations waiting for the writer; past this, callers wait to hand theirs over.
 const QUEUE: usize = 4 * MAX_BATCH;
 
@@ -73,6 +76,19 @@ enum Op {
         DateTime<Utc>,
         oneshot::Sender<Result<bool, StoreError>>,
     ),
+    /// A command settled ("done"): intent id, claim, owner, its meeting, when.
+    Finish(Box<Finish>, oneshot::Sender<Result<bool, StoreError>>),
+    /// Ends the gathering at once; answered once everything before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// An intent to settle as done, for [`Op::Finish`].
+struct Finish {
+    id: i64,
+    claim: i32,
+    owner: String,
+    zoom_id: Option<i64>,
+    at: DateTime<Utc>,
 }
 
 /// The handle to a store's writer task; the task ends when the last handle is dropped.
@@ -91,7 +107,9 @@ impl Writer {
                 let opened = tokio::time::Instant::now();
                 let closes = |batch: &[Op]| {
                     opened
-                        + if batch.iter().any(Op::holds_a_card) {
+                        + if batch.iter().any(|op| matches!(op, Op::Flush(_))) {
+                            Duration::ZERO
+                        } else if batch.iter().any(|op| matches!(op, Op::Record(..))) {
                             window
                         } else {
                             window.max(POSTED_WINDOW)
@@ -144,6 +162,38 @@ impl Store {
         self.submit(Op::Complete(id, at, answer), answered).await
     }
 
+    /// Settles a command's intent as done, committed with other writes of the moment; see
+    /// [`super::Intents::finish`].
+    pub(super) async fn finish_intent(
+        &self,
+        id: i64,
+        claim: i32,
+        owner: &str,
+        zoom_id: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let finish = Finish {
+            id,
+            claim,
+            owner: owner.to_owned(),
+            zoom_id,
+            at,
+        };
+        let (answer, answered) = oneshot::channel();
+        self.submit(Op::Finish(Box::new(finish), answer), answered)
+            .await
+    }
+
+    /// Waits until every operation handed to the writer so far is written (for shutdown).
+    pub(super) async fn flush(&self) {
+        if let Some(writer) = &self.writer {
+            let (answer, answered) = oneshot::channel();
+            if writer.queue.send(Op::Flush(answer)).await.is_ok() {
+                let _ = answered.await;
+            }
+        }
+    }
+
     /// Hands `op` to the writer, or writes it here when this handle has none (the writer's own)
     /// or the writer has stopped (its runtime ended).
     async fn submit<T>(
@@ -171,13 +221,31 @@ impl Store {
     }
 }
 
-/// Writes `ops` in one transaction and answers each; if that fails, writes each alone.
+/// Writes `ops` in one transaction and answers each. If that fails because of a row (a value
+/// the store refuses), each is written alone, so the others are not refused with it; if the
+/// database itself failed (unreachable, timed out), every caller gets that error at once,
+/// rather than each waiting out the same failure again.
 async fn write(store: &Store, ops: Vec<Op>) {
     if ops.len() > 1 {
         match commit(store, &ops).await {
             Ok(outcome) => return outcome.answer(ops),
+            Err(e) if about_a_row(&e) => {
+                tracing::warn!(error = %e, operations = ops.len(), "a group commit failed on a row; writing each operation alone");
+            }
             Err(e) => {
-                tracing::warn!(error = %e, operations = ops.len(), "a group commit failed; writing each operation alone");
+                let reason = match &e {
+                    StoreError::Query { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
+                let mut first = Some(e);
+                for op in ops {
+                    op.fail(first.take().unwrap_or_else(|| StoreError::Shared {
+                        engine: store.engine(),
+                        operation: OPERATION,
+                        reason: reason.clone(),
+                    }));
+                }
+                return;
             }
         }
     }
@@ -189,11 +257,22 @@ async fn write(store: &Store, ops: Vec<Op>) {
     }
 }
 
+/// Whether `error` is about a value in the batch (so writing the rest without it may succeed)
+/// rather than about the database.
+fn about_a_row(error: &StoreError) -> bool {
+    match error {
+        StoreError::Query { source, .. } => matches!(source, sqlx::Error::Database(_)),
+        StoreError::Corrupt { .. } | StoreError::OutOfRange { .. } => true,
+        _ => false,
+    }
+}
+
 /// What one transaction wrote: the outbox row of each meeting it recorded, and the cards it
 /// marked posted.
 struct Outcome {
     held: HashMap<i64, i64>,
     completed: HashSet<i64>,
+    finished: HashSet<i64>,
 }
 
 impl Outcome {
@@ -210,7 +289,14 @@ impl Outcome {
                     let _ = answer.send(Ok(creation));
                 }
                 Op::Complete(id, _, answer) => {
-                    let _ = answer.send(Ok(self.completed.contains(&id.get())));
+                    // Marked twice at once: the first caller marked it.
+                    let _ = answer.send(Ok(self.completed.remove(&id.get())));
+                }
+                Op::Finish(finish, answer) => {
+                    let _ = answer.send(Ok(self.finished.remove(&finish.id)));
+                }
+                Op::Flush(answer) => {
+                    let _ = answer.send(());
                 }
             }
         }
@@ -218,17 +304,16 @@ impl Outcome {
 }
 
 impl Op {
-    fn holds_a_card(&self) -> bool {
-        matches!(self, Op::Record(..))
-    }
-
     fn fail(self, error: StoreError) {
         match self {
             Op::Record(_, answer) => {
                 let _ = answer.send(Err(error));
             }
-            Op::Complete(_, _, answer) => {
+            Op::Complete(_, _, answer) | Op::Finish(_, answer) => {
                 let _ = answer.send(Err(error));
+            }
+            Op::Flush(answer) => {
+                let _ = answer.send(());
             }
         }
     }
@@ -239,10 +324,13 @@ impl Op {
 async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
     let mut creations = Vec::new();
     let mut completes = Vec::new();
+    let mut finishes = Vec::new();
     for op in ops {
         match op {
             Op::Record(creation, _) => creations.push(&**creation),
             Op::Complete(id, at, _) => completes.push((id.get(), *at)),
+            Op::Finish(finish, _) => finishes.push(&**finish),
+            Op::Flush(_) => {}
         }
     }
     // Ids are checked on submission; a creation whose card names another meeting is a bug.
@@ -263,8 +351,18 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
             Ok((c, meeting, duration, notes))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    // Rows in key order (stable: the first creation of a meeting stays first), so replicas
+    // writing the same keys lock them in the same order and never deadlock.
+    let mut rows = rows;
+    rows.sort_by_key(|(_, id, _, _)| *id);
+    completes.sort_unstable_by_key(|(id, _)| *id);
+    finishes.sort_by_key(|f| f.id);
     // When "posted" is recorded: the latest moment any caller asked for, a few ms at most apart.
     let posted_at = completes.iter().map(|(_, at)| *at).max();
+    // A held card's lease runs from its commit, not from when it was handed over: a batch
+    // kept waiting (a slow database) must not let a sweep post a card its poster still posts.
+    // (The caller's time when later, so tests with instants of their own keep control.)
+    let committing = Utc::now();
 
     in_transaction!(store, |tx, at: I| {
         let mut held = HashMap::new();
@@ -344,7 +442,10 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                         .push_bind(notes.as_str())
                         .push_bind(card.locale.as_deref())
                         .push_bind("pending")
-                        .push_bind(at(super::instant::after(card.created_at, c.lease)))
+                        .push_bind(at(super::instant::after(
+                            card.created_at.max(committing),
+                            c.lease,
+                        )))
                         .push_bind(c.owner.as_str())
                         .push_bind(1_i32)
                         .push_bind(at(card.created_at));
@@ -380,9 +481,43 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                 .into_iter()
                 .collect();
         }
-        Outcome { held, completed }
+        let mut finished = HashSet::new();
+        if !finishes.is_empty() {
+            // Each row only while its holder (owner and claim) still holds it; the VALUES
+            // columns are column1… on both engines.
+            let mut update = builder(
+                &tx,
+                "UPDATE create_intents SET state = 'done', zoom_id = v.column4, \
+                 last_error = NULL, finished_at = v.column5, claimed_by = NULL FROM (",
+            );
+            update.push_values(&finishes, |mut b, f| {
+                b.push_bind(f.id)
+                    .push_bind(f.owner.as_str())
+                    .push_bind(f.claim)
+                    .push_bind(f.zoom_id)
+                    .push_bind(at(f.at));
+            });
+            update.push(
+                ") AS v WHERE create_intents.id = v.column1 \
+                 AND create_intents.claimed_by = v.column2 \
+                 AND create_intents.attempts = v.column3 \
+                 AND create_intents.state = 'pending' RETURNING create_intents.id",
+            );
+            finished = update
+                .build_query_scalar::<i64>()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        Outcome {
+            held,
+            completed,
+            finished,
+        }
     })
-    .map_err(|e| store.query_error("record created meetings and posted cards", e))
+    .map_err(|e| store.query_error(OPERATION, e))
 }
 
 /// A query builder for the engine of `_tx` (which only names the engine's type).
@@ -437,14 +572,7 @@ mod tests {
     /// card that was never queued: the transaction fails, and each is then written alone.
     #[tokio::test]
     async fn a_failed_batch_is_written_again_one_operation_at_a_time() {
-        let dir = std::env::temp_dir().join(format!(
-            "slack-zoom-batch-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}", dir.join("store.db").display());
-        let store = Store::open_with(&url, Duration::ZERO).await.unwrap();
+        let (store, _, dir) = scratch(Duration::ZERO).await;
         assert!(store.writer.is_none(), "a zero window starts no writer");
 
         let mut answers = Vec::new();
@@ -489,9 +617,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// Every operation of a good batch lands in one transaction, whatever the mix.
-    #[tokio::test]
-    async fn a_batch_records_every_creation_and_marks_every_card() {
+    /// A scratch SQLite store, opened with `window`, and its directory (to remove at the end).
+    async fn scratch(window: Duration) -> (Store, String, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!(
             "slack-zoom-batch-{}-{:016x}",
             std::process::id(),
@@ -499,7 +626,67 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("store.db").display());
-        let store = Store::open_with(&url, Duration::ZERO).await.unwrap();
+        (Store::open_with(&url, window).await.unwrap(), url, dir)
+    }
+
+    /// A database that fails as a whole (here: its pool is closed) fails every operation of
+    /// the batch with the one error, without trying each again.
+    #[tokio::test]
+    async fn a_database_failure_fails_the_whole_batch_at_once() {
+        let (store, _, dir) = scratch(Duration::ZERO).await;
+        store.close().await;
+        let mut answers = Vec::new();
+        let mut ops = Vec::new();
+        for zoom_id in 1..=3 {
+            let (answer, answered) = oneshot::channel();
+            ops.push(Op::Record(Box::new(creation(zoom_id, zoom_id)), answer));
+            answers.push(answered);
+        }
+        write(&store, ops).await;
+        let mut got = Vec::new();
+        for answered in answers {
+            got.push(match answered.await.unwrap() {
+                Err(StoreError::Query { .. }) => "query",
+                Err(StoreError::Shared { .. }) => "shared",
+                other => panic!("unexpected {other:?}"),
+            });
+        }
+        assert_eq!(
+            got,
+            ["query", "shared", "shared"],
+            "one attempt, one error for all"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Closing the store writes what the writer was still gathering, however long its window.
+    #[tokio::test]
+    async fn closing_the_store_writes_what_the_writer_holds() {
+        let (store, url, dir) = scratch(Duration::from_secs(3600)).await;
+        // Polled in order: the creation is handed to the writer before the store closes.
+        let both = async {
+            tokio::join!(store.record_creation(creation(7, 7)), async {
+                tokio::task::yield_now().await;
+                store.close().await;
+            })
+        };
+        let (recorded, ()) = tokio::time::timeout(Duration::from_secs(30), both)
+            .await
+            .expect("close answers the creation it was gathering");
+        assert!(
+            matches!(recorded, Ok(Creation::Recorded(_))),
+            "{recorded:?}"
+        );
+        let reopened = Store::open_with(&url, Duration::ZERO).await.unwrap();
+        assert!(reopened.meetings().get(7).await.unwrap().is_some());
+        reopened.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Every operation of a good batch lands in one transaction, whatever the mix.
+    #[tokio::test]
+    async fn a_batch_records_every_creation_and_marks_every_card() {
+        let (store, _, dir) = scratch(Duration::ZERO).await;
         let first = store.record_creation(creation(100, 100)).await.unwrap();
         let Creation::Recorded(first) = first else {
             panic!("{first:?}")
@@ -519,7 +706,13 @@ mod tests {
         ops.push(Op::Record(Box::new(creation(1_000, 1_000)), answer));
         let (answer, posted) = oneshot::channel();
         ops.push(Op::Complete(first, Utc::now(), answer));
+        let (answer, posted_again) = oneshot::channel();
+        ops.push(Op::Complete(first, Utc::now(), answer));
         write(&store, ops).await;
+        assert!(
+            !posted_again.await.unwrap().unwrap(),
+            "marked posted twice at once: only the first caller marked it"
+        );
         assert_eq!(again.await.unwrap().unwrap(), Creation::Already);
         assert_eq!(store.outbox().for_meeting(1_000).await.unwrap().len(), 1);
 

@@ -61,6 +61,15 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// A failure shared by every operation of one group commit (see `batch.rs`): the first
+    /// caller gets the original [`StoreError::Query`], the others this, with its text.
+    #[error("{engine} store: could not {operation}: {reason}")]
+    Shared {
+        engine: Engine,
+        operation: &'static str,
+        reason: String,
+    },
+
     #[error(
         "{engine} store: no meeting with Zoom id {zoom_id} is stored, so {operation} refers to nothing"
     )]
@@ -102,6 +111,7 @@ impl StoreError {
             | StoreError::Open { engine, .. }
             | StoreError::Migrate { engine, .. }
             | StoreError::Query { engine, .. }
+            | StoreError::Shared { engine, .. }
             | StoreError::UnknownMeeting { engine, .. }
             | StoreError::Corrupt { engine, .. } => Some(*engine),
         }

@@ -294,9 +294,10 @@ impl<'s> Intents<'s> {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let zoom_id = zoom_id.map(zoom_id_column).transpose()?;
-        self.settle(hold, owner, "done", zoom_id, None, at)
+        // Committed with other writes of the moment (see `batch.rs`).
+        self.store
+            .finish_intent(hold.id.0, claim_column(hold), owner, zoom_id, at)
             .await
-            .map_err(|e| self.store.query_error("settle a command", e))
     }
 
     /// Its create went out and Zoom gave no answer: whoever takes the intent over only looks for

@@ -211,8 +211,10 @@ impl Store {
         .map_err(|e| self.query_error("answer a ping", e))
     }
 
-    /// Closes every connection, waiting for those in use to be returned.
+    /// Writes what the group-commit writer holds, then closes every connection, waiting for
+    /// those in use to be returned.
     pub async fn close(&self) {
+        self.flush().await;
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
