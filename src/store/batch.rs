@@ -4,13 +4,14 @@
 //! statement a round trip (to sqlx's SQLite thread, or to the server). One at a time, the
 //! meeting, its held card and "posted" cost three of each per command: several times the CPU
 //! of everything else the command does (docs/PERFORMANCE.md). So one writer task per store
-//! takes what arrives within a window (10 ms by default; at most [`MAX_BATCH`] operations), writes it with one
-//! multi-row statement per table in one transaction, and then answers each caller.
+//! takes what arrives within a window (10 ms by default; at most [`MAX_BATCH`] operations),
+//! writes it with one multi-row statement per table in one transaction, and then answers each
+//! caller.
 //!
 //! A caller still returns only once its rows are committed, so durability is unchanged: a card
 //! is held in the outbox before it is posted, and "posted" is recorded before the job ends.
-//! If a batch's transaction fails, each operation is written again alone, so one bad row never
-//! costs the others theirs and each caller gets its own error.
+//! A batch refused because of one row is written again one operation at a time, so that row
+//! costs nobody else theirs; a database that fails as a whole fails the batch at once.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -29,8 +30,9 @@ use super::{NewCardPost, NewMeetingRecord, OutboxId, Store, StoreError, in_trans
 /// acknowledgement never waits on it (`STORE_COMMIT_WINDOW_MS`; docs/PERFORMANCE.md).
 pub(super) const DEFAULT_WINDOW: Duration = Duration::from_millis(10);
 
-/// How long a batch of cards marked posted stays open at least: nothing waits on these but
-/// the end of their jobs, so they gather longer, and ride along with the next meetings.
+/// How long a batch of cards marked posted and commands settled stays open at least: nothing
+/// waits on these but the end of their jobs, so they gather longer, and ride along with the
+/// next meetings.
 const POSTED_WINDOW: Duration = Duration::from_millis(20);
 
 /// The most operations in one transaction: 256 meetings are about 4,000 bound values, well
@@ -104,27 +106,18 @@ impl Writer {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while ops.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                // Open until the earliest moment any operation in it asks to be written by.
                 let opened = tokio::time::Instant::now();
-                let closes = |batch: &[Op]| {
-                    opened
-                        + if batch.iter().any(|op| matches!(op, Op::Flush(_))) {
-                            Duration::ZERO
-                        } else if batch.iter().any(|op| matches!(op, Op::Record(..))) {
-                            window
-                        } else {
-                            window.max(POSTED_WINDOW)
-                        }
-                };
-                let gathering = tokio::time::sleep_until(closes(&batch));
+                let gathering = tokio::time::sleep_until(opened + patience(&batch, window));
                 tokio::pin!(gathering);
                 while batch.len() < MAX_BATCH {
-                    let room = MAX_BATCH - batch.len();
+                    let (before, room) = (batch.len(), MAX_BATCH - batch.len());
                     tokio::select! {
                         got = ops.recv_many(&mut batch, room) => {
                             if got == 0 {
                                 break;
                             }
-                            let deadline = closes(&batch);
+                            let deadline = opened + patience(&batch[before..], window);
                             if deadline < gathering.deadline() {
                                 gathering.as_mut().reset(deadline);
                             }
@@ -137,6 +130,19 @@ impl Writer {
         });
         Writer { queue }
     }
+}
+
+/// How long `ops` may wait for company: a meeting's rows the window (its card waits on them),
+/// the rest longer; a flush not at all.
+fn patience(ops: &[Op], window: Duration) -> Duration {
+    ops.iter()
+        .map(|op| match op {
+            Op::Flush(_) => Duration::ZERO,
+            Op::Record(..) => window,
+            Op::Complete(..) | Op::Finish(..) => window.max(POSTED_WINDOW),
+        })
+        .min()
+        .unwrap_or(window)
 }
 
 impl Store {
