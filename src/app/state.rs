@@ -41,14 +41,6 @@ const MAX_CONCURRENT_DELIVERIES: usize = 64;
 /// The shortest lease on a card being posted; see [`AppState::card_lease`].
 const CARD_LEASE_FLOOR: Duration = Duration::from_secs(120);
 
-/// What [`AppState::first_command`] found: whether the request's signature and the command's
-/// delivery were each seen for the first time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Replay {
-    pub signature: bool,
-    pub delivery: bool,
-}
-
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -282,52 +274,6 @@ impl AppState {
             return first;
         }
         self.0.replay.first_time(signature, Instant::now())
-    }
-
-    /// [`first_signature`](Self::first_signature) and [`first_delivery`](Self::first_delivery)
-    /// for a slash command, with one round trip to a shared store instead of two (they are
-    /// the two statements on every command's acknowledgement path). Claiming the delivery key
-    /// of a replayed request changes nothing: its first delivery claimed it already.
-    pub async fn first_command(&self, signature: VerifiedSignature, delivery_key: &str) -> Replay {
-        if self.shares_store() {
-            let signature_key = format!("signature:{}", hex::encode(signature.as_bytes()));
-            let delivery = format!("delivery:{delivery_key}");
-            let keys = [
-                (signature_key.as_str(), crate::slack::replay::WINDOW),
-                (delivery.as_str(), DELIVERY_MEMORY),
-            ];
-            let claims = self.0.store.claims();
-            let claim = claims.claim_all(&keys, chrono::Utc::now());
-            match tokio::time::timeout(SHARED_CLAIM_BUDGET, claim).await {
-                Ok(Ok(won)) if won.len() == 2 => {
-                    return Replay {
-                        signature: won[0],
-                        delivery: won[1],
-                    };
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "shared replay guard unavailable; guarding in this process only");
-                }
-                Err(_) => {
-                    tracing::error!(budget = ?SHARED_CLAIM_BUDGET, "shared replay guard too slow; guarding in this process only");
-                }
-            }
-        }
-        let now = Instant::now();
-        if !self.0.replay.first_time(signature, now) {
-            return Replay {
-                signature: false,
-                delivery: false,
-            };
-        }
-        Replay {
-            signature: true,
-            delivery: self
-                .0
-                .deliveries
-                .insert_if_absent(delivery_key.to_owned(), (), now),
-        }
     }
 
     /// A claim in the shared store, when replicas share one (PostgreSQL). `None` means "decide

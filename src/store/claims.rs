@@ -55,39 +55,6 @@ impl<'s> Claims<'s> {
         .map_err(|e| self.store.query_error("claim a key", e))
     }
 
-    /// [`claim`](Self::claim) for several keys at once, each held until its own instant, in one
-    /// statement (one round trip, one commit): for each key in order, whether this was its first
-    /// live claim. The keys must differ.
-    pub async fn claim_all(
-        &self,
-        keys: &[(&str, Duration)],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<bool>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let won: std::collections::HashSet<String> = with_pool!(self.store, |pool, at: I| {
-            let mut insert = sqlx::QueryBuilder::new("INSERT INTO claims (key, expires_at) ");
-            insert.push_values(keys, |mut b, (key, ttl)| {
-                b.push_bind(*key).push_bind(at(instant::after(now, *ttl)));
-            });
-            insert.push(
-                " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
-                 WHERE claims.expires_at <= ",
-            );
-            insert.push_bind(at(now));
-            insert.push(" RETURNING key");
-            insert
-                .build_query_scalar::<String>()
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .collect()
-        })
-        .map_err(|e| self.store.query_error("claim keys", e))?;
-        Ok(keys.iter().map(|(key, _)| won.contains(*key)).collect())
-    }
-
     /// Deletes up to `limit` keys that expired at or before `now`, oldest first, and returns
     /// how many it deleted. Bounded so each call holds locks briefly: call it periodically,
     /// and again at once while it returns `limit`, and the table stays near the live keys.
