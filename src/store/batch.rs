@@ -328,6 +328,20 @@ impl Op {
     }
 }
 
+/// Runs `$query` (a query builder ending in `RETURNING` an id) in `$tx`; the ids it returned.
+/// A macro, as `in_transaction!` expands once per engine.
+macro_rules! returned_ids {
+    ($query:ident, $tx:ident) => {
+        $query
+            .build_query_scalar::<i64>()
+            .persistent(false)
+            .fetch_all(&mut *$tx)
+            .await?
+            .into_iter()
+            .collect::<HashSet<i64>>()
+    };
+}
+
 /// One transaction for `ops`: the new meetings (skipping those stored already), their notices
 /// and held cards, then the cards posted. One statement per table, whatever the number of ops.
 async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
@@ -343,7 +357,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
         }
     }
     // Ids are checked on submission; a creation whose card names another meeting is a bug.
-    let rows = creations
+    let mut rows = creations
         .iter()
         .map(|c| {
             let meeting = zoom_id_column(c.meeting.zoom_id)?;
@@ -362,7 +376,6 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
         .collect::<Result<Vec<_>, StoreError>>()?;
     // Rows in key order (stable: the first creation of a meeting stays first), so replicas
     // writing the same keys lock them in the same order and never deadlock.
-    let mut rows = rows;
     rows.sort_by_key(|(_, id, _, _)| *id);
     completes.sort_unstable_by_key(|(id, _)| *id);
     finishes.sort_by_key(|f| f.id);
@@ -403,13 +416,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                     .push_bind(m.locale.as_deref());
             });
             insert.push(" ON CONFLICT (zoom_id) DO NOTHING RETURNING zoom_id");
-            let inserted: HashSet<i64> = insert
-                .build_query_scalar::<i64>()
-                .persistent(false)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+            let inserted = returned_ids!(insert, tx);
             // The first creation of each newly stored meeting writes the rest.
             let mut first = HashSet::new();
             let new: Vec<_> = rows
@@ -482,13 +489,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                 ids.push_bind(*id);
             }
             update.push(") RETURNING id");
-            completed = update
-                .build_query_scalar::<i64>()
-                .persistent(false)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+            completed = returned_ids!(update, tx);
         }
         let mut finished = HashSet::new();
         if !finishes.is_empty() {
@@ -512,13 +513,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                  AND create_intents.attempts = v.column3 \
                  AND create_intents.state = 'pending' RETURNING create_intents.id",
             );
-            finished = update
-                .build_query_scalar::<i64>()
-                .persistent(false)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+            finished = returned_ids!(update, tx);
         }
         Outcome {
             held,

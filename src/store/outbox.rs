@@ -249,9 +249,21 @@ impl<'s> Outbox<'s> {
         at: DateTime<Utc>,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        self.finish(id, at, "abandoned", Some(reason))
-            .await
-            .map_err(|e| self.store.query_error("abandon a card", e))
+        let when = at;
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE card_outbox SET state = 'abandoned', finished_at = $2, \
+                 claimed_by = NULL, last_error = $3 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(at(when))
+            .bind(reason)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("abandon a card", e))
     }
 
     /// Hands a claimed card back to be tried again from `retry_at`, recording `error`. Only
@@ -334,29 +346,6 @@ impl<'s> Outbox<'s> {
                 })
             })
             .collect()
-    }
-
-    async fn finish(
-        &self,
-        id: OutboxId,
-        when: DateTime<Utc>,
-        state: &'static str,
-        reason: Option<&str>,
-    ) -> Result<bool, sqlx::Error> {
-        with_pool!(self.store, |pool, at: I| {
-            sqlx::query(
-                "UPDATE card_outbox SET state = $2, finished_at = $3, claimed_by = NULL, \
-                 last_error = COALESCE($4, last_error) WHERE id = $1 AND state = 'pending'",
-            )
-            .bind(id.0)
-            .bind(state)
-            .bind(at(when))
-            .bind(reason)
-            .execute(pool)
-            .await?
-            .rows_affected()
-                == 1
-        })
     }
 
     fn card<I: Stamp>(&self, row: CardRow<I>) -> Result<CardPost, StoreError> {
