@@ -167,6 +167,7 @@ on_both_engines!(
     upcoming_lists_one_users_live_meetings_by_start,
     no_column_can_hold_a_passcode_or_a_start_url,
     a_key_is_won_by_its_first_live_claim_only,
+    keys_claimed_together_are_each_won_by_their_first_live_claim_only,
     purging_deletes_only_expired_keys_and_at_most_the_limit,
     replicas_racing_for_the_same_keys_win_each_once,
     a_due_notice_is_claimed_once_until_its_lease_lapses,
@@ -644,6 +645,54 @@ async fn a_key_is_won_by_its_first_live_claim_only(db: &TestDb) {
             .unwrap();
         assert_eq!(got, want, "{db}: {case}");
     }
+}
+
+/// Keys claimed together, when, what each should win, and the case's name.
+type ClaimStep<'a> = (&'a [(&'a str, Duration)], TimeDelta, &'a [bool], &'a str);
+
+async fn keys_claimed_together_are_each_won_by_their_first_live_claim_only(db: &TestDb) {
+    let claims = db.store.claims();
+    let short = Duration::from_secs(300);
+    let long = Duration::from_secs(1800);
+    let steps: [ClaimStep; 5] = [
+        (
+            &[("signature:a", short), ("delivery:a", long)],
+            secs(0),
+            &[true, true],
+            "both new",
+        ),
+        (
+            &[("signature:a", short), ("delivery:a", long)],
+            secs(1),
+            &[false, false],
+            "a replay",
+        ),
+        (
+            &[("signature:b", short), ("delivery:a", long)],
+            secs(2),
+            &[true, false],
+            "signed anew, delivered again",
+        ),
+        // Each key expires at its own instant: the signature after 300 s, the delivery after 1800 s.
+        (
+            &[("signature:a", short), ("delivery:a", long)],
+            secs(300),
+            &[true, false],
+            "only the signature expired",
+        ),
+        (&[], secs(301), &[], "no keys"),
+    ];
+    for (keys, offset, want, case) in steps {
+        let got = claims.claim_all(keys, at(0) + offset).await.unwrap();
+        assert_eq!(got, want, "{db}: {case}");
+    }
+    assert!(
+        claims
+            .claim("delivery:a", at(0) + secs(1800), long)
+            .await
+            .unwrap(),
+        "{db}: the delivery key expires at its own instant"
+    );
 }
 
 async fn purging_deletes_only_expired_keys_and_at_most_the_limit(db: &TestDb) {

@@ -26,8 +26,19 @@ use crate::time::Zone;
 /// answer follows through `response_url` or a form opens). Never waits on Zoom: meeting
 /// creation is handed to a tracked background task that reports through `response_url`.
 pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
+    let first = state.first_delivery(&command.delivery_key()).await;
+    handle_delivered(state, command, first).await
+}
+
+/// [`handle`], with the double-delivery guard claimed already (`first`: this is the command's
+/// first delivery), as the HTTP door does together with the replay guard.
+pub async fn handle_delivered(
+    state: &AppState,
+    command: SlashCommand,
+    first: bool,
+) -> Option<Reply> {
     // Slack may deliver one command twice, signed anew each time: the copy must not run.
-    if !state.first_delivery(&command.delivery_key()).await {
+    if !first {
         tracing::warn!("command delivered again (same trigger_id); not run twice");
         state.metrics().command(CommandOutcome::AlreadyHandled);
         // The first delivery looked the user up: this comes from the cache.

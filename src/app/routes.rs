@@ -82,8 +82,8 @@ async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: 
     }
     let arrived = Instant::now();
     match accept(&state, &headers, &body).await {
-        Ok(command) => {
-            let reply = handler::handle(&state, command).await;
+        Ok((command, first_delivery)) => {
+            let reply = handler::handle_delivered(&state, command, first_delivery).await;
             state.metrics().acked(Ack::Command, arrived);
             match reply {
                 Some(reply) => Json(reply).into_response(),
@@ -157,24 +157,29 @@ fn verify(
 }
 
 /// Everything that must hold before a command may run, cheapest and most general first.
+/// With the command: whether this is its first delivery (the replay and double-delivery
+/// guards are claimed together, one round trip to a shared store).
 async fn accept(
     state: &AppState,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<SlashCommand, Rejection> {
+) -> Result<(SlashCommand, bool), Rejection> {
     let signature = verify(state, headers, body)?;
     let command = SlashCommand::parse(body, state.response_url_prefixes())?;
     let span = tracing::Span::current();
     span.record("team", command.team_id().as_str());
     span.record("user", command.user_id().as_str());
     span.record("channel", command.channel_id().as_str());
-    if !state.first_signature(signature).await {
+    let first = state
+        .first_command(signature, &command.delivery_key())
+        .await;
+    if !first.signature {
         return Err(Rejection::Replayed);
     }
     if !state.team_allowed(command.team_id().as_str()) {
         return Err(Rejection::TeamNotAllowed);
     }
-    Ok(command)
+    Ok((command, first.delivery))
 }
 
 /// The one place a refused request becomes a log line and an answer.

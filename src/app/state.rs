@@ -41,6 +41,14 @@ const MAX_CONCURRENT_DELIVERIES: usize = 64;
 /// The shortest lease on a card being posted; see [`AppState::card_lease`].
 const CARD_LEASE_FLOOR: Duration = Duration::from_secs(120);
 
+/// What [`AppState::first_command`] found: whether the request's signature and the command's
+/// delivery were each seen for the first time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replay {
+    pub signature: bool,
+    pub delivery: bool,
+}
+
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -238,20 +246,6 @@ impl AppState {
         Arc::clone(&self.0.admitted).try_acquire_owned().ok()
     }
 
-    /// `true` the first time this delivery key is seen (within 30 minutes). With PostgreSQL
-    /// the claim is shared by every replica; with SQLite (one process) it stays in memory.
-    pub async fn first_delivery(&self, key: &str) -> bool {
-        if let Some(first) = self
-            .shared_claim(&format!("delivery:{key}"), DELIVERY_MEMORY)
-            .await
-        {
-            return first;
-        }
-        self.0
-            .deliveries
-            .insert_if_absent(key.to_owned(), (), Instant::now())
-    }
-
     /// How full the background queue is now.
     pub(crate) fn queue(&self) -> Queue {
         let inner = &self.0;
@@ -265,29 +259,65 @@ impl AppState {
         }
     }
 
+    /// `true` the first time this delivery key is seen (within 30 minutes). With PostgreSQL
+    /// the claim is shared by every replica; with SQLite (one process) it stays in memory.
+    pub async fn first_delivery(&self, key: &str) -> bool {
+        if let Some([first]) = self.shared_claims([delivery_claim(key)]).await {
+            return first;
+        }
+        self.first_delivery_here(key, Instant::now())
+    }
+
     /// `true` the first time this request signature is seen within the replay window, on any
     /// replica when the store is PostgreSQL.
     pub async fn first_signature(&self, signature: VerifiedSignature) -> bool {
-        let window = crate::slack::replay::WINDOW;
-        let key = format!("signature:{}", hex::encode(signature.as_bytes()));
-        if let Some(first) = self.shared_claim(&key, window).await {
+        if let Some([first]) = self.shared_claims([signature_claim(&signature)]).await {
             return first;
         }
         self.0.replay.first_time(signature, Instant::now())
     }
 
-    /// A claim in the shared store, when replicas share one (PostgreSQL). `None` means "decide
-    /// in this process": SQLite, or a store that failed to answer, or did not within
+    /// [`first_signature`](Self::first_signature) and [`first_delivery`](Self::first_delivery)
+    /// for a slash command, with one round trip to a shared store instead of two (they are
+    /// the two statements on every command's acknowledgement path). Claiming the delivery key
+    /// of a replayed request changes nothing: its first delivery claimed it already.
+    pub async fn first_command(&self, signature: VerifiedSignature, delivery_key: &str) -> Replay {
+        let keys = [signature_claim(&signature), delivery_claim(delivery_key)];
+        if let Some([signature, delivery]) = self.shared_claims(keys).await {
+            return Replay {
+                signature,
+                delivery,
+            };
+        }
+        let now = Instant::now();
+        let signature = self.0.replay.first_time(signature, now);
+        Replay {
+            signature,
+            delivery: signature && self.first_delivery_here(delivery_key, now),
+        }
+    }
+
+    fn first_delivery_here(&self, key: &str, now: Instant) -> bool {
+        self.0.deliveries.insert_if_absent(key.to_owned(), (), now)
+    }
+
+    /// Claims in the shared store, when replicas share one (PostgreSQL), in one statement:
+    /// for each key, whether this was its first live claim. `None` means "decide in this
+    /// process": SQLite, or a store that failed to answer, or did not within
     /// [`SHARED_CLAIM_BUDGET`] (logged; a command is then guarded by this replica alone rather
     /// than refused, and Slack still gets its answer in time).
-    async fn shared_claim(&self, key: &str, ttl: Duration) -> Option<bool> {
+    async fn shared_claims<const N: usize>(
+        &self,
+        keys: [(String, Duration); N],
+    ) -> Option<[bool; N]> {
         if !self.shares_store() {
             return None;
         }
+        let keys = keys.each_ref().map(|(key, ttl)| (key.as_str(), *ttl));
         let claims = self.0.store.claims();
-        let claim = claims.claim(key, chrono::Utc::now(), ttl);
+        let claim = claims.claim_all(&keys, chrono::Utc::now());
         match tokio::time::timeout(SHARED_CLAIM_BUDGET, claim).await {
-            Ok(Ok(first)) => Some(first),
+            Ok(Ok(won)) => won.try_into().ok(),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "shared replay guard unavailable; guarding in this process only");
                 None
@@ -448,4 +478,15 @@ impl AppState {
     pub(crate) fn readiness(&self) -> &Readiness {
         &self.0.readiness
     }
+}
+
+/// The shared claim that guards against a replayed request.
+fn signature_claim(signature: &VerifiedSignature) -> (String, Duration) {
+    let key = format!("signature:{}", hex::encode(signature.as_bytes()));
+    (key, crate::slack::replay::WINDOW)
+}
+
+/// The shared claim that guards against a command delivered twice.
+fn delivery_claim(delivery_key: &str) -> (String, Duration) {
+    (format!("delivery:{delivery_key}"), DELIVERY_MEMORY)
 }

@@ -37,22 +37,41 @@ impl<'s> Claims<'s> {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let expires = instant::after(now, ttl);
-        with_pool!(self.store, |pool, at: I| {
-            sqlx::query(
-                "INSERT INTO claims (key, expires_at) VALUES ($1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
-                 WHERE claims.expires_at <= $3 \
-                 RETURNING key",
-            )
-            .bind(key)
-            .bind(at(expires))
-            .bind(at(now))
-            .fetch_optional(pool)
-            .await?
-            .is_some()
+        let won = self.claim_all(&[(key, ttl)], now).await?;
+        Ok(won.first().copied().unwrap_or(false))
+    }
+
+    /// [`claim`](Self::claim) for several keys at once, each held for its own time, in one
+    /// statement (one round trip, one commit): for each key in order, whether this was its first
+    /// live claim. The keys must differ (one statement cannot update a row twice).
+    pub async fn claim_all(
+        &self,
+        keys: &[(&str, Duration)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let won: std::collections::HashSet<String> = with_pool!(self.store, |pool, at: I| {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO claims (key, expires_at) ");
+            insert.push_values(keys, |mut b, (key, ttl)| {
+                b.push_bind(*key).push_bind(at(instant::after(now, *ttl)));
+            });
+            insert.push(
+                " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE claims.expires_at <= ",
+            );
+            insert.push_bind(at(now));
+            insert.push(" RETURNING key");
+            insert
+                .build_query_scalar::<String>()
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .collect()
         })
-        .map_err(|e| self.store.query_error("claim a key", e))
+        .map_err(|e| self.store.query_error("claim keys", e))?;
+        Ok(keys.iter().map(|(key, _)| won.contains(*key)).collect())
     }
 
     /// Deletes up to `limit` keys that expired at or before `now`, oldest first, and returns
