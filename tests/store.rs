@@ -202,6 +202,7 @@ on_both_engines!(
     notes_are_handed_to_their_user_once_oldest_first,
     a_note_about_an_unknown_meeting_is_refused,
     replicas_racing_for_a_users_notes_hand_each_over_once,
+    with_no_note_waiting_none_is_looked_for_until_one_is_kept_by_any_replica,
     ping_answers_while_the_database_is_up,
     a_reopened_database_keeps_its_rows,
     a_database_migrated_by_a_newer_build_is_refused,
@@ -2134,6 +2135,48 @@ async fn replicas_racing_for_a_users_notes_hand_each_over_once(db: &TestDb) {
     }
     assert_eq!(handed.len(), NOTES as usize, "{db}: every note handed over");
     assert!(handed.values().all(|n| *n == 1), "{db}: {handed:?}");
+}
+
+/// Checks whether notes are waiting until `store` says `want`, or panics after 10 s (the
+/// hint hears other replicas through PostgreSQL's notifications, asynchronously).
+async fn until_notes_may_be_waiting(db: &TestDb, store: &Store, want: bool, case: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        store.pending_notes().recheck().await.unwrap();
+        if store.pending_notes().may_be_waiting() == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{db}: {case}: may_be_waiting stayed {}",
+            !want
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn with_no_note_waiting_none_is_looked_for_until_one_is_kept_by_any_replica(db: &TestDb) {
+    let store = &db.store;
+    until_notes_may_be_waiting(db, store, false, "a fresh database").await;
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    // With SQLite one process writes: the note is kept through the same store.
+    let keeper = match db.kind {
+        Kind::Sqlite => store.clone(),
+        Kind::Postgres => db.replica().await,
+    };
+    keeper.pending_notes().add(&note(1, "U1", 0)).await.unwrap();
+    until_notes_may_be_waiting(db, store, true, "a note kept").await;
+    keeper.pending_notes().add(&note(1, "U2", 1)).await.unwrap();
+    store.pending_notes().recheck().await.unwrap();
+    assert!(
+        store.pending_notes().may_be_waiting(),
+        "{db}: a check while notes wait keeps looking"
+    );
+    let taken = store.pending_notes().take("T1", "U1", at(10), 10).await;
+    assert_eq!(taken.unwrap().len(), 1, "{db}: U1's note is found");
+    let taken = store.pending_notes().take("T1", "U2", at(10), 10).await;
+    assert_eq!(taken.unwrap().len(), 1, "{db}: U2's note is found");
+    until_notes_may_be_waiting(db, store, false, "every note told").await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -52,6 +52,10 @@ pub async fn handle_delivered(
 /// What the user could not be told earlier (a card that could not be posted, notes that did
 /// not arrive): handed over once, at their next command, only to them.
 fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
+    // Nearly always: nothing is kept for anyone, and no task is needed to find that out.
+    if !state.store().pending_notes().may_be_waiting() {
+        return;
+    }
     let state_for_task = state.clone();
     let team = command.team_id().as_str().to_owned();
     let user = command.user_id().clone();

@@ -1,4 +1,4 @@
-//! The periodic sweeps (start notices, the card outbox, commands other replicas left unsettled, housekeeping): once at startup, then every `sweep_interval` until SIGTERM.
+//! The periodic sweeps (start notices, the card outbox, whether notes are kept, commands other replicas left unsettled, housekeeping): once at startup, then every `sweep_interval` until SIGTERM.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -31,6 +31,11 @@ pub(crate) fn start(state: &AppState) {
     }
     every(state, "card outbox", |state| async move {
         outbox::sweep(&state).await;
+    });
+    every(state, "kept notes", |state| async move {
+        if let Err(e) = state.store().pending_notes().recheck().await {
+            tracing::warn!(error = %e, "could not look for untold notes");
+        }
     });
     if state.shares_store() {
         every(state, "unsettled commands", |state| async move {

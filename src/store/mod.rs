@@ -25,8 +25,12 @@
 //! the pool, and every statement here is short. WAL still lets other processes (a backup, an
 //! operator's `sqlite3`) read meanwhile. FULL because the outbox must survive a power cut.
 //!
-//! PostgreSQL: up to 10 connections per replica; claims use row locks with `SKIP LOCKED`, so
-//! replicas never wait on each other's claimed rows.
+//! PostgreSQL: up to 10 connections per replica for statements and one listening for notes
+//! kept by other replicas; claims use row locks with `SKIP LOCKED`, so replicas never wait on
+//! each other's claimed rows.
+//!
+//! Both: a pooled connection is pinged before use only after a second idle (sqlx's default
+//! pings on every checkout, a round trip per statement that buys nothing under load).
 
 mod batch;
 mod claims;
@@ -35,6 +39,7 @@ mod instant;
 mod intents;
 mod meetings;
 mod notes;
+mod notes_hint;
 mod notices;
 mod open;
 mod outbox;
@@ -61,10 +66,9 @@ pub struct Store {
     pool: Pool,
     /// The database, described without secrets, for errors and logs.
     target: std::sync::Arc<str>,
-    /// SQLite only (one process): whether any pending note may exist, so the common case of a
-    /// command with nothing to hand over costs no query. Set at open if the table has rows and
-    /// whenever a note is kept; PostgreSQL is always asked (another replica may have kept one).
-    notes_hint: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether any pending note may exist, so the common case of a command with nothing to
+    /// hand over costs no query (see `notes_hint.rs`).
+    notes_hint: std::sync::Arc<notes_hint::NotesHint>,
     /// The group-commit writer (see `batch.rs`); `None` in the writer's own handle.
     writer: Option<std::sync::Arc<batch::Writer>>,
 }

@@ -113,9 +113,7 @@ impl<'s> PendingNotes<'s> {
         });
         match inserted {
             Ok(id) => {
-                self.store
-                    .notes_hint
-                    .store(true, std::sync::atomic::Ordering::Release);
+                self.store.notes_hint.raise();
                 Ok(PendingNoteId(id))
             }
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
@@ -138,11 +136,7 @@ impl<'s> PendingNotes<'s> {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<PendingNote>, StoreError> {
-        if !self
-            .store
-            .notes_hint
-            .load(std::sync::atomic::Ordering::Acquire)
-        {
+        if !self.may_be_waiting() {
             return Ok(Vec::new());
         }
         let sql = match self.store.engine() {
@@ -165,6 +159,32 @@ impl<'s> PendingNotes<'s> {
         let mut notes = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
         notes.sort_by_key(|n| (n.created_at, n.id));
         Ok(notes)
+    }
+
+    /// `false` when no note can be waiting for anyone: [`take`](Self::take) would find none.
+    pub fn may_be_waiting(&self) -> bool {
+        self.store.notes_hint.raised()
+    }
+
+    /// Looks whether any note is still untold and, if none is (and none was kept meanwhile),
+    /// lets [`may_be_waiting`](Self::may_be_waiting) say so until the next one is kept. Cheap:
+    /// nothing is asked while no note may be waiting.
+    pub async fn recheck(&self) -> Result<(), StoreError> {
+        let Some(from) = self.store.notes_hint.check() else {
+            return Ok(());
+        };
+        let waiting = with_pool!(self.store, |pool, at: I| {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM pending_notes WHERE told_at IS NULL)",
+            )
+            .fetch_one(pool)
+            .await?
+        })
+        .map_err(|e| self.store.query_error("look for untold notes", e))?;
+        if !waiting {
+            self.store.notes_hint.lower(from);
+        }
+        Ok(())
     }
 
     fn note<I: Stamp>(&self, row: NoteRow<I>) -> Result<PendingNote, StoreError> {

@@ -9,6 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
+use super::notes_hint::NotesHint;
 use super::{Engine, Pool, Store, StoreError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -21,7 +22,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits for another process's write lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// Ten for statements, one held by the listener for notes kept by other replicas.
+const POSTGRES_MAX_CONNECTIONS: u32 = 11;
 /// A pooled PostgreSQL connection idle longer than this is pinged before use. sqlx pings on
 /// every checkout by default: a round trip before each statement, which under load (where a
 /// connection is idle for milliseconds, and was pinged when it was returned) buys nothing.
@@ -92,7 +94,7 @@ async fn open_sqlite(url: &str, commit_window: Duration) -> Result<Store, StoreE
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pending_notes WHERE told_at IS NULL")
                 .fetch_one(&mut first)
                 .await
-                // Unknown: ask on every take, as PostgreSQL does.
+                // Unknown: raised, so every take asks until a check finds none.
                 .map_or(true, |n| n > 0)
         }
         Err(_) => true,
@@ -110,7 +112,7 @@ async fn open_sqlite(url: &str, commit_window: Duration) -> Result<Store, StoreE
     Ok(Store {
         pool: Pool::Sqlite(pool),
         target: Arc::from(target),
-        notes_hint: Arc::new(std::sync::atomic::AtomicBool::new(pending_notes)),
+        notes_hint: NotesHint::new(pending_notes, true),
         writer: None,
     }
     .with_writer(commit_window))
@@ -146,13 +148,15 @@ async fn open_postgres(url: &str, commit_window: Duration) -> Result<Store, Stor
         })
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options);
-    Ok(Store {
-        pool: Pool::Postgres(pool),
+    let store = Store {
+        pool: Pool::Postgres(pool.clone()),
         target: Arc::from(target),
-        notes_hint: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        // Raised until the listener hears every replica's notes and a check finds none waiting.
+        notes_hint: NotesHint::new(true, false),
         writer: None,
-    }
-    .with_writer(commit_window))
+    };
+    store.notes_hint.listen(pool, store.clone());
+    Ok(store.with_writer(commit_window))
 }
 
 /// `postgres://user@host:port/db`: everything an operator needs to find the server, and never
