@@ -166,13 +166,12 @@ impl<'s> PendingNotes<'s> {
         self.store.notes_hint.raised()
     }
 
-    /// Looks whether any note is still untold and, if none is (and none was kept meanwhile),
-    /// lets [`may_be_waiting`](Self::may_be_waiting) say so until the next one is kept. Cheap:
-    /// nothing is asked while no note may be waiting.
+    /// Looks whether any note is still untold, and lets [`may_be_waiting`](Self::may_be_waiting)
+    /// say so: `true` if one is; `false` if none is (and none was kept meanwhile) until the
+    /// next one is kept. One cheap query; run it with every sweep.
     pub async fn recheck(&self) -> Result<(), StoreError> {
-        let Some(from) = self.store.notes_hint.check() else {
-            return Ok(());
-        };
+        let hint = &self.store.notes_hint;
+        let from = hint.check();
         let waiting = with_pool!(self.store, |pool, at: I| {
             sqlx::query_scalar::<_, bool>(
                 "SELECT EXISTS (SELECT 1 FROM pending_notes WHERE told_at IS NULL)",
@@ -181,8 +180,10 @@ impl<'s> PendingNotes<'s> {
             .await?
         })
         .map_err(|e| self.store.query_error("look for untold notes", e))?;
-        if !waiting {
-            self.store.notes_hint.lower(from);
+        if waiting {
+            hint.raise();
+        } else {
+            hint.lower(from);
         }
         Ok(())
     }

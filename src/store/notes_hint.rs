@@ -1,9 +1,11 @@
 //! Whether a note may be waiting for anyone, so the commands with nothing to hand over (nearly all) cost no query.
 //!
 //! Raised whenever a note is kept: here directly, and on PostgreSQL by a notification from
-//! the `pending_notes` insert trigger (migration 0006), whichever replica kept it. Lowered only
-//! by [`PendingNotes::recheck`](super::PendingNotes::recheck), when the table has no untold
-//! note and nothing was kept since the check began. A note kept by another replica reaches
+//! the `pending_notes` insert trigger (migration 0006), whichever replica kept it. Set by
+//! [`PendingNotes::recheck`](super::PendingNotes::recheck) (every sweep) to what the table
+//! holds: raised if a note is untold (so a note is found even where notifications do not
+//! arrive, as through a transaction-pooling proxy), lowered if none is and nothing was kept
+//! since the check began. A note kept by another replica reaches
 //! this one's hint within the notification's delivery (milliseconds); a command arriving in
 //! between hands the note over at the user's next command instead.
 
@@ -52,15 +54,17 @@ impl NotesHint {
             });
     }
 
-    /// Where a check may start: the state it must still find to lower the hint. `None` when
-    /// there is nothing to lower, or notes kept elsewhere would not be heard.
-    pub(super) fn check(&self) -> Option<u64> {
-        let state = self.state.load(Ordering::Acquire);
-        (state & 1 == 1 && self.hearing.load(Ordering::Acquire)).then_some(state)
+    /// Where a check starts: the state it must still find to lower the hint.
+    pub(super) fn check(&self) -> u64 {
+        self.state.load(Ordering::Acquire)
     }
 
-    /// Lowers the hint, unless it was raised since `check` returned `from`.
+    /// Lowers the hint, unless it was raised since `check` returned `from`, or notes kept
+    /// elsewhere would not be heard.
     pub(super) fn lower(&self, from: u64) {
+        if !self.hearing.load(Ordering::Acquire) {
+            return;
+        }
         let _ = self
             .state
             .compare_exchange(from, from & !1, Ordering::AcqRel, Ordering::Acquire);
