@@ -34,9 +34,10 @@ pub(super) struct NotesHint {
 }
 
 impl NotesHint {
-    pub(super) fn new(raised: bool, hearing: bool) -> Arc<Self> {
+    /// Raised (nothing is known yet) until a check says otherwise.
+    pub(super) fn new(hearing: bool) -> Arc<Self> {
         Arc::new(Self {
-            state: AtomicU64::new(u64::from(raised)),
+            state: AtomicU64::new(1),
             hearing: AtomicBool::new(hearing),
         })
     }
@@ -89,9 +90,9 @@ impl NotesHint {
                         }
                         loop {
                             match listener.try_recv().await {
-                                Ok(Some(_)) => hint.raise(),
-                                // Lost and listening again already: notes in between were unheard.
-                                Ok(None) => hint.raise(),
+                                // A note kept; or (`None`) the connection was lost and is
+                                // listening again already, with notes in between unheard.
+                                Ok(_) => hint.raise(),
                                 Err(e) => break e,
                             }
                         }

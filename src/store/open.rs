@@ -89,16 +89,6 @@ async fn open_sqlite(url: &str, commit_window: Duration) -> Result<Store, StoreE
 
     let mut first = connect(engine, &target, hint, options.connect()).await?;
     let migrated = SQLITE_MIGRATIONS.run(&mut first).await;
-    let pending_notes = match &migrated {
-        Ok(()) => {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pending_notes WHERE told_at IS NULL")
-                .fetch_one(&mut first)
-                .await
-                // Unknown: raised, so every take asks until a check finds none.
-                .map_or(true, |n| n > 0)
-        }
-        Err(_) => true,
-    };
     let _ = first.close().await;
     migrated.map_err(|e| migrate_error(engine, &target, e))?;
 
@@ -109,13 +99,16 @@ async fn open_sqlite(url: &str, commit_window: Duration) -> Result<Store, StoreE
         .test_before_acquire(false)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options);
-    Ok(Store {
+    let store = Store {
         pool: Pool::Sqlite(pool),
         target: Arc::from(target),
-        notes_hint: NotesHint::new(pending_notes, true),
+        // Hears every note kept: this process keeps them all.
+        notes_hint: NotesHint::new(true),
         writer: None,
-    }
-    .with_writer(commit_window))
+    };
+    // Lowered at once when no note waits (the usual case); left raised if the check fails.
+    let _ = store.pending_notes().recheck().await;
+    Ok(store.with_writer(commit_window))
 }
 
 async fn open_postgres(url: &str, commit_window: Duration) -> Result<Store, StoreError> {
@@ -152,7 +145,7 @@ async fn open_postgres(url: &str, commit_window: Duration) -> Result<Store, Stor
         pool: Pool::Postgres(pool.clone()),
         target: Arc::from(target),
         // Raised until the listener hears every replica's notes and a check finds none waiting.
-        notes_hint: NotesHint::new(true, false),
+        notes_hint: NotesHint::new(false),
         writer: None,
     };
     store.notes_hint.listen(pool, store.clone());
