@@ -1,6 +1,7 @@
 //! The `slack-zoom` binary: load configuration, set up logging, build the service and run it;
 //! or, with `try`, show how a command is read without Slack or Zoom.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -136,17 +137,18 @@ fn try_command(
         .and_then(|v| v.parse::<u32>().ok())
         .and_then(|m| Minutes::new(m).ok())
         .unwrap_or_else(|| Minutes::new(30).unwrap_or_else(|_| unreachable!("30 is in range")));
-    match explain(text, zone, source, default_duration, now, lang) {
-        Ok(explained) if json => {
-            println!("{:#}", explained.to_json());
-            ExitCode::SUCCESS
-        }
-        Ok(explained) => {
-            println!("{}", explained.to_text());
-            ExitCode::SUCCESS
-        }
-        Err(refusal) => {
-            println!("{refusal}");
+    let (output, code) = match explain(text, zone, source, default_duration, now, lang) {
+        Ok(explained) if json => (format!("{:#}", explained.to_json()), ExitCode::SUCCESS),
+        Ok(explained) => (explained.to_text(), ExitCode::SUCCESS),
+        Err(refusal) => (refusal, ExitCode::FAILURE),
+    };
+    // Not `println!`, which panics when the reader has gone (`slack-zoom try … | head`).
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{output}").and_then(|()| stdout.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("slack-zoom try: cannot write the answer: {e}");
             ExitCode::FAILURE
         }
     }

@@ -261,3 +261,21 @@ async fn try_shows_the_reply_notes_refusals_and_card_in_the_language_asked_for()
         }
     }
 }
+
+#[test]
+fn try_piped_into_a_reader_that_has_gone_exits_quietly() {
+    // `slack-zoom try … | head -1`: the reader is gone before the answer is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(BIN)
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .args(["try", "Design review 45m tomorrow 3pm", "--json"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
