@@ -75,19 +75,16 @@ impl Event<'_> {
 
 /// `base?pairs&last`, with `last` shortened (then dropped) if the URL would exceed Slack's cap.
 fn fit(base: &str, pairs: Vec<(&str, String)>, last: (&str, String)) -> String {
+    // Form encoding, as a URL's query pairs are written (`+` for a space, `%XX` for the rest).
     let build = |extra: Option<(&str, &str)>| {
-        let mut url =
-            reqwest::Url::parse(base).unwrap_or_else(|_| unreachable!("a valid literal URL"));
-        {
-            let mut query = url.query_pairs_mut();
-            for (k, v) in &pairs {
-                query.append_pair(k, v);
-            }
-            if let Some((k, v)) = extra {
-                query.append_pair(k, v);
-            }
-        }
-        url.to_string()
+        let query = pairs
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(extra)
+            .collect::<Vec<_>>();
+        let query = serde_urlencoded::to_string(query)
+            .unwrap_or_else(|_| unreachable!("string pairs always encode"));
+        format!("{base}?{query}")
     };
     let full = build(Some((last.0, &last.1)));
     if full.len() <= MAX_URL {

@@ -125,17 +125,21 @@ impl MeetingCard {
     fn blocks(&self) -> Vec<Value> {
         let lang = self.lang;
         let cancelled = self.cancelled_by.is_some();
-        let mut fields = vec![
-            json!({"type": "mrkdwn", "text": t!(lang, CardMeetingId, id = code_span(&self.meeting_id))}),
-        ];
+        let mut fields = vec![mrkdwn(t!(
+            lang,
+            CardMeetingId,
+            id = code_span(&self.meeting_id)
+        ))];
         if let Some(passcode) = self
             .passcode
             .as_deref()
             .filter(|p| !p.is_empty() && !cancelled)
         {
-            fields.push(
-                json!({"type": "mrkdwn", "text": t!(lang, CardPasscode, passcode = code_span(passcode))}),
-            );
+            fields.push(mrkdwn(t!(
+                lang,
+                CardPasscode,
+                passcode = code_span(passcode)
+            )));
         }
         let when = match &self.series {
             Some(series) => t!(
@@ -147,27 +151,28 @@ impl MeetingCard {
             ),
             None => format!("{} · {}", self.date_token(), self.duration),
         };
-        let mut when_section = json!({"type": "section", "text": {"type": "mrkdwn", "text": when}});
+        let mut when_section = object([("type", "section".into()), ("text", mrkdwn(when))]);
         if !cancelled && self.join_url.len() <= MAX_BUTTON_URL && !self.join_url.is_empty() {
-            when_section["accessory"] = json!({
-                "type": "button",
-                "action_id": action::JOIN,
-                "style": "primary",
-                "text": {"type": "plain_text", "text": lang.text(Key::ButtonJoin)},
-                "url": self.join_url,
-            });
+            let mut join = button(action::JOIN, lang.text(Key::ButtonJoin));
+            join["style"] = "primary".into();
+            join["url"] = self.join_url.clone().into();
             // Slack reports clicks on link buttons too: the id tells which meeting's card it was.
             if let Some(id) = self.zoom_id {
-                when_section["accessory"]["value"] = json!(id.to_string());
+                join["value"] = id.to_string().into();
             }
+            when_section["accessory"] = join;
         }
+        let topic = object([
+            ("type", "rich_text_section".into()),
+            ("elements", topic_elements(&self.topic, cancelled).into()),
+        ]);
         let mut blocks = vec![
-            json!({
-                "type": "rich_text",
-                "elements": [{"type": "rich_text_section", "elements": topic_elements(&self.topic, cancelled)}],
-            }),
+            object([
+                ("type", "rich_text".into()),
+                ("elements", vec![topic].into()),
+            ]),
             when_section,
-            json!({"type": "section", "fields": fields}),
+            object([("type", "section".into()), ("fields", fields.into())]),
         ];
         if let Some(actions) = self.actions() {
             blocks.push(actions);
@@ -176,18 +181,21 @@ impl MeetingCard {
             Some(by) => t!(lang, CardCancelledBy, by, user = self.scheduled_by),
             None => t!(lang, CardScheduledBy, user = self.scheduled_by),
         };
-        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}));
+        blocks.push(object([
+            ("type", "context".into()),
+            ("elements", vec![mrkdwn(context)].into()),
+        ]));
         blocks
     }
 
     /// Add to calendar (for everyone), change time and cancel (checked on every click).
     fn actions(&self) -> Option<Value> {
-        let id = self.zoom_id?;
+        let id = self.zoom_id?.to_string();
         if self.cancelled_by.is_some() {
             return None;
         }
         let lang = self.lang;
-        let mut elements = Vec::new();
+        let mut elements = Vec::with_capacity(4);
         if !self.join_url.is_empty() {
             let event = Event {
                 title: &plain(&self.topic),
@@ -209,13 +217,10 @@ impl MeetingCard {
                     event.outlook(),
                 ),
             ] {
-                elements.push(json!({
-                    "type": "button",
-                    "action_id": action_id,
-                    "text": {"type": "plain_text", "text": label},
-                    "url": url,
-                    "value": id.to_string(),
-                }));
+                let mut calendar = button(action_id, label);
+                calendar["url"] = url.into();
+                calendar["value"] = id.clone().into();
+                elements.push(calendar);
             }
         }
         let (cancel, confirm) = if self.series.is_some() {
@@ -223,28 +228,57 @@ impl MeetingCard {
         } else {
             (Key::CardCancelMeeting, Key::CardConfirmMeeting)
         };
-        elements.push(json!({
-            "type": "button",
-            "action_id": action::CHANGE_TIME,
-            "text": {"type": "plain_text", "text": lang.text(Key::ButtonChangeTime)},
-            "value": id.to_string(),
-        }));
-        elements.push(json!({
-            "type": "button",
-            "action_id": action::CANCEL,
-            "style": "danger",
-            "text": {"type": "plain_text", "text": lang.text(cancel)},
-            "value": id.to_string(),
-            "confirm": {
-                "title": {"type": "plain_text", "text": lang.text(confirm)},
-                "text": {"type": "plain_text", "text": t!(lang, CardConfirmText, id = self.meeting_id)},
-                "confirm": {"type": "plain_text", "text": lang.text(cancel)},
-                "deny": {"type": "plain_text", "text": lang.text(Key::ButtonKeep)},
-                "style": "danger",
-            },
-        }));
-        Some(json!({"type": "actions", "block_id": "meeting_actions", "elements": elements}))
+        let mut change = button(action::CHANGE_TIME, lang.text(Key::ButtonChangeTime));
+        change["value"] = id.clone().into();
+        elements.push(change);
+        let mut cancel_button = button(action::CANCEL, lang.text(cancel));
+        cancel_button["style"] = "danger".into();
+        cancel_button["value"] = id.into();
+        cancel_button["confirm"] = object([
+            ("title", plain_text(lang.text(confirm))),
+            (
+                "text",
+                plain_text(t!(lang, CardConfirmText, id = self.meeting_id)),
+            ),
+            ("confirm", plain_text(lang.text(cancel))),
+            ("deny", plain_text(lang.text(Key::ButtonKeep))),
+            ("style", "danger".into()),
+        ]);
+        elements.push(cancel_button);
+        Some(object([
+            ("type", "actions".into()),
+            ("block_id", "meeting_actions".into()),
+            ("elements", elements.into()),
+        ]))
     }
+}
+
+/// A JSON object of `fields`, moved in: `json!` copies every value it interpolates, and the
+/// card is built for every meeting (docs/PERFORMANCE.md).
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
+fn mrkdwn(text: String) -> Value {
+    object([("type", "mrkdwn".into()), ("text", text.into())])
+}
+
+fn plain_text(text: impl Into<String>) -> Value {
+    object([("type", "plain_text".into()), ("text", text.into().into())])
+}
+
+/// A button with its id and label; the caller adds its `url`, `value`, `style`….
+fn button(action_id: &str, label: impl Into<String>) -> Value {
+    object([
+        ("type", "button".into()),
+        ("action_id", action_id.into()),
+        ("text", plain_text(label)),
+    ])
 }
 
 /// The topic as plain words (mentions as `@U…`, links as their label), for calendars.
@@ -263,24 +297,42 @@ fn plain(topic: &str) -> String {
 /// A camera, then the topic in bold (struck through once cancelled): mentions and honest
 /// links stay live, the rest is text.
 fn topic_elements(topic: &str, cancelled: bool) -> Vec<Value> {
-    let bold = if cancelled {
-        json!({"bold": true, "strike": true})
-    } else {
-        json!({"bold": true})
+    let bold = || {
+        let mut style = object([("bold", true.into())]);
+        if cancelled {
+            style["strike"] = true.into();
+        }
+        style
     };
     let mut elements = vec![
-        json!({"type": "emoji", "name": "video_camera"}),
-        json!({"type": "text", "text": " "}),
+        object([("type", "emoji".into()), ("name", "video_camera".into())]),
+        object([("type", "text".into()), ("text", " ".into())]),
     ];
     for segment in segments(topic) {
         elements.push(match segment {
-            Segment::Text(text) => json!({"type": "text", "text": text, "style": bold}),
-            Segment::User(id) => json!({"type": "user", "user_id": id, "style": bold}),
-            Segment::Channel(id) => json!({"type": "channel", "channel_id": id, "style": bold}),
+            Segment::Text(text) => object([
+                ("type", "text".into()),
+                ("text", text.into()),
+                ("style", bold()),
+            ]),
+            Segment::User(id) => object([
+                ("type", "user".into()),
+                ("user_id", id.into()),
+                ("style", bold()),
+            ]),
+            Segment::Channel(id) => object([
+                ("type", "channel".into()),
+                ("channel_id", id.into()),
+                ("style", bold()),
+            ]),
             Segment::Link { url, label } => {
-                let mut link = json!({"type": "link", "url": url, "style": bold});
+                let mut link = object([
+                    ("type", "link".into()),
+                    ("url", url.into()),
+                    ("style", bold()),
+                ]);
                 if let Some(label) = label {
-                    link["text"] = json!(label);
+                    link["text"] = label.into();
                 }
                 link
             }

@@ -328,13 +328,24 @@ impl Op {
     }
 }
 
-/// Runs `$query` (a query builder ending in `RETURNING` an id) in `$tx`; the ids it returned.
-/// A macro, as `in_transaction!` expands once per engine.
+/// Batches of at most this many rows keep their statements prepared on the connection (sqlx's
+/// per-connection cache holds 100): each size is its own SQL, and at a steady rate a few small
+/// sizes recur, so parsing them again on every commit is the bulk of SQLite's work on them.
+/// Larger, rarer batches are prepared for one use rather than crowd out the common ones.
+const KEEP_PREPARED_UP_TO: usize = 8;
+
+/// Whether a statement for `rows` rows stays prepared (see [`KEEP_PREPARED_UP_TO`]).
+fn keep_prepared(rows: usize) -> bool {
+    rows <= KEEP_PREPARED_UP_TO
+}
+
+/// Runs `$query` (a query builder for `$rows` rows, ending in `RETURNING` an id) in `$tx`; the
+/// ids it returned. A macro, as `in_transaction!` expands once per engine.
 macro_rules! returned_ids {
-    ($query:ident, $tx:ident) => {
+    ($query:ident, $tx:ident, $rows:expr) => {
         $query
             .build_query_scalar::<i64>()
-            .persistent(false)
+            .persistent(keep_prepared($rows))
             .fetch_all(&mut *$tx)
             .await?
             .into_iter()
@@ -416,7 +427,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                     .push_bind(m.locale.as_deref());
             });
             insert.push(" ON CONFLICT (zoom_id) DO NOTHING RETURNING zoom_id");
-            let inserted = returned_ids!(insert, tx);
+            let inserted = returned_ids!(insert, tx, rows.len());
             // The first creation of each newly stored meeting writes the rest.
             let mut first = HashSet::new();
             let new: Vec<_> = rows
@@ -438,7 +449,11 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                         .push_bind("pending")
                         .push_bind(at(*now));
                 });
-                insert.build().persistent(false).execute(&mut *tx).await?;
+                insert
+                    .build()
+                    .persistent(keep_prepared(notices.len()))
+                    .execute(&mut *tx)
+                    .await?;
             }
             if !new.is_empty() {
                 let mut insert = builder(
@@ -469,7 +484,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                 insert.push(" RETURNING zoom_id, id");
                 held = insert
                     .build_query_as::<(i64, i64)>()
-                    .persistent(false)
+                    .persistent(keep_prepared(new.len()))
                     .fetch_all(&mut *tx)
                     .await?
                     .into_iter()
@@ -489,7 +504,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                 ids.push_bind(*id);
             }
             update.push(") RETURNING id");
-            completed = returned_ids!(update, tx);
+            completed = returned_ids!(update, tx, completes.len());
         }
         let mut finished = HashSet::new();
         if !finishes.is_empty() {
@@ -513,7 +528,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                  AND create_intents.attempts = v.column3 \
                  AND create_intents.state = 'pending' RETURNING create_intents.id",
             );
-            finished = returned_ids!(update, tx);
+            finished = returned_ids!(update, tx, finishes.len());
         }
         Outcome {
             held,
