@@ -189,6 +189,7 @@ on_both_engines!(
     the_oldest_pending_age_follows_the_queue,
     replicas_racing_for_cards_claim_each_once,
     an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_once,
+    confirming_a_lease_renews_it_only_when_too_little_of_it_is_left,
     replicas_racing_for_lapsed_intents_claim_each_once,
     an_intent_marked_uncertain_is_taken_over_only_to_look,
     settled_intents_are_purged_after_they_finish_and_pending_ones_never,
@@ -1704,6 +1705,81 @@ fn intent(key: &str, created: i64) -> NewIntent {
         locale: Some("tr-TR".into()),
         created_at: at(created),
     }
+}
+
+async fn confirming_a_lease_renews_it_only_when_too_little_of_it_is_left(db: &TestDb) {
+    let intents = db.store.intents();
+    let needed = Duration::from_secs(30);
+    let held = intents
+        .open(&intent("k1", 0), "A", LEASE)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{db}: opened"));
+    // 50 s of the 60 s lease left: confirmed, and not renewed.
+    assert!(
+        intents
+            .confirm(held, "A", at(0) + secs(10), needed, LEASE)
+            .await
+            .unwrap(),
+        "{db}: its holder, with time left"
+    );
+    assert!(
+        !intents
+            .confirm(held, "B", at(0) + secs(10), needed, LEASE)
+            .await
+            .unwrap(),
+        "{db}: not B's"
+    );
+    // 20 s left: renewed, to 45 + 60 s.
+    assert!(
+        intents
+            .confirm(held, "A", at(0) + secs(45), needed, LEASE)
+            .await
+            .unwrap(),
+        "{db}: its holder, renewed"
+    );
+    assert!(
+        intents
+            .claim("B", at(0) + secs(60), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}: the lease runs from the renewal at 45 s"
+    );
+    let taken = intents
+        .claim("B", at(0) + secs(105), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "{db}: lapsed 60 s after the renewal");
+    assert!(
+        !intents
+            .confirm(held, "A", at(0) + secs(106), needed, LEASE)
+            .await
+            .unwrap(),
+        "{db}: once taken over, no longer A's"
+    );
+
+    // A lease confirmed with time left was only read: it lapses when it was written to.
+    let other = intents
+        .open(&intent("k2", 0), "A", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        intents
+            .confirm(other, "A", at(0) + secs(20), needed, LEASE)
+            .await
+            .unwrap()
+    );
+    let lapsed = intents
+        .claim("C", at(0) + secs(60), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        lapsed.len(),
+        1,
+        "{db}: not renewed by a confirmation with time left"
+    );
 }
 
 async fn an_intent_is_left_to_its_holder_until_its_lease_lapses_then_settled_once(db: &TestDb) {

@@ -460,3 +460,41 @@ async fn expired_claims_and_week_old_settled_commands_are_deleted() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_command_whose_lease_was_just_taken_is_created_without_writing_its_lease_again() {
+    let app = replica(|_, _| {}, |_| {}).await;
+    // Counts every write of a pending intent's lease (a renewal), as the database sees it.
+    let mut c = PgConnection::connect(&app.database_url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE lease_writes (id serial); \
+         CREATE FUNCTION count_lease_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF NEW.state = 'pending' AND NEW.available_at IS DISTINCT FROM OLD.available_at THEN \
+             INSERT INTO lease_writes DEFAULT VALUES; \
+           END IF; \
+           RETURN NEW; \
+         END $$; \
+         CREATE TRIGGER count_lease_writes AFTER UPDATE ON create_intents \
+           FOR EACH ROW EXECUTE FUNCTION count_lease_writes();",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+
+    app.command("Sync 30m tomorrow 10:00").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let states = intent_states(&app).await;
+        if states.len() == 1 && states.values().all(|(s, _)| s == "done") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{states:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.zoom.create_requests().len(), 1);
+    let writes: i64 = sqlx::query_scalar("SELECT count(*) FROM lease_writes")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(writes, 0, "a lease taken moments ago is read, not renewed");
+}

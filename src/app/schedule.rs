@@ -202,7 +202,7 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
         let every = state.lease() / 3;
         loop {
             tokio::time::sleep(every).await;
-            match renew(state, held, state.lease()).await {
+            match confirm(state, held).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(intent = %held.hold.id, "this command's lease lapsed and another replica holds it now");
@@ -234,6 +234,18 @@ async fn renew(
         .store()
         .intents()
         .renew(held.hold, state.replica(), Utc::now(), lease)
+        .await
+}
+
+/// Whether this replica still holds `held` with time left for a create: more than half a
+/// lease (more than the create timeout, as configuration ensures), else the lease is renewed.
+/// The renewals while the job runs keep it so; a lease taken moments ago is only read.
+async fn confirm(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
+    let lease = state.lease();
+    state
+        .store()
+        .intents()
+        .confirm(held.hold, state.replica(), Utc::now(), lease / 2, lease)
         .await
 }
 
@@ -398,7 +410,7 @@ async fn go_on(
     // Still this replica's command? Its lease may have lapsed during a long wait, and then
     // another replica may be creating it right now.
     if let Some(held) = &job.intent {
-        match renew(state, held, state.lease()).await {
+        match confirm(state, held).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(intent = %held.hold.id, "another replica took this command over; leaving it to that replica");

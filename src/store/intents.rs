@@ -237,6 +237,38 @@ impl<'s> Intents<'s> {
         Ok(intents)
     }
 
+    /// Whether `owner` still holds a pending intent with more than `needed` of its lease left
+    /// at `now`; only when less is left is the lease renewed to `now + lease` (as
+    /// [`renew`](Self::renew), whose `false` this shares). For the usual command, whose lease
+    /// was taken moments ago, that is a read, not a write the database must flush.
+    pub async fn confirm(
+        &self,
+        hold: Hold,
+        owner: &str,
+        now: DateTime<Utc>,
+        needed: Duration,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let enough = with_pool!(self.store, |pool, at: I| {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT available_at > $4 FROM create_intents \
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'pending'",
+            )
+            .bind(hold.id.0)
+            .bind(owner)
+            .bind(claim_column(hold))
+            .bind(at(instant::after(now, needed)))
+            .fetch_optional(pool)
+            .await?
+        })
+        .map_err(|e| self.store.query_error("check a command's lease", e))?;
+        match enough {
+            None => Ok(false),
+            Some(true) => Ok(true),
+            Some(false) => self.renew(hold, owner, now, lease).await,
+        }
+    }
+
     /// Extends `owner`'s lease on a pending intent to `now + lease`. `false` when it is no
     /// longer `owner`'s (its lease lapsed and another replica took it over) or is settled: the
     /// caller must then leave the command alone.
