@@ -35,6 +35,26 @@ pub struct PgServer {
     databases: Mutex<u32>,
 }
 
+/// Counts from PostgreSQL's statistics; see [`PgServer::activity`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Activity {
+    /// Transactions committed, read-only ones included (each statement outside a transaction
+    /// is one).
+    pub commits: i64,
+    /// WAL flushes to disk (`pg_stat_wal.wal_sync`): what a durable commit waits for; one
+    /// flush can serve the commits of several backends at once.
+    pub flushes: i64,
+}
+
+impl Activity {
+    pub fn since(self, before: Activity) -> Activity {
+        Activity {
+            commits: self.commits - before.commits,
+            flushes: self.flushes - before.flushes,
+        }
+    }
+}
+
 impl PgServer {
     /// Starts a server on a free loopback port with PostgreSQL's defaults plus `settings`
     /// (`name=value`, passed as `-c name=value`, so they win over the defaults).
@@ -101,6 +121,24 @@ impl PgServer {
             .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
         let _ = admin.close().await;
         self.url(&name)
+    }
+
+    /// Transactions committed and WAL flushes so far, over the whole server. Unlike CPU time,
+    /// these counts do not depend on what else the machine is doing. A backend adds its counts
+    /// when its transaction ends or it exits, so read them once the service has stopped.
+    pub async fn activity(&self) -> Activity {
+        let Ok(mut admin) = PgConnection::connect(&self.url("postgres")).await else {
+            return Activity::default();
+        };
+        let read: Result<(i64, i64), sqlx::Error> = sqlx::query_as(
+            "SELECT (SELECT sum(xact_commit)::bigint FROM pg_stat_database), wal_sync \
+             FROM pg_stat_wal",
+        )
+        .fetch_one(&mut admin)
+        .await;
+        let _ = admin.close().await;
+        read.map(|(commits, flushes)| Activity { commits, flushes })
+            .unwrap_or_default()
     }
 
     /// The postmaster's process id, from `postmaster.pid` in the data directory.

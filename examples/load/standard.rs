@@ -59,6 +59,8 @@ struct Measured {
     /// CPU time of the PostgreSQL server's processes from the service's start (after it
     /// settled) until it had stopped: the store's share of the work.
     store_cpu: Option<Duration>,
+    /// Transactions and WAL flushes of the PostgreSQL server over the same span.
+    store_activity: Option<crate::postgres::Activity>,
     /// Cards and Zoom calls, for the targets that make outbound calls.
     outbound: Option<Outbound>,
 }
@@ -190,6 +192,7 @@ async fn measure_bare(scenario: &Scenario, setup: &Setup<'_>) -> Measured {
         harness_cpu: harness_cpu.elapsed(),
         stopped: vec![stopped],
         store_cpu: None,
+        store_activity: None,
         outbound: None,
     }
 }
@@ -244,6 +247,10 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         _ => None,
     };
     let store_before = store.map(crate::postgres::PgServer::cpu_ticks);
+    let activity_before = match store {
+        Some(server) => Some(server.activity().await),
+        None => None,
+    };
 
     // The service fetches its token when the first create needs it, so commands sent before
     // the first create reached Zoom waited for that (single) fetch, a fake delay, not the
@@ -328,6 +335,10 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         }
         _ => None,
     };
+    let store_activity = match (store, activity_before) {
+        (Some(server), Some(before)) => Some(server.activity().await.since(before)),
+        _ => None,
+    };
     drop(database);
     // No create at all (every command refused) would leave the watcher waiting for its deadline.
     let token_ready = match first_create {
@@ -350,6 +361,7 @@ async fn measure(scenario: &Scenario, setup: &Setup<'_>, target: Target) -> Meas
         harness_cpu,
         stopped,
         store_cpu,
+        store_activity,
         outbound: Some(Outbound {
             completion,
             e2e,
@@ -700,6 +712,16 @@ impl Report<'_> {
                 "CPU per command, store: every PostgreSQL server process (µs)",
                 &|m| m.store_cpu.map(|c| format!("{:.0}", per_command(c))),
                 note,
+            );
+            row(
+                "store: transactions / WAL flushes per command",
+                &|m| {
+                    m.store_activity.map(|a| {
+                        let each = |n: i64| n as f64 / s.requests.max(1) as f64;
+                        format!("{:.2} / {:.2}", each(a.commits), each(a.flushes))
+                    })
+                },
+                String::new(),
             );
         }
         let per_card = |m: &Measured| {
