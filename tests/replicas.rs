@@ -88,6 +88,31 @@ async fn a_request_replayed_to_another_replica_is_caught_there() {
 }
 
 #[tokio::test]
+async fn a_replay_whose_claims_a_database_crash_lost_still_runs_once() {
+    let (a, b) = two_replicas().await;
+    let url = a.slack.response_url("claims-lost");
+    let body = command_body("Sync 30m tomorrow 10am", &url);
+    let ts = unix_now();
+    let signature = sign(&body, ts);
+    let first = post(&a, &body, ts, &signature).await;
+    assert!(
+        first["text"].as_str().unwrap().contains("Scheduling"),
+        "{first}"
+    );
+    assert!(a.zoom.wait_for_creates(1, WAIT).await);
+    // Claims commit without waiting for the disk: a crash may lose the latest ones.
+    let mut c = PgConnection::connect(&a.database_url).await.unwrap();
+    sqlx::query("DELETE FROM claims").execute(&mut c).await.unwrap();
+    let again = post(&b, &body, ts, &signature).await;
+    assert!(
+        again["text"].as_str().unwrap().contains("already handled"),
+        "the command's durable intent caught it: {again}"
+    );
+    assert!(b.zoom.create_requests().is_empty(), "b created nothing");
+    assert_eq!(a.zoom.create_requests().len(), 1);
+}
+
+#[tokio::test]
 async fn slacks_re_signed_copy_delivered_to_another_replica_runs_once() {
     let (a, b) = two_replicas().await;
     let url = a.slack.response_url("copied");

@@ -652,6 +652,56 @@ async fn a_key_is_won_by_its_first_live_claim_only(db: &TestDb) {
 /// Keys claimed together, when, what each should win, and the case's name.
 type ClaimStep<'a> = (&'a [(&'a str, Duration)], TimeDelta, &'a [bool], &'a str);
 
+/// The replay and double-delivery guards' claim is made before every command's answer; on
+/// PostgreSQL its commit does not wait for the disk (docs/STORE.md), unlike everything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_claim_commits_without_waiting_for_the_disk() {
+    let db = TestDb::start(Kind::Postgres).await;
+    // The tests' server does not wait for the disk at all: make this database's sessions wait,
+    // and note the setting each insert into the claims commits under.
+    let mut c = PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', \
+           current_database()); END $$; \
+         CREATE TABLE commit_modes (key text, mode text); \
+         CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           INSERT INTO commit_modes VALUES (NEW.key, current_setting('synchronous_commit')); \
+           RETURN NEW; \
+         END $$; \
+         CREATE TRIGGER note_commit_mode AFTER INSERT ON claims \
+           FOR EACH ROW EXECUTE FUNCTION note_commit_mode();",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    // New sessions, which get the database's setting.
+    let store = db.replica().await;
+    let now = Utc::now();
+    let won = store
+        .claims()
+        .claim_all(&[("replay:a", LEASE), ("delivery:a", LEASE)], now)
+        .await
+        .unwrap();
+    assert_eq!(won, [true, true]);
+    let mut other = PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("INSERT INTO claims (key, expires_at) VALUES ('plain', now())")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let modes: BTreeMap<String, String> = sqlx::query_as("SELECT key, mode FROM commit_modes")
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(modes["replay:a"], "off", "{modes:?}");
+    assert_eq!(modes["delivery:a"], "off", "{modes:?}");
+    assert_eq!(
+        modes["plain"], "on",
+        "other statements wait for the disk: {modes:?}"
+    );
+}
+
 async fn keys_claimed_together_are_each_won_by_their_first_live_claim_only(db: &TestDb) {
     let claims = db.store.claims();
     let short = Duration::from_secs(300);
