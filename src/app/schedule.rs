@@ -202,7 +202,7 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
         let every = state.lease() / 3;
         loop {
             tokio::time::sleep(every).await;
-            match confirm(state, held).await {
+            match renew(state, held, state.lease()).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(intent = %held.hold.id, "this command's lease lapsed and another replica holds it now");
