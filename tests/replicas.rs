@@ -102,7 +102,10 @@ async fn a_replay_whose_claims_a_database_crash_lost_still_runs_once() {
     assert!(a.zoom.wait_for_creates(1, WAIT).await);
     // Claims commit without waiting for the disk: a crash may lose the latest ones.
     let mut c = PgConnection::connect(&a.database_url).await.unwrap();
-    sqlx::query("DELETE FROM claims").execute(&mut c).await.unwrap();
+    sqlx::query("DELETE FROM claims")
+        .execute(&mut c)
+        .await
+        .unwrap();
     let again = post(&b, &body, ts, &signature).await;
     assert!(
         again["text"].as_str().unwrap().contains("already handled"),

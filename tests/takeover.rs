@@ -498,3 +498,41 @@ async fn a_command_whose_lease_was_just_taken_is_created_without_writing_its_lea
         .unwrap();
     assert_eq!(writes, 0, "a lease taken moments ago is read, not renewed");
 }
+
+#[tokio::test]
+async fn a_command_told_it_may_exist_is_told_when_zoom_has_none_and_not_created_again() {
+    let app = replica(|_, _| {}, |_| {}).await;
+    let store = app.store().await;
+    // Its replica's create got no answer, its user was told the meeting may exist, then the
+    // replica died. Zoom has no meeting with its tag.
+    let intent = left_by_a_dead_replica(
+        &app,
+        "unanswered",
+        &in_a_week("Planning"),
+        Utc::now() - TimeDelta::minutes(3),
+    );
+    let hold = store
+        .intents()
+        .open(&intent, "dead-replica", Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .intents()
+            .mark_uncertain(hold, "dead-replica", "the create got no answer")
+            .await
+            .unwrap()
+    );
+
+    let posts = posts_to(&app, "unanswered", 1).await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        text(&posts[0]).contains("Zoom has no meeting for *Planning* after all"),
+        "{posts:?}"
+    );
+    assert_eq!(posts[0]["response_type"], "ephemeral");
+    assert!(app.zoom.create_requests().is_empty(), "never created blind");
+    // Given up, so no sweep takes it again (and tells its user again).
+    wait_for_state(&app, "delivery-unanswered", "abandoned").await;
+}

@@ -98,8 +98,6 @@ enum Outcome {
     Uncertain,
     /// The meeting exists and its card is in the outbox (or was posted).
     Created(u64),
-    /// A taken-over job whose meeting Zoom does not have, after an unanswered create.
-    NotFound,
     /// Zoom could not be asked about a taken-over job, or it was not this replica's turn:
     /// try again after the lease.
     Retry,
@@ -249,6 +247,19 @@ async fn confirm(state: &AppState, held: &Held) -> Result<bool, crate::store::St
         .await
 }
 
+/// Settles the job's intent as abandoned for `why`, while this replica holds it: `true` when
+/// it did (and so may tell the user), `false` when another replica holds it now.
+async fn give_up(state: &AppState, job: &Job, why: &str) -> Result<bool, crate::store::StoreError> {
+    let Some(held) = &job.intent else {
+        return Ok(false);
+    };
+    state
+        .store()
+        .intents()
+        .abandon(held.hold, state.replica(), why, Utc::now())
+        .await
+}
+
 /// Records how a command ended in its intent, so no replica settles it twice. Only the
 /// intent's holder settles it: one whose lease lapsed leaves it to the replica holding it now.
 async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
@@ -263,16 +274,6 @@ async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
         Some(Outcome::NotSent) => {
             intents
                 .abandon(held.hold, owner, "not sent to Zoom", now)
-                .await
-        }
-        Some(Outcome::NotFound) => {
-            intents
-                .abandon(
-                    held.hold,
-                    owner,
-                    "Zoom has no such meeting after an unanswered create",
-                    now,
-                )
                 .await
         }
         Some(Outcome::Uncertain) => {
@@ -447,9 +448,20 @@ async fn go_on(
                 job.host = Some(host);
                 Some(meeting)
             }
+            // The create that got no answer made no meeting. Its user was told the meeting may
+            // exist, so they hear that it does not; settled first, so only the replica that
+            // gives the command up tells them.
             Ok(None) if resume.only_look => {
-                answer.owe_nothing();
-                return Outcome::NotFound;
+                let why = "Zoom has no such meeting after an unanswered create";
+                match give_up(state, &job, why).await {
+                    Ok(true) => answer.say(t!(lang, ScheduleNotCreated, topic)).await,
+                    Ok(false) => answer.owe_nothing(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not give up a command taken over; trying again later");
+                        return later();
+                    }
+                }
+                return Outcome::Lost;
             }
             Ok(None) => None,
             Err(e) if e.no_answer() => {
@@ -461,23 +473,7 @@ async fn go_on(
             Err(e) => {
                 tracing::error!(error = %e, "Zoom refused to list meetings for a command taken over; giving it up");
                 // Settled first: only the replica that gives it up tells its user.
-                let held = job.intent.as_ref().map(|held| held.hold);
-                let abandoned = match held {
-                    Some(hold) => {
-                        state
-                            .store()
-                            .intents()
-                            .abandon(
-                                hold,
-                                state.replica(),
-                                "Zoom refused to list its meetings",
-                                Utc::now(),
-                            )
-                            .await
-                    }
-                    None => Ok(false),
-                };
-                match abandoned {
+                match give_up(state, &job, "Zoom refused to list its meetings").await {
                     Ok(true) => {
                         let reason = e.user_message_in(
                             lang,
