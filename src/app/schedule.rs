@@ -119,18 +119,20 @@ impl Job {
 /// here: the invoker is then told once that nothing could be confirmed. `admitted` is the
 /// command's place in the bounded background queue, given back when the job ends.
 pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
-    let state_for_task = state.clone();
     let span = tracing::Span::current();
     state.background().spawn(tracing::Instrument::instrument(
-        async move {
-            supervise(state_for_task, job).await;
-            drop(admitted);
-        },
+        supervise(state.clone(), job, admitted),
         span,
     ));
 }
 
-async fn supervise(state: AppState, mut job: Job) {
+/// A job from start to end; `admitted` is held until it ends.
+///
+/// Its steps are boxed where they begin: a job lives as long as its wait and Zoom take, a
+/// thousand may be in flight, and a future's state keeps room for every future it awaits, so
+/// a large step awaited in place (or a future built in one variable and moved into another)
+/// is paid for by every job for its whole life (docs/PERFORMANCE.md, Memory).
+async fn supervise(state: AppState, mut job: Job, admitted: OwnedSemaphorePermit) {
     if let Some(mut pending) = job.pending_intent.take() {
         let written = tokio::select! {
             biased;
@@ -139,13 +141,14 @@ async fn supervise(state: AppState, mut job: Job) {
                 // The write may still land, and another replica then finish the command: all
                 // that can be said is that nothing is confirmed.
                 tracing::error!("shutting down while the store still had not recorded this command");
-                Answer::new(&state, job.reply_to.clone(), Arc::new(AtomicBool::new(false)))
-                    .say_quickly(t!(
-                        job.lang(),
-                        ScheduleWentWrong,
-                        topic = neutralise(job.request.topic().as_slack())
-                    ))
-                    .await;
+                let answer =
+                    Answer::new(&state, job.reply_to.clone(), Arc::new(AtomicBool::new(false)));
+                Box::pin(answer.say_quickly(t!(
+                    job.lang(),
+                    ScheduleWentWrong,
+                    topic = neutralise(job.request.topic().as_slack())
+                )))
+                .await;
                 return;
             }
         };
@@ -167,25 +170,24 @@ async fn supervise(state: AppState, mut job: Job) {
     let work = {
         let ended = Arc::clone(&ended);
         let state = &state;
-        let answered = Arc::clone(&answered);
         let held = job.intent.clone();
-        async move {
-            let outcome = keep_leased(state, held.as_ref(), run(state, job, answered)).await;
+        let running = Box::pin(run(state, job, Arc::clone(&answered)));
+        Box::pin(async move {
+            let outcome = keep_leased(state, held.as_ref(), running).await;
             *ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-        }
+        })
     };
     let failure = unanswered(work, &answered).await;
     let outcome = ended.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(intent) = intent {
-        settle(&state, &intent, outcome).await;
+        Box::pin(settle(&state, &intent, outcome)).await;
     }
-    let Some(failure) = failure else {
-        return;
-    };
-    tracing::error!(%failure, "meeting task gave no answer; telling the user nothing could be confirmed");
-    Answer::new(&state, reply_to, answered)
-        .say(t!(lang, ScheduleWentWrong, topic = neutralise(&topic)))
-        .await;
+    if let Some(failure) = failure {
+        tracing::error!(%failure, "meeting task gave no answer; telling the user nothing could be confirmed");
+        let answer = Answer::new(&state, reply_to, answered);
+        Box::pin(answer.say(t!(lang, ScheduleWentWrong, topic = neutralise(&topic)))).await;
+    }
+    drop(admitted);
 }
 
 /// Runs `work` while renewing this replica's lease on the job's intent, a third of a lease
@@ -200,7 +202,7 @@ async fn keep_leased<F: Future>(state: &AppState, held: Option<&Held>, work: F) 
         let every = state.lease() / 3;
         loop {
             tokio::time::sleep(every).await;
-            match renew(state, held, state.lease()).await {
+            match Box::pin(renew(state, held, state.lease())).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(intent = %held.hold.id, "this command's lease lapsed and another replica holds it now");
