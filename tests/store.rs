@@ -669,7 +669,13 @@ async fn on_postgres_a_claim_commits_without_waiting_for_the_disk() {
            RETURN NEW; \
          END $$; \
          CREATE TRIGGER note_commit_mode AFTER INSERT ON claims \
-           FOR EACH ROW EXECUTE FUNCTION note_commit_mode();",
+           FOR EACH ROW EXECUTE FUNCTION note_commit_mode(); \
+         CREATE FUNCTION note_intent_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           INSERT INTO commit_modes VALUES (NEW.delivery_key, current_setting('synchronous_commit')); \
+           RETURN NEW; \
+         END $$; \
+         CREATE TRIGGER note_intent_commit_mode AFTER INSERT ON create_intents \
+           FOR EACH ROW EXECUTE FUNCTION note_intent_commit_mode();",
     )
     .execute(&mut c)
     .await
@@ -683,6 +689,17 @@ async fn on_postgres_a_claim_commits_without_waiting_for_the_disk() {
         .await
         .unwrap();
     assert_eq!(won, [true, true]);
+    // The statements after it wait again, on whichever of the store's connections they run
+    // (the claim's among them, once it is back in the pool): the setting was the claim's
+    // transaction's alone.
+    for i in 0..10 {
+        store
+            .intents()
+            .open(&intent(&format!("after-the-claim-{i}"), 0), "A", LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+    }
     let mut other = PgConnection::connect(&db.url).await.unwrap();
     sqlx::query("INSERT INTO claims (key, expires_at) VALUES ('plain', now())")
         .execute(&mut other)
@@ -700,6 +717,13 @@ async fn on_postgres_a_claim_commits_without_waiting_for_the_disk() {
         modes["plain"], "on",
         "other statements wait for the disk: {modes:?}"
     );
+    for i in 0..10 {
+        assert_eq!(
+            modes[&format!("after-the-claim-{i}")],
+            "on",
+            "not left on the store's connection: {modes:?}"
+        );
+    }
 }
 
 async fn keys_claimed_together_are_each_won_by_their_first_live_claim_only(db: &TestDb) {

@@ -511,9 +511,10 @@ async fn a_command_told_it_may_exist_is_told_when_zoom_has_none_and_not_created_
         &in_a_week("Planning"),
         Utc::now() - TimeDelta::minutes(3),
     );
+    // Held (so no sweep takes it half-written), marked, then let go.
     let hold = store
         .intents()
-        .open(&intent, "dead-replica", Duration::ZERO)
+        .open(&intent, "dead-replica", Duration::from_secs(3600))
         .await
         .unwrap()
         .unwrap();
@@ -521,6 +522,13 @@ async fn a_command_told_it_may_exist_is_told_when_zoom_has_none_and_not_created_
         store
             .intents()
             .mark_uncertain(hold, "dead-replica", "the create got no answer")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .intents()
+            .renew(hold, "dead-replica", Utc::now(), Duration::ZERO)
             .await
             .unwrap()
     );

@@ -237,15 +237,16 @@ async fn renew(
         .await
 }
 
-/// Whether this replica still holds `held` with time left for a create: more than half a
-/// lease (more than the create timeout, as configuration ensures), else the lease is renewed.
-/// The renewals while the job runs keep it so; a lease taken moments ago is only read.
+/// Whether this replica still holds `held` with time left for a create: two thirds of a lease
+/// (more than a create takes, even with its fallback host: configuration makes a lease more
+/// than twice the create timeout), else the lease is renewed. The renewals every third of a
+/// lease while the job runs keep that much left; a lease taken moments ago is only read.
 async fn confirm(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
     let lease = state.lease();
     state
         .store()
         .intents()
-        .confirm(held.hold, state.replica(), Utc::now(), lease / 2, lease)
+        .confirm(held.hold, state.replica(), Utc::now(), lease * 2 / 3, lease)
         .await
 }
 
@@ -453,6 +454,8 @@ async fn go_on(
             // The create that got no answer made no meeting. Its user was told the meeting may
             // exist, so they hear that it does not; settled first, so only the replica that
             // gives the command up tells them.
+            // A dry run looked nowhere: a replica that calls Zoom takes it after the lease.
+            Ok(None) if resume.only_look && state.zoom().is_none() => return later(),
             Ok(None) if resume.only_look => {
                 let why = "Zoom has no such meeting after an unanswered create";
                 match give_up(state, &job, why).await {
