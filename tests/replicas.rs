@@ -65,20 +65,25 @@ async fn post(app: &TestApp, body: &str, timestamp: i64, signature: &str) -> ser
     json(response).await
 }
 
-#[tokio::test]
-async fn a_request_replayed_to_another_replica_is_caught_there() {
-    let (a, b) = two_replicas().await;
-    // Both replicas must reach the same response_url host: use replica a's fake Slack.
-    let url = a.slack.response_url("replayed");
+/// Sends a new signed command to `a` (its `response_url` on `a`'s fake Slack, which every
+/// replica accepts) and checks it is being scheduled; its body and timestamp, to send again.
+async fn scheduled_on(a: &TestApp, name: &str) -> (String, i64) {
+    let url = a.slack.response_url(name);
     let body = command_body("Sync 30m tomorrow 10am", &url);
     let ts = unix_now();
-    let signature = sign(&body, ts);
-    let first = post(&a, &body, ts, &signature).await;
+    let first = post(a, &body, ts, &sign(&body, ts)).await;
     assert!(
         first["text"].as_str().unwrap().contains("Scheduling"),
         "{first}"
     );
-    let again = post(&b, &body, ts, &signature).await;
+    (body, ts)
+}
+
+#[tokio::test]
+async fn a_request_replayed_to_another_replica_is_caught_there() {
+    let (a, b) = two_replicas().await;
+    let (body, ts) = scheduled_on(&a, "replayed").await;
+    let again = post(&b, &body, ts, &sign(&body, ts)).await;
     assert!(
         again["text"].as_str().unwrap().contains("already handled"),
         "replica b knew the signature: {again}"
@@ -90,15 +95,7 @@ async fn a_request_replayed_to_another_replica_is_caught_there() {
 #[tokio::test]
 async fn a_replay_whose_claims_a_database_crash_lost_still_runs_once() {
     let (a, b) = two_replicas().await;
-    let url = a.slack.response_url("claims-lost");
-    let body = command_body("Sync 30m tomorrow 10am", &url);
-    let ts = unix_now();
-    let signature = sign(&body, ts);
-    let first = post(&a, &body, ts, &signature).await;
-    assert!(
-        first["text"].as_str().unwrap().contains("Scheduling"),
-        "{first}"
-    );
+    let (body, ts) = scheduled_on(&a, "claims-lost").await;
     assert!(a.zoom.wait_for_creates(1, WAIT).await);
     // Claims commit without waiting for the disk: a crash may lose the latest ones.
     let mut c = PgConnection::connect(&a.database_url).await.unwrap();
@@ -106,7 +103,7 @@ async fn a_replay_whose_claims_a_database_crash_lost_still_runs_once() {
         .execute(&mut c)
         .await
         .unwrap();
-    let again = post(&b, &body, ts, &signature).await;
+    let again = post(&b, &body, ts, &sign(&body, ts)).await;
     assert!(
         again["text"].as_str().unwrap().contains("already handled"),
         "the command's durable intent caught it: {again}"
@@ -118,14 +115,7 @@ async fn a_replay_whose_claims_a_database_crash_lost_still_runs_once() {
 #[tokio::test]
 async fn slacks_re_signed_copy_delivered_to_another_replica_runs_once() {
     let (a, b) = two_replicas().await;
-    let url = a.slack.response_url("copied");
-    let body = command_body("Sync 30m tomorrow 10am", &url);
-    let ts = unix_now();
-    let first = post(&a, &body, ts, &sign(&body, ts)).await;
-    assert!(
-        first["text"].as_str().unwrap().contains("Scheduling"),
-        "{first}"
-    );
+    let (body, ts) = scheduled_on(&a, "copied").await;
     let copy = post(&b, &body, ts - 1, &sign(&body, ts - 1)).await;
     assert!(
         copy["text"].as_str().unwrap().contains("already handled"),
