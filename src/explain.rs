@@ -154,7 +154,7 @@ impl Explanation {
 /// The card's blocks as a reader would see them, one line per line of the message.
 fn card_lines(card: &Reply) -> Vec<String> {
     let mut lines = Vec::new();
-    for block in card.blocks() {
+    for block in &card.blocks_as_json() {
         match block["type"].as_str() {
             Some("rich_text") => lines.push(rich_text(block)),
             Some("section") => {

@@ -149,7 +149,9 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         }
     };
     let ack = acknowledgement(&request, user.zone_note, lang);
-    tracing::info!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
+    // One info line per meeting, when it is posted (it carries these fields too): log lines
+    // were a tenth of the service's CPU per command (docs/PERFORMANCE.md).
+    tracing::debug!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
     let job = Job {
         team_id: command.team_id().clone(),
         channel_id: command.channel_id().clone(),

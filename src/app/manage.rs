@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
 use crate::i18n::{Key, Lang, t};
+use crate::slack::blocks::Block;
 use crate::slack::card::action;
 use crate::slack::reply::neutralise;
 use crate::slack::web::Posted;
@@ -490,7 +491,7 @@ pub async fn change_time(
                 to = when(new_start, zone, card_lang),
                 user = actor.user_id
             ),
-            Vec::new(),
+            Vec::<Block>::new(),
         );
         if let Err(e) = state
             .slack_api()

@@ -605,6 +605,8 @@ async fn go_on(
             }
             tracing::info!(
                 meeting_id = meeting.id().get(),
+                start = %card.start,
+                zone = job.request.zone().name(),
                 "meeting created and posted"
             );
             if let Some(id) = outbox

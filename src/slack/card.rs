@@ -3,9 +3,9 @@
 //! Built from plain values, so this module knows nothing of Zoom's or the parser's types.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::{Value, json};
 
 use crate::i18n::{Key, Lang, t};
+use crate::slack::blocks::{Block, Button, Confirm, Inline, RichTextSection, Style, Text};
 use crate::slack::calendar::Event;
 use crate::slack::markup::{Segment, segments};
 use crate::slack::reply::{escape, neutralise};
@@ -72,10 +72,7 @@ impl MeetingCard {
     /// A dry-run preview: the same card, only for the invoker, clearly marked.
     pub fn preview(&self) -> Reply {
         let lang = self.lang;
-        let mut blocks = vec![json!({
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": lang.text(Key::CardPreview)}]
-        })];
+        let mut blocks = vec![Block::context(Text::mrkdwn(lang.text(Key::CardPreview)))];
         blocks.extend(self.blocks());
         Reply::ephemeral(t!(lang, CardPreviewFallback, card = self.fallback_text()))
             .with_blocks(blocks)
@@ -122,10 +119,10 @@ impl MeetingCard {
     /// The card says only facts about the meeting; notes for the person who typed the
     /// command go to them alone. The topic is a `rich_text` block, so `*`, `_`, `~` and
     /// backticks typed in it are shown as typed instead of being read as formatting.
-    fn blocks(&self) -> Vec<Value> {
+    fn blocks(&self) -> Vec<Block> {
         let lang = self.lang;
         let cancelled = self.cancelled_by.is_some();
-        let mut fields = vec![mrkdwn(t!(
+        let mut fields = vec![Text::mrkdwn(t!(
             lang,
             CardMeetingId,
             id = code_span(&self.meeting_id)
@@ -135,7 +132,7 @@ impl MeetingCard {
             .as_deref()
             .filter(|p| !p.is_empty() && !cancelled)
         {
-            fields.push(mrkdwn(t!(
+            fields.push(Text::mrkdwn(t!(
                 lang,
                 CardPasscode,
                 passcode = code_span(passcode)
@@ -151,28 +148,32 @@ impl MeetingCard {
             ),
             None => format!("{} · {}", self.date_token(), self.duration),
         };
-        let mut when_section = object([("type", "section".into()), ("text", mrkdwn(when))]);
-        if !cancelled && self.join_url.len() <= MAX_BUTTON_URL && !self.join_url.is_empty() {
-            let mut join = button(action::JOIN, lang.text(Key::ButtonJoin));
-            join["style"] = "primary".into();
-            join["url"] = self.join_url.clone().into();
-            // Slack reports clicks on link buttons too: the id tells which meeting's card it was.
-            if let Some(id) = self.zoom_id {
-                join["value"] = id.to_string().into();
-            }
-            when_section["accessory"] = join;
-        }
-        let topic = object([
-            ("type", "rich_text_section".into()),
-            ("elements", topic_elements(&self.topic, cancelled).into()),
-        ]);
+        let join =
+            (!cancelled && self.join_url.len() <= MAX_BUTTON_URL && !self.join_url.is_empty())
+                .then(|| Button {
+                    style: Some("primary"),
+                    url: Some(self.join_url.clone()),
+                    // Slack reports clicks on link buttons too: the id tells which meeting's card
+                    // it was.
+                    value: self.zoom_id.map(|id| id.to_string()),
+                    ..Button::new(action::JOIN, lang.text(Key::ButtonJoin))
+                });
         let mut blocks = vec![
-            object([
-                ("type", "rich_text".into()),
-                ("elements", vec![topic].into()),
-            ]),
-            when_section,
-            object([("type", "section".into()), ("fields", fields.into())]),
+            Block::RichText {
+                elements: vec![RichTextSection {
+                    elements: topic_elements(&self.topic, cancelled),
+                }],
+            },
+            Block::Section {
+                text: Some(Text::mrkdwn(when)),
+                fields: Vec::new(),
+                accessory: join,
+            },
+            Block::Section {
+                text: None,
+                fields,
+                accessory: None,
+            },
         ];
         if let Some(actions) = self.actions() {
             blocks.push(actions);
@@ -181,15 +182,12 @@ impl MeetingCard {
             Some(by) => t!(lang, CardCancelledBy, by, user = self.scheduled_by),
             None => t!(lang, CardScheduledBy, user = self.scheduled_by),
         };
-        blocks.push(object([
-            ("type", "context".into()),
-            ("elements", vec![mrkdwn(context)].into()),
-        ]));
+        blocks.push(Block::context(Text::mrkdwn(context)));
         blocks
     }
 
     /// Add to calendar (for everyone), change time and cancel (checked on every click).
-    fn actions(&self) -> Option<Value> {
+    fn actions(&self) -> Option<Block> {
         let id = self.zoom_id?.to_string();
         if self.cancelled_by.is_some() {
             return None;
@@ -217,10 +215,11 @@ impl MeetingCard {
                     event.outlook(),
                 ),
             ] {
-                let mut calendar = button(action_id, label);
-                calendar["url"] = url.into();
-                calendar["value"] = id.clone().into();
-                elements.push(calendar);
+                elements.push(Button {
+                    url: Some(url),
+                    value: Some(id.clone()),
+                    ..Button::new(action_id, label)
+                });
             }
         }
         let (cancel, confirm) = if self.series.is_some() {
@@ -228,57 +227,27 @@ impl MeetingCard {
         } else {
             (Key::CardCancelMeeting, Key::CardConfirmMeeting)
         };
-        let mut change = button(action::CHANGE_TIME, lang.text(Key::ButtonChangeTime));
-        change["value"] = id.clone().into();
-        elements.push(change);
-        let mut cancel_button = button(action::CANCEL, lang.text(cancel));
-        cancel_button["style"] = "danger".into();
-        cancel_button["value"] = id.into();
-        cancel_button["confirm"] = object([
-            ("title", plain_text(lang.text(confirm))),
-            (
-                "text",
-                plain_text(t!(lang, CardConfirmText, id = self.meeting_id)),
-            ),
-            ("confirm", plain_text(lang.text(cancel))),
-            ("deny", plain_text(lang.text(Key::ButtonKeep))),
-            ("style", "danger".into()),
-        ]);
-        elements.push(cancel_button);
-        Some(object([
-            ("type", "actions".into()),
-            ("block_id", "meeting_actions".into()),
-            ("elements", elements.into()),
-        ]))
+        elements.push(Button {
+            value: Some(id.clone()),
+            ..Button::new(action::CHANGE_TIME, lang.text(Key::ButtonChangeTime))
+        });
+        elements.push(Button {
+            style: Some("danger"),
+            value: Some(id),
+            confirm: Some(Box::new(Confirm {
+                title: Text::plain(lang.text(confirm)),
+                text: Text::plain(t!(lang, CardConfirmText, id = self.meeting_id)),
+                confirm: Text::plain(lang.text(cancel)),
+                deny: Text::plain(lang.text(Key::ButtonKeep)),
+                style: "danger",
+            })),
+            ..Button::new(action::CANCEL, lang.text(cancel))
+        });
+        Some(Block::Actions {
+            block_id: "meeting_actions",
+            elements,
+        })
     }
-}
-
-/// A JSON object of `fields`, moved in: `json!` copies every value it interpolates, and the
-/// card is built for every meeting (docs/PERFORMANCE.md).
-fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(
-        fields
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-    )
-}
-
-fn mrkdwn(text: String) -> Value {
-    object([("type", "mrkdwn".into()), ("text", text.into())])
-}
-
-fn plain_text(text: impl Into<String>) -> Value {
-    object([("type", "plain_text".into()), ("text", text.into().into())])
-}
-
-/// A button with its id and label; the caller adds its `url`, `value`, `style`….
-fn button(action_id: &str, label: impl Into<String>) -> Value {
-    object([
-        ("type", "button".into()),
-        ("action_id", action_id.into()),
-        ("text", plain_text(label)),
-    ])
 }
 
 /// The topic as plain words (mentions as `@U…`, links as their label), for calendars.
@@ -296,48 +265,36 @@ fn plain(topic: &str) -> String {
 
 /// A camera, then the topic in bold (struck through once cancelled): mentions and honest
 /// links stay live, the rest is text.
-fn topic_elements(topic: &str, cancelled: bool) -> Vec<Value> {
-    let bold = || {
-        let mut style = object([("bold", true.into())]);
-        if cancelled {
-            style["strike"] = true.into();
-        }
-        style
+fn topic_elements(topic: &str, cancelled: bool) -> Vec<Inline> {
+    let style = Style {
+        bold: true,
+        strike: cancelled,
     };
     let mut elements = vec![
-        object([("type", "emoji".into()), ("name", "video_camera".into())]),
-        object([("type", "text".into()), ("text", " ".into())]),
+        Inline::Emoji {
+            name: "video_camera",
+        },
+        Inline::Text {
+            text: " ".into(),
+            style: None,
+        },
     ];
-    for segment in segments(topic) {
-        elements.push(match segment {
-            Segment::Text(text) => object([
-                ("type", "text".into()),
-                ("text", text.into()),
-                ("style", bold()),
-            ]),
-            Segment::User(id) => object([
-                ("type", "user".into()),
-                ("user_id", id.into()),
-                ("style", bold()),
-            ]),
-            Segment::Channel(id) => object([
-                ("type", "channel".into()),
-                ("channel_id", id.into()),
-                ("style", bold()),
-            ]),
-            Segment::Link { url, label } => {
-                let mut link = object([
-                    ("type", "link".into()),
-                    ("url", url.into()),
-                    ("style", bold()),
-                ]);
-                if let Some(label) = label {
-                    link["text"] = label.into();
-                }
-                link
-            }
-        });
-    }
+    elements.extend(segments(topic).into_iter().map(|segment| match segment {
+        Segment::Text(text) => Inline::Text {
+            text,
+            style: Some(style),
+        },
+        Segment::User(id) => Inline::User { user_id: id, style },
+        Segment::Channel(id) => Inline::Channel {
+            channel_id: id,
+            style,
+        },
+        Segment::Link { url, label } => Inline::Link {
+            url,
+            text: label,
+            style,
+        },
+    }));
     elements
 }
 
@@ -359,6 +316,7 @@ mod tests {
     use super::*;
     use crate::slack::markup;
     use chrono::TimeZone;
+    use serde_json::Value;
 
     fn card() -> MeetingCard {
         MeetingCard {
@@ -399,13 +357,16 @@ mod tests {
             }
         }
         let mut out = vec![reply.text().to_owned()];
-        reply.blocks().iter().for_each(|b| walk(b, &mut out));
+        reply
+            .blocks_as_json()
+            .iter()
+            .for_each(|b| walk(b, &mut out));
         out
     }
 
     /// The topic's rich-text elements, after the camera and the space.
     fn topic(reply: &Reply) -> Vec<Value> {
-        reply.blocks()[0]["elements"][0]["elements"]
+        reply.blocks_as_json()[0]["elements"][0]["elements"]
             .as_array()
             .unwrap()
             .iter()
@@ -505,12 +466,12 @@ mod tests {
             }
             .in_channel();
             assert_eq!(
-                reply.blocks()[2]["fields"][1]["text"],
+                reply.blocks_as_json()[2]["fields"][1]["text"],
                 expected,
                 "{passcode}"
             );
             assert_eq!(
-                reply.blocks()[2]["fields"][0]["text"],
+                reply.blocks_as_json()[2]["fields"][0]["text"],
                 "*Meeting ID*\n`857 4606 5432`"
             );
         }
@@ -525,15 +486,21 @@ mod tests {
             ..card()
         }
         .in_channel();
-        assert!(reply.blocks()[1].get("accessory").is_none());
+        assert!(reply.blocks_as_json()[1].get("accessory").is_none());
         let reply = card().in_channel();
-        assert_eq!(reply.blocks()[1]["accessory"]["url"], card().join_url);
+        assert_eq!(
+            reply.blocks_as_json()[1]["accessory"]["url"],
+            card().join_url
+        );
     }
 
     #[test]
     fn the_start_is_a_date_token_with_the_organisers_zone_as_fallback() {
         let reply = card().in_channel();
-        let section = reply.blocks()[1]["text"]["text"].as_str().unwrap();
+        let section = reply.blocks_as_json()[1]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(
             section.contains("<!date^1796166000^{date_long_pretty} at {time}|Tuesday, December 1, 2026 at 3:00 PM (America/Los_Angeles)>"),
             "{section}"

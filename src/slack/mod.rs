@@ -1,5 +1,6 @@
 //! Inbound Slack: request signatures, the slash-command payload, and replies.
 
+pub mod blocks;
 pub mod calendar;
 pub mod card;
 pub mod command;

@@ -156,7 +156,7 @@ mod tests {
                 notice.text()
             );
             assert_eq!(
-                notice.blocks()[0]["elements"][0]["elements"][1]["text"],
+                notice.blocks_as_json()[0]["elements"][0]["elements"][1]["text"],
                 format!(" {lead}: "),
                 "{case}"
             );
@@ -169,11 +169,11 @@ mod tests {
         let notice = start_notice(&card, card.start, Checked::WithZoom);
         let json = serde_json::to_value(&notice).unwrap();
         assert_eq!(json["response_type"], "in_channel");
-        let heading = &notice.blocks()[0]["elements"][0]["elements"];
+        let heading = &notice.blocks_as_json()[0]["elements"][0]["elements"];
         assert_eq!(heading[2]["text"], "<!channel> R&D *sync* ");
         assert_eq!(heading[2]["style"]["bold"], true);
         assert_eq!(heading[3]["type"], "user", "mentions stay live");
-        let when = &notice.blocks()[1];
+        let when = &notice.blocks_as_json()[1];
         let text = when["text"]["text"].as_str().unwrap();
         assert!(
             text.starts_with(&format!("<!date^{}^", card.start.timestamp())),
@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(when["accessory"]["url"], card.join_url);
         assert_eq!(when["accessory"]["text"]["text"], "Join");
-        assert_eq!(notice.blocks().len(), 2, "no doubt expressed");
+        assert_eq!(notice.blocks_as_json().len(), 2, "no doubt expressed");
         // In rich text `<!channel>` is shown as typed; in mrkdwn it must be escaped.
         assert!(!notice.text().contains("<!channel>"), "{}", notice.text());
         assert!(!text.contains("<!channel>"), "{text}");
@@ -220,13 +220,22 @@ mod tests {
                     && text.contains(" — 1 Aralık 2026 Salı 15:00 (Europe/Berlin). Katıl: "),
                 "{case}: {text}"
             );
-            let when = notice.blocks()[1]["text"]["text"].as_str().unwrap();
+            let when = notice.blocks_as_json()[1]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             assert!(
                 when.contains("^{date_short_pretty} {time}|") && when.ends_with("· 45 minutes"),
                 "{case}: {when}"
             );
-            assert_eq!(notice.blocks()[1]["accessory"]["text"]["text"], "Katıl");
-            let doubt = notice.blocks()[2]["elements"][0]["text"].as_str().unwrap();
+            assert_eq!(
+                notice.blocks_as_json()[1]["accessory"]["text"]["text"],
+                "Katıl"
+            );
+            let doubt = notice.blocks_as_json()[2]["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             assert!(doubt.starts_with("Bu saati doğrulamak için"), "{doubt}");
         }
     }
@@ -235,7 +244,7 @@ mod tests {
     fn a_notice_zoom_could_not_confirm_says_so() {
         let card = card();
         let notice = start_notice(&card, card.start, Checked::NotWithZoom);
-        let context = &notice.blocks()[2]["elements"][0]["text"];
+        let context = &notice.blocks_as_json()[2]["elements"][0]["text"];
         assert!(
             context.as_str().unwrap().contains("could not be reached"),
             "{context}"

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::slack::blocks::Block;
 use crate::slack::markup::{Segment, segments};
 
 /// Who sees a message.
@@ -22,7 +23,7 @@ pub struct Reply {
     /// mrkdwn; also the notification and screen-reader fallback when `blocks` are present.
     text: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    blocks: Vec<Value>,
+    blocks: Vec<Block>,
     /// For a `response_url` from a click: replace the message the button is on (the card)
     /// instead of adding a new one.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -41,18 +42,23 @@ impl Reply {
     }
 
     /// A message the whole channel sees, with Block Kit `blocks` and a plain `text` fallback.
-    pub fn in_channel(text: impl Into<String>, blocks: Vec<Value>) -> Self {
+    pub fn in_channel<B: Into<Block>>(
+        text: impl Into<String>,
+        blocks: impl IntoIterator<Item = B>,
+    ) -> Self {
         Self {
             response_type: Visibility::InChannel,
             text: text.into(),
-            blocks,
+            blocks: Vec::new(),
             replace_original: false,
         }
+        .with_blocks(blocks)
     }
 
-    /// Adds Block Kit blocks; `text` stays as the notification fallback.
-    pub fn with_blocks(mut self, blocks: Vec<Value>) -> Self {
-        self.blocks = blocks;
+    /// Adds Block Kit blocks (typed, or written as JSON); `text` stays as the notification
+    /// fallback.
+    pub fn with_blocks<B: Into<Block>>(mut self, blocks: impl IntoIterator<Item = B>) -> Self {
+        self.blocks = blocks.into_iter().map(Into::into).collect();
         self
     }
 
@@ -70,8 +76,16 @@ impl Reply {
         &self.text
     }
 
-    pub fn blocks(&self) -> &[Value] {
+    pub fn blocks(&self) -> &[Block] {
         &self.blocks
+    }
+
+    /// The blocks as Slack reads them, to look into (the hot path serialises them directly).
+    pub fn blocks_as_json(&self) -> Vec<Value> {
+        self.blocks
+            .iter()
+            .map(|block| serde_json::to_value(block).unwrap_or(Value::Null))
+            .collect()
     }
 }
 
