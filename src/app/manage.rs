@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
 use crate::i18n::{Key, Lang, t};
-use crate::slack::blocks::Block;
 use crate::slack::card::action;
 use crate::slack::reply::neutralise;
 use crate::slack::web::Posted;
@@ -483,16 +482,13 @@ pub async fn change_time(
     if let Some(card) = location {
         // Under the card, in the card's (the scheduler's) language.
         let card_lang = Lang::from_user(record.locale.as_deref());
-        let note = Reply::in_channel(
-            t!(
-                card_lang,
-                ManageMovedThread,
-                from = when(record.schedule.start, zone, card_lang),
-                to = when(new_start, zone, card_lang),
-                user = actor.user_id
-            ),
-            Vec::<Block>::new(),
-        );
+        let note = Reply::in_channel(t!(
+            card_lang,
+            ManageMovedThread,
+            from = when(record.schedule.start, zone, card_lang),
+            to = when(new_start, zone, card_lang),
+            user = actor.user_id
+        ));
         if let Err(e) = state
             .slack_api()
             .post_message(&card.channel, &note, Some(&card.ts))

@@ -1,7 +1,8 @@
-//! Block Kit blocks, typed: the card is serialised straight from these values, with no JSON
-//! tree built and freed for every meeting (docs/PERFORMANCE.md, "Less per command").
+//! Block Kit blocks, typed, so a card is serialised straight from its values.
 //!
-//! Only the parts the card uses are typed; other messages may still carry JSON blocks.
+//! A tree of JSON maps built and freed per meeting was a tenth of the service's CPU per command
+//! (docs/PERFORMANCE.md, "A typed card, one log line"). Only what the card uses is typed; rarer
+//! messages may still carry JSON blocks.
 
 use std::borrow::Cow;
 
@@ -36,15 +37,6 @@ pub enum Block {
 }
 
 impl Block {
-    /// A section of one mrkdwn text.
-    pub fn section(text: Text) -> Self {
-        Self::Section {
-            text: Some(text),
-            fields: Vec::new(),
-            accessory: None,
-        }
-    }
-
     /// A context line of one text.
     pub fn context(text: Text) -> Self {
         Self::Context {

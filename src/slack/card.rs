@@ -66,7 +66,7 @@ pub mod action {
 impl MeetingCard {
     /// The message everyone in the channel sees.
     pub fn in_channel(&self) -> Reply {
-        Reply::in_channel(self.fallback_text(), self.blocks())
+        Reply::in_channel(self.fallback_text()).with_blocks(self.blocks())
     }
 
     /// A dry-run preview: the same card, only for the invoker, clearly marked.
@@ -337,6 +337,85 @@ mod tests {
             series: None,
             cancelled_by: None,
             lang: Lang::En,
+        }
+    }
+
+    /// Cards as Slack was sent them before the blocks were typed (tests/fixtures/cards.json,
+    /// written by the JSON-tree code): the typed blocks must say the same, key for key.
+    #[test]
+    fn cards_serialise_to_the_recorded_block_kit() {
+        let recorded: serde_json::Map<String, Value> =
+            serde_json::from_str(include_str!("../../tests/fixtures/cards.json")).unwrap();
+        let base = |lang| MeetingCard {
+            topic: "<!channel> R&amp;D <@U999> in <#C1|gen> read <https://x.io|the doc> *b* \
+                    <https://y.io>"
+                .into(),
+            passcode: Some("a1<b>`x".into()),
+            lang,
+            ..card()
+        };
+        let series = |description: &str, rrule: Option<&str>| {
+            Some(Series {
+                description: description.into(),
+                rrule: rrule.map(str::to_owned),
+            })
+        };
+        let cases = [
+            ("En-plain/in_channel", base(Lang::En).in_channel()),
+            (
+                "En-cancelled/in_channel",
+                MeetingCard {
+                    cancelled_by: Some(UserId::parse("U0002").unwrap()),
+                    ..base(Lang::En)
+                }
+                .in_channel(),
+            ),
+            (
+                "En-series/in_channel",
+                MeetingCard {
+                    series: series("Every Monday <x>", Some("FREQ=WEEKLY;BYDAY=MO;COUNT=8")),
+                    ..base(Lang::En)
+                }
+                .in_channel(),
+            ),
+            (
+                "En-emptypass-nojoin/in_channel",
+                MeetingCard {
+                    passcode: Some(String::new()),
+                    join_url: String::new(),
+                    ..base(Lang::En)
+                }
+                .in_channel(),
+            ),
+            (
+                "Tr-series-norrule/in_channel",
+                MeetingCard {
+                    series: series("Every day", None),
+                    ..base(Lang::Tr)
+                }
+                .in_channel(),
+            ),
+            (
+                "Tr-nopass-noid/preview",
+                MeetingCard {
+                    passcode: None,
+                    zoom_id: None,
+                    ..base(Lang::Tr)
+                }
+                .preview(),
+            ),
+        ];
+        assert_eq!(
+            cases.len(),
+            recorded.len(),
+            "every recorded card is checked"
+        );
+        for (name, reply) in cases {
+            assert_eq!(
+                serde_json::to_value(&reply).unwrap(),
+                recorded[name],
+                "{name}"
+            );
         }
     }
 

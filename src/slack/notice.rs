@@ -85,7 +85,7 @@ pub fn start_notice(card: &MeetingCard, now: DateTime<Utc>, checked: Checked) ->
             "elements": [{"type": "mrkdwn", "text": lang.text(Key::NoticeUnconfirmed)}],
         }));
     }
-    Reply::in_channel(text, blocks)
+    Reply::in_channel(text).with_blocks(blocks)
 }
 
 /// The topic in bold, read like the card reads it: mentions and honest links stay live, and

@@ -41,18 +41,14 @@ impl Reply {
         }
     }
 
-    /// A message the whole channel sees, with Block Kit `blocks` and a plain `text` fallback.
-    pub fn in_channel<B: Into<Block>>(
-        text: impl Into<String>,
-        blocks: impl IntoIterator<Item = B>,
-    ) -> Self {
+    /// A message the whole channel sees; with blocks, `text` is their notification fallback.
+    pub fn in_channel(text: impl Into<String>) -> Self {
         Self {
             response_type: Visibility::InChannel,
             text: text.into(),
             blocks: Vec::new(),
             replace_original: false,
         }
-        .with_blocks(blocks)
     }
 
     /// Adds Block Kit blocks (typed, or written as JSON); `text` stays as the notification
@@ -80,11 +76,13 @@ impl Reply {
         &self.blocks
     }
 
-    /// The blocks as Slack reads them, to look into (the hot path serialises them directly).
+    /// The blocks as Slack reads them, to look into (sending serialises them directly).
     pub fn blocks_as_json(&self) -> Vec<Value> {
         self.blocks
             .iter()
-            .map(|block| serde_json::to_value(block).unwrap_or(Value::Null))
+            .map(|block| {
+                serde_json::to_value(block).expect("blocks have string keys, so always serialise")
+            })
             .collect()
     }
 }

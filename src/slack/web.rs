@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::slack::blocks::Block;
 use crate::slack::users::without_url;
 use crate::slack::{ChannelId, Reply, SlackApi};
 
@@ -52,6 +53,45 @@ pub struct Posted {
     pub ts: String,
 }
 
+/// The body of `chat.postMessage`, `chat.postEphemeral` and `chat.update`, serialised from the
+/// message as it is (a card is not copied into a JSON tree on the way).
+#[derive(Serialize)]
+struct MessageBody<'a> {
+    channel: &'a str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocks: Option<&'a [Block]>,
+    /// `chat.postEphemeral`: who sees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+    /// `chat.update`: the message replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_ts: Option<&'a str>,
+    /// `chat.postMessage`: whether Slack unfurls links and media.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unfurl_links: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unfurl_media: Option<bool>,
+}
+
+impl<'a> MessageBody<'a> {
+    /// `message` in `channel`, its blocks when it has any.
+    fn new(channel: &'a ChannelId, message: &'a Reply) -> Self {
+        Self {
+            channel: channel.as_str(),
+            text: message.text(),
+            blocks: (!message.blocks().is_empty()).then(|| message.blocks()),
+            user: None,
+            ts: None,
+            thread_ts: None,
+            unfurl_links: None,
+            unfurl_media: None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Answer {
     ok: bool,
@@ -68,18 +108,12 @@ impl SlackApi {
         message: &Reply,
         thread_ts: Option<&str>,
     ) -> Result<Posted, ApiError> {
-        let mut body = json!({
-            "channel": channel.as_str(),
-            "text": message.text(),
-            "unfurl_links": false,
-            "unfurl_media": false,
-        });
-        if !message.blocks().is_empty() {
-            body["blocks"] = json!(message.blocks());
-        }
-        if let Some(ts) = thread_ts {
-            body["thread_ts"] = json!(ts);
-        }
+        let body = MessageBody {
+            thread_ts,
+            unfurl_links: Some(false),
+            unfurl_media: Some(false),
+            ..MessageBody::new(channel, message)
+        };
         let answer = self.call("chat.postMessage", &body).await?;
         let channel = answer
             .channel
@@ -92,12 +126,12 @@ impl SlackApi {
 
     /// `chat.update`: replaces the message at `posted` with `message`.
     pub async fn update_message(&self, posted: &Posted, message: &Reply) -> Result<(), ApiError> {
-        let body = json!({
-            "channel": posted.channel.as_str(),
-            "ts": posted.ts,
-            "text": message.text(),
-            "blocks": message.blocks(),
-        });
+        let body = MessageBody {
+            ts: Some(&posted.ts),
+            // Always sent: an update without blocks removes the card's.
+            blocks: Some(message.blocks()),
+            ..MessageBody::new(&posted.channel, message)
+        };
         self.call("chat.update", &body).await.map(|_| ())
     }
 
@@ -109,14 +143,10 @@ impl SlackApi {
         user: &crate::slack::UserId,
         message: &Reply,
     ) -> Result<(), ApiError> {
-        let mut body = json!({
-            "channel": channel.as_str(),
-            "user": user.as_str(),
-            "text": message.text(),
-        });
-        if !message.blocks().is_empty() {
-            body["blocks"] = json!(message.blocks());
-        }
+        let body = MessageBody {
+            user: Some(user.as_str()),
+            ..MessageBody::new(channel, message)
+        };
         self.call("chat.postEphemeral", &body).await.map(|_| ())
     }
 
@@ -126,7 +156,11 @@ impl SlackApi {
         self.call("views.open", &body).await.map(|_| ())
     }
 
-    async fn call(&self, method: &'static str, body: &Value) -> Result<Answer, ApiError> {
+    async fn call<B: Serialize + ?Sized>(
+        &self,
+        method: &'static str,
+        body: &B,
+    ) -> Result<Answer, ApiError> {
         let token = self.token.as_ref().ok_or(ApiError::NoToken)?;
         let answer = self.exchange(method, token, body).await;
         if let Some(observer) = &self.observer {
@@ -135,11 +169,11 @@ impl SlackApi {
         answer
     }
 
-    async fn exchange(
+    async fn exchange<B: Serialize + ?Sized>(
         &self,
         method: &'static str,
         token: &secrecy::SecretString,
-        body: &Value,
+        body: &B,
     ) -> Result<Answer, ApiError> {
         let response = self
             .http
