@@ -210,17 +210,19 @@ async fn a_taken_over_command_zoom_is_too_unwell_for_waits_without_a_word_then_r
 
 #[tokio::test]
 async fn a_command_another_replica_took_over_meanwhile_is_not_created_here() {
+    let lease = Duration::from_secs(3);
     let app = replica(
         |env, _| {
             env.insert("MAX_CONCURRENT_CREATES".into(), "1".into());
         },
-        |_| {},
+        move |config| config.lease = lease,
     )
     .await;
     app.zoom.hold_creates();
     // The first holds the only slot at Zoom; the second waits for it.
     app.command("First 30m tomorrow 10:00").await;
     assert!(app.zoom.wait_for_creates(1, WAIT).await);
+    let second_sent = tokio::time::Instant::now();
     app.command("Second 30m tomorrow 11:00").await;
     // Both are written down (the second's write may finish just after its answer).
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -237,6 +239,9 @@ async fn a_command_another_replica_took_over_meanwhile_is_not_created_here() {
         .await
         .unwrap();
     assert_eq!(stolen.len(), 2);
+    // A long wait: until a third of its lease has passed, a job trusts the lease it took (no
+    // replica takes one over before it ends) and does not ask the store.
+    tokio::time::sleep_until(second_sent + lease / 3 + Duration::from_millis(100)).await;
     app.zoom.release_creates();
 
     // Both jobs end: the first's create was already at Zoom; the second never goes.

@@ -75,6 +75,14 @@ pub(crate) async fn open(
     if !state.shares_store() {
         return Ok((None, None));
     }
+    // The lease the store records ends a lease after the intent's `created_at`; by this
+    // process's clock, no earlier than this.
+    let lease_ends = Instant::now()
+        + state.lease().saturating_sub(
+            (Utc::now() - intent.created_at)
+                .to_std()
+                .unwrap_or_default(),
+        );
     let mut writing = {
         let task_state = state.clone();
         // On the task tracker, so shutdown waits for the write rather than cut it off.
@@ -91,6 +99,7 @@ pub(crate) async fn open(
                         hold,
                         tag: intent.tag,
                         resume: None,
+                        lease_ends: Some(lease_ends),
                     }),
                     Ok(None) => IntentWrite::Duplicate,
                     Err(e) => {
@@ -261,6 +270,8 @@ fn job(state: &AppState, intent: &Intent, now: DateTime<Utc>) -> Option<Job> {
             resume: Some(Resume {
                 only_look: intent.uncertain.is_some(),
             }),
+            // Taken over: the store says how much of the lease is left.
+            lease_ends: None,
         }),
         pending_intent: None,
     })

@@ -81,6 +81,16 @@ pub struct Held {
     /// Set when another replica's job is taken over: look in Zoom before creating; when
     /// `only_look` (the first create got no answer and its user was told), never create.
     pub resume: Option<Resume>,
+    /// For an intent written here: by this process's clock, when its lease ends at the
+    /// earliest. No replica takes an intent over before its lease ends, so until then it is
+    /// surely this one's and the store need not be asked.
+    pub lease_ends: Option<Instant>,
+}
+
+/// Whether more than `needed` of a lease ending at `lease_ends` (known only for an intent
+/// written here) is surely left at `now`, without asking the store.
+fn surely_left(lease_ends: Option<Instant>, now: Instant, needed: Duration) -> bool {
+    lease_ends.is_some_and(|ends| ends.saturating_duration_since(now) > needed)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -240,13 +250,18 @@ async fn renew(
 /// Whether this replica still holds `held` with time left for a create: two thirds of a lease
 /// (more than a create takes, even with its fallback host: configuration makes a lease more
 /// than twice the create timeout), else the lease is renewed. The renewals every third of a
-/// lease while the job runs keep that much left; a lease taken moments ago is only read.
+/// lease while the job runs keep that much left. A lease this process took less than a third
+/// of a lease ago is not even read: asking was a transaction per command on PostgreSQL.
 async fn confirm(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
     let lease = state.lease();
+    let needed = lease * 2 / 3;
+    if surely_left(held.lease_ends, Instant::now(), needed) {
+        return Ok(true);
+    }
     state
         .store()
         .intents()
-        .confirm(held.hold, state.replica(), Utc::now(), lease * 2 / 3, lease)
+        .confirm(held.hold, state.replica(), Utc::now(), needed, lease)
         .await
 }
 
@@ -861,6 +876,35 @@ mod tests {
         );
         let failure = unanswered(async {}, &answered).await;
         assert_eq!(failure.as_deref(), Some("ended without answering"));
+    }
+
+    #[test]
+    fn a_lease_taken_here_is_trusted_only_while_more_than_needed_of_it_is_surely_left() {
+        let now = Instant::now();
+        let needed = Duration::from_secs(80);
+        let cases = [
+            (
+                "taken here moments ago",
+                Some(now + Duration::from_secs(119)),
+                true,
+            ),
+            (
+                "just over what is needed",
+                Some(now + Duration::from_secs(81)),
+                true,
+            ),
+            ("exactly what is needed", Some(now + needed), false),
+            (
+                "a third of a lease gone",
+                Some(now + Duration::from_secs(60)),
+                false,
+            ),
+            ("ended", Some(now - Duration::from_secs(1)), false),
+            ("taken over: only the store knows", None, false),
+        ];
+        for (case, lease_ends, trusted) in cases {
+            assert_eq!(surely_left(lease_ends, now, needed), trusted, "{case}");
+        }
     }
 
     #[tokio::test]
