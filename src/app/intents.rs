@@ -75,14 +75,10 @@ pub(crate) async fn open(
     if !state.shares_store() {
         return Ok((None, None));
     }
-    // The lease the store records ends a lease after the intent's `created_at`; by this
-    // process's clock, no earlier than this.
-    let lease_ends = Instant::now()
-        + state.lease().saturating_sub(
-            (Utc::now() - intent.created_at)
-                .to_std()
-                .unwrap_or_default(),
-        );
+    // As the store records it (`available_at`).
+    let lease_ends = TimeDelta::from_std(state.lease())
+        .ok()
+        .and_then(|lease| intent.created_at.checked_add_signed(lease));
     let mut writing = {
         let task_state = state.clone();
         // On the task tracker, so shutdown waits for the write rather than cut it off.
@@ -99,7 +95,7 @@ pub(crate) async fn open(
                         hold,
                         tag: intent.tag,
                         resume: None,
-                        lease_ends: Some(lease_ends),
+                        lease_ends,
                     }),
                     Ok(None) => IntentWrite::Duplicate,
                     Err(e) => {

@@ -81,16 +81,17 @@ pub struct Held {
     /// Set when another replica's job is taken over: look in Zoom before creating; when
     /// `only_look` (the first create got no answer and its user was told), never create.
     pub resume: Option<Resume>,
-    /// For an intent written here: by this process's clock, when its lease ends at the
-    /// earliest. No replica takes an intent over before its lease ends, so until then it is
-    /// surely this one's and the store need not be asked.
-    pub lease_ends: Option<Instant>,
+    /// For an intent written here: when its lease ends, as the store recorded it. No replica
+    /// takes an intent over before its lease ends, so until then it is surely this one's and
+    /// the store need not be asked. (The wall clock, as the store's own check uses: unlike a
+    /// monotonic one, it keeps counting while the machine is suspended.)
+    pub lease_ends: Option<DateTime<Utc>>,
 }
 
 /// Whether more than `needed` of a lease ending at `lease_ends` (known only for an intent
 /// written here) is surely left at `now`, without asking the store.
-fn surely_left(lease_ends: Option<Instant>, now: Instant, needed: Duration) -> bool {
-    lease_ends.is_some_and(|ends| ends.saturating_duration_since(now) > needed)
+fn surely_left(lease_ends: Option<DateTime<Utc>>, now: DateTime<Utc>, needed: Duration) -> bool {
+    lease_ends.is_some_and(|ends| (ends - now).to_std().is_ok_and(|left| left > needed))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -255,13 +256,14 @@ async fn renew(
 async fn confirm(state: &AppState, held: &Held) -> Result<bool, crate::store::StoreError> {
     let lease = state.lease();
     let needed = lease * 2 / 3;
-    if surely_left(held.lease_ends, Instant::now(), needed) {
+    let now = Utc::now();
+    if surely_left(held.lease_ends, now, needed) {
         return Ok(true);
     }
     state
         .store()
         .intents()
-        .confirm(held.hold, state.replica(), Utc::now(), needed, lease)
+        .confirm(held.hold, state.replica(), now, needed, lease)
         .await
 }
 
@@ -880,26 +882,15 @@ mod tests {
 
     #[test]
     fn a_lease_taken_here_is_trusted_only_while_more_than_needed_of_it_is_surely_left() {
-        let now = Instant::now();
+        let now = Utc::now();
         let needed = Duration::from_secs(80);
+        let at = |seconds| Some(now + chrono::TimeDelta::seconds(seconds));
         let cases = [
-            (
-                "taken here moments ago",
-                Some(now + Duration::from_secs(119)),
-                true,
-            ),
-            (
-                "just over what is needed",
-                Some(now + Duration::from_secs(81)),
-                true,
-            ),
-            ("exactly what is needed", Some(now + needed), false),
-            (
-                "a third of a lease gone",
-                Some(now + Duration::from_secs(60)),
-                false,
-            ),
-            ("ended", Some(now - Duration::from_secs(1)), false),
+            ("taken here moments ago", at(119), true),
+            ("just over what is needed", at(81), true),
+            ("exactly what is needed", at(80), false),
+            ("a third of a lease gone", at(60), false),
+            ("ended", at(-1), false),
             ("taken over: only the store knows", None, false),
         ];
         for (case, lease_ends, trusted) in cases {
