@@ -149,8 +149,8 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
         }
     };
     let ack = acknowledgement(&request, user.zone_note, lang);
-    // One info line per meeting, when it is posted (it carries these fields too): log lines
-    // were a tenth of the service's CPU per command (docs/PERFORMANCE.md).
+    // One info line per meeting, when it is posted (it carries these fields too): a line per
+    // step cost measurable CPU per command (docs/PERFORMANCE.md, "A typed card, one log line").
     tracing::debug!(start = %request.start(), zone = request.zone().name(), "scheduling meeting");
     let job = Job {
         team_id: command.team_id().clone(),
