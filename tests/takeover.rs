@@ -501,7 +501,7 @@ async fn a_command_whose_lease_was_just_taken_is_created_without_writing_its_lea
         .fetch_one(&mut c)
         .await
         .unwrap();
-    assert_eq!(writes, 0, "a lease taken moments ago is read, not renewed");
+    assert_eq!(writes, 0, "a lease taken moments ago is not renewed");
 }
 
 #[tokio::test]

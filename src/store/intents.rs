@@ -239,8 +239,8 @@ impl<'s> Intents<'s> {
 
     /// Whether `owner` still holds a pending intent with more than `needed` of its lease left
     /// at `now`; only when less is left is the lease renewed to `now + lease` (as
-    /// [`renew`](Self::renew), whose `false` this shares). For the usual command, whose lease
-    /// was taken moments ago, that is a read, not a write the database must flush.
+    /// [`renew`](Self::renew), whose `false` this shares). For a lease with most of its time
+    /// left, that is a read, not a write the database must flush.
     pub async fn confirm(
         &self,
         hold: Hold,
