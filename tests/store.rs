@@ -168,6 +168,7 @@ on_both_engines!(
     no_column_can_hold_a_passcode_or_a_start_url,
     a_key_is_won_by_its_first_live_claim_only,
     keys_claimed_together_are_each_won_by_their_first_live_claim_only,
+    an_intent_is_opened_with_its_guards_only_when_each_is_won_and_none_was_opened_for_it,
     purging_deletes_only_expired_keys_and_at_most_the_limit,
     replicas_racing_for_the_same_keys_win_each_once,
     a_due_notice_is_claimed_once_until_its_lease_lapses,
@@ -700,6 +701,19 @@ async fn on_postgres_a_claim_commits_without_waiting_for_the_disk() {
             .unwrap()
             .unwrap();
     }
+    // The guards claimed with a command's intent, in one statement, wait as the intent must.
+    let opened = store
+        .intents()
+        .open_claiming(
+            &intent("with-its-guards", 0),
+            "A",
+            LEASE,
+            &[("replay:b", LEASE), ("delivery:b", LEASE)],
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(opened.hold.is_some(), "{opened:?}");
     let mut other = PgConnection::connect(&db.url).await.unwrap();
     sqlx::query("INSERT INTO claims (key, expires_at) VALUES ('plain', now())")
         .execute(&mut other)
@@ -717,6 +731,9 @@ async fn on_postgres_a_claim_commits_without_waiting_for_the_disk() {
         modes["plain"], "on",
         "other statements wait for the disk: {modes:?}"
     );
+    for key in ["replay:b", "delivery:b", "with-its-guards"] {
+        assert_eq!(modes[key], "on", "claimed with an intent: {modes:?}");
+    }
     for i in 0..10 {
         assert_eq!(
             modes[&format!("after-the-claim-{i}")],
@@ -769,6 +786,106 @@ async fn keys_claimed_together_are_each_won_by_their_first_live_claim_only(db: &
             .unwrap(),
         "{db}: the delivery key expires at its own instant"
     );
+}
+
+/// An intent opened with its command's guards (`Intents::open_claiming`): the keys claimed,
+/// when (seconds), the intent's delivery key, what each key should win, whether the intent is opened,
+/// and the case's name.
+type GuardedStep<'a> = (
+    &'a [(&'a str, Duration)],
+    i64,
+    &'a str,
+    &'a [bool],
+    bool,
+    &'a str,
+);
+
+async fn an_intent_is_opened_with_its_guards_only_when_each_is_won_and_none_was_opened_for_it(
+    db: &TestDb,
+) {
+    let intents = db.store.intents();
+    let short = Duration::from_secs(300);
+    let steps: [GuardedStep; 6] = [
+        (
+            &[("signature:a", short), ("delivery:a", LEASE)],
+            0,
+            "a",
+            &[true, true],
+            true,
+            "a first delivery",
+        ),
+        (
+            &[("signature:a", short), ("delivery:a", LEASE)],
+            1,
+            "a",
+            &[false, false],
+            false,
+            "a replay",
+        ),
+        (
+            &[("signature:b", short), ("delivery:a", LEASE)],
+            2,
+            "a",
+            &[true, false],
+            false,
+            "delivered again, signed anew",
+        ),
+        (
+            &[("signature:c", short), ("delivery:c", LEASE)],
+            3,
+            "c",
+            &[true, true],
+            true,
+            "another command",
+        ),
+        // The guard forgot the delivery (its time ran out) but the intent stands: not opened twice.
+        (
+            &[("signature:d", short), ("delivery:a", LEASE)],
+            61,
+            "a",
+            &[true, true],
+            false,
+            "an intent for it stands",
+        ),
+        (
+            &[("delivery:e", LEASE)],
+            62,
+            "e",
+            &[true],
+            true,
+            "a socket's command (no signature)",
+        ),
+    ];
+    for (keys, offset, key, want_won, want_opened, case) in steps {
+        let when = at(0) + secs(offset);
+        let new = NewIntent {
+            read_at: when,
+            created_at: when,
+            ..intent(key, 0)
+        };
+        let opened = intents
+            .open_claiming(&new, "A", LEASE, keys, when)
+            .await
+            .unwrap_or_else(|e| panic!("{db}: {case}: {e}"));
+        assert_eq!(opened.won, want_won, "{db}: {case}");
+        assert_eq!(opened.hold.is_some(), want_opened, "{db}: {case}");
+    }
+    // Each opened intent is held by its writer: nobody else may take it over before its lease.
+    assert!(
+        intents
+            .claim("B", at(0) + secs(59), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{db}: no lease lapsed"
+    );
+    let lapsed = intents
+        .claim("B", at(0) + secs(200), LEASE, 10)
+        .await
+        .unwrap();
+    let mut keys: Vec<_> = lapsed.iter().map(|i| i.new.delivery_key.clone()).collect();
+    keys.sort();
+    assert_eq!(keys, ["a", "c", "e"], "{db}: one intent per command opened");
 }
 
 async fn purging_deletes_only_expired_keys_and_at_most_the_limit(db: &TestDb) {

@@ -5,10 +5,10 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::app::answer::ReplyTo;
-use crate::app::intents::{self, AlreadyOpen};
+use crate::app::intents;
 use crate::app::metrics::CommandOutcome;
 use crate::app::schedule::{self, Held, Job, PendingIntent};
-use crate::app::state::AppState;
+use crate::app::state::{Again, AppState, Guards};
 use crate::store::NewIntent;
 use serde_json::json;
 
@@ -25,28 +25,137 @@ use crate::time::Zone;
 /// Decides the immediate answer to a verified command (`None`: an empty 200, when the
 /// answer follows through `response_url` or a form opens). Never waits on Zoom: meeting
 /// creation is handed to a tracked background task that reports through `response_url`.
-pub async fn handle(state: &AppState, command: SlashCommand) -> Option<Reply> {
-    let first = state.first_delivery(&command.delivery_key()).await;
-    handle_delivered(state, command, first).await
-}
-
-/// [`handle`], with the double-delivery guard claimed already (`first`: this is the command's
-/// first delivery), as the HTTP door does together with the replay guard.
-pub async fn handle_delivered(
-    state: &AppState,
-    command: SlashCommand,
-    first: bool,
-) -> Option<Reply> {
-    // Slack may deliver one command twice, signed anew each time: the copy must not run.
-    if !first {
-        tracing::warn!("command delivered again (same trigger_id); not run twice");
-        state.metrics().command(CommandOutcome::AlreadyHandled);
-        // The first delivery looked the user up: this comes from the cache.
-        let lang = lookup_user(state, command.user_id()).await.lang;
-        return Some(Reply::ephemeral(lang.text(Key::ReplyAlreadyHandled)));
+///
+/// Nothing runs before the command's `guards` are claimed: a meeting to schedule claims them
+/// with its intent (one statement with replicas), every other answer first.
+pub async fn handle(state: &AppState, command: SlashCommand, guards: Guards) -> Option<Reply> {
+    // Every answer, help included, is in the user's language: the lookup comes first (cached
+    // for an hour, and bounded by USER_LOOKUP_BUDGET like a meeting's).
+    let user = lookup_user(state, command.user_id()).await;
+    let ctx = Context {
+        now: Utc::now(),
+        zone: user.zone,
+        default_duration: state.default_duration(),
+    };
+    let answer = match read(state, &command, &ctx, user.lang) {
+        Ok(request) => match state.admit() {
+            Some(admitted) => {
+                return schedule(state, &command, request, &ctx, user, &guards, admitted).await;
+            }
+            None => Immediate::Busy,
+        },
+        Err(answer) => answer,
+    };
+    if let Err(again) = state.claim_guards(&guards).await.first() {
+        return Some(not_again(state, again, user.lang));
     }
     tell_pending_notes(state, &command);
-    answer(state, command).await
+    let lang = user.lang;
+    let outcome = match &answer {
+        Immediate::Usage => CommandOutcome::Help,
+        Immediate::Restarting => CommandOutcome::Restarting,
+        Immediate::Action(action) => CommandOutcome::of_action(action),
+        Immediate::Refused(..) => CommandOutcome::Refused,
+        Immediate::Busy => CommandOutcome::Busy,
+    };
+    state.metrics().command(outcome);
+    match answer {
+        Immediate::Usage => Some(Reply::ephemeral(command::usage_in(
+            lang,
+            state.default_duration(),
+        ))),
+        Immediate::Restarting => Some(Reply::ephemeral(lang.text(Key::ReplyRestarting))),
+        Immediate::Action(action) => act(state, &command, action, lang).await,
+        Immediate::Refused(reply, why) => {
+            match why {
+                Refusal::Unreadable(e) => tracing::info!(error = ?e, "command refused"),
+                Refusal::Unpinnable => {
+                    tracing::info!("recurring meeting refused: no zone on Zoom's list fits");
+                }
+            }
+            Some(reply)
+        }
+        Immediate::Busy => {
+            tracing::warn!("background queue full; command refused as busy");
+            Some(Reply::ephemeral(lang.text(Key::ReplyBusy)))
+        }
+    }
+}
+
+/// A command answered at once, with no meeting scheduled.
+enum Immediate {
+    Usage,
+    /// Anything but help, while the service is shutting down.
+    Restarting,
+    Action(Action),
+    Refused(Reply, Refusal),
+    /// A meeting, with no place in the background queue.
+    Busy,
+}
+
+/// Why a command was refused, for the log.
+enum Refusal {
+    Unreadable(command::CommandError),
+    Unpinnable,
+}
+
+/// What a command asks for, read before anything is claimed or run: a meeting to schedule,
+/// or an answer at once.
+fn read(
+    state: &AppState,
+    command: &SlashCommand,
+    ctx: &Context,
+    lang: Lang,
+) -> Result<MeetingRequest, Immediate> {
+    let text = command.text();
+    if command::is_help(text) {
+        return Err(Immediate::Usage);
+    }
+    if state.is_shutting_down() {
+        return Err(Immediate::Restarting);
+    }
+    match command::parse(text, ctx) {
+        Ok(Parsed::Help) => Err(Immediate::Usage),
+        Ok(Parsed::Action(action)) => Err(Immediate::Action(action)),
+        Ok(Parsed::Meeting(request)) => match unpinnable_series(&request, lang) {
+            Some(refusal) => Err(Immediate::Refused(
+                Reply::ephemeral(escape(&refusal)),
+                Refusal::Unpinnable,
+            )),
+            None => Ok(request),
+        },
+        Err(e) => {
+            // The message quotes what the user typed: escape it like any user text.
+            let understood = command::understood(text, &e, ctx);
+            let reply = with_form_button(
+                state,
+                command,
+                escape(&e.user_message_in(lang)),
+                understood,
+                lang,
+            );
+            Err(Immediate::Refused(reply, Refusal::Unreadable(e)))
+        }
+    }
+}
+
+/// The answer to a command that ran, or runs, already.
+fn not_again(state: &AppState, again: Again, lang: Lang) -> Reply {
+    state.metrics().command(CommandOutcome::AlreadyHandled);
+    match again {
+        Again::Replayed => {
+            tracing::warn!("replayed request ignored");
+            // Only a replayed request's first delivery is answered in the user's language.
+            return Reply::ephemeral(Lang::En.text(Key::ReplyAlreadyHandled));
+        }
+        Again::Delivered => {
+            tracing::warn!("command delivered again (same trigger_id); not run twice");
+        }
+        Again::Opened => {
+            tracing::warn!("another replica is settling this command; not run twice");
+        }
+    }
+    Reply::ephemeral(lang.text(Key::ReplyAlreadyHandled))
 }
 
 /// What the user could not be told earlier (a card that could not be posted, notes that did
@@ -78,76 +187,25 @@ fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
         .spawn(tracing::Instrument::instrument(work, span));
 }
 
-async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
-    let text = command.text();
-    // Every answer, help included, is in the user's language: the lookup comes first (cached
-    // for an hour, and bounded by USER_LOOKUP_BUDGET like a meeting's).
-    let user = lookup_user(state, command.user_id()).await;
+/// A meeting with a place in the background queue: its guards claimed (with its intent, with
+/// replicas, so another replica can finish it if this one dies), acknowledged, and handed to
+/// a job.
+async fn schedule(
+    state: &AppState,
+    command: &SlashCommand,
+    request: MeetingRequest,
+    ctx: &Context,
+    user: UserContext,
+    guards: &Guards,
+    admitted: tokio::sync::OwnedSemaphorePermit,
+) -> Option<Reply> {
     let lang = user.lang;
-    if command::is_help(text) {
-        state.metrics().command(CommandOutcome::Help);
-        return Some(Reply::ephemeral(command::usage_in(
-            lang,
-            state.default_duration(),
-        )));
-    }
-    if state.is_shutting_down() {
-        state.metrics().command(CommandOutcome::Restarting);
-        return Some(Reply::ephemeral(lang.text(Key::ReplyRestarting)));
-    }
-    let ctx = Context {
-        now: Utc::now(),
-        zone: user.zone,
-        default_duration: state.default_duration(),
-    };
-    let request = match command::parse(text, &ctx) {
-        Ok(Parsed::Help) => {
-            state.metrics().command(CommandOutcome::Help);
-            return Some(Reply::ephemeral(command::usage_in(
-                lang,
-                state.default_duration(),
-            )));
-        }
-        Ok(Parsed::Action(action)) => {
-            state.metrics().command(CommandOutcome::of_action(&action));
-            return act(state, &command, action, lang).await;
-        }
-        Ok(Parsed::Meeting(request)) => request,
-        Err(e) => {
-            tracing::info!(error = ?e, "command refused");
-            state.metrics().command(CommandOutcome::Refused);
-            // The message quotes what the user typed: escape it like any user text.
-            let understood = command::understood(text, &e, &ctx);
-            return Some(with_form_button(
-                state,
-                &command,
-                escape(&e.user_message_in(lang)),
-                understood,
-                lang,
-            ));
-        }
-    };
-    if let Some(refusal) = unpinnable_series(&request, lang) {
-        tracing::info!("recurring meeting refused: no zone on Zoom's list fits");
-        state.metrics().command(CommandOutcome::Refused);
-        return Some(Reply::ephemeral(escape(&refusal)));
-    }
-
-    let Some(admitted) = state.admit() else {
-        tracing::warn!("background queue full; command refused as busy");
-        state.metrics().command(CommandOutcome::Busy);
-        return Some(Reply::ephemeral(lang.text(Key::ReplyBusy)));
-    };
-    // With replicas, the command is written down before the user is answered, so another
-    // replica can finish it if this one dies.
-    let (intent, pending_intent) = match open_intent(state, &command, &request, &ctx, &user).await {
-        Ok(intent) => intent,
-        Err(AlreadyOpen) => {
-            tracing::warn!("another replica is settling this command; not run twice");
-            state.metrics().command(CommandOutcome::AlreadyHandled);
-            return Some(Reply::ephemeral(lang.text(Key::ReplyAlreadyHandled)));
-        }
-    };
+    let (intent, pending_intent) =
+        match open_intent(state, command, &request, ctx, &user, guards).await {
+            Ok(intent) => intent,
+            Err(again) => return Some(not_again(state, again, lang)),
+        };
+    tell_pending_notes(state, command);
     let ack = acknowledgement(&request, user.zone_note, lang);
     // One info line per meeting, when it is posted (it carries these fields too): a line per
     // step cost measurable CPU per command (docs/PERFORMANCE.md, "A typed card, one log line").
@@ -174,16 +232,19 @@ async fn answer(state: &AppState, command: SlashCommand) -> Option<Reply> {
     Some(ack)
 }
 
-/// Writes the command's intent when replicas share PostgreSQL (see [`intents::open`]).
+/// Claims the command's guards, with its intent when replicas share PostgreSQL (see
+/// [`intents::open`]).
 async fn open_intent(
     state: &AppState,
     command: &SlashCommand,
     request: &MeetingRequest,
     ctx: &Context,
     user: &UserContext,
-) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
+    guards: &Guards,
+) -> Result<(Option<Held>, Option<PendingIntent>), Again> {
     // Nothing to build on SQLite, on every command's path.
     if !state.shares_store() {
+        state.claim_guards(guards).await.first()?;
         return Ok((None, None));
     }
     let intent = NewIntent {
@@ -203,7 +264,7 @@ async fn open_intent(
         locale: user.info.locale.clone(),
         created_at: chrono::Utc::now(),
     };
-    intents::open(state, intent).await
+    intents::open(state, intent, Some(guards)).await
 }
 
 /// `list`, `cancel <id>`, `new`: answered through `response_url` (or a form), so the

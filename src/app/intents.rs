@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::app::answer::{Answer, ReplyTo};
 use crate::app::schedule::{self, Held, IntentWrite, Job, PendingIntent, Resume};
-use crate::app::state::AppState;
+use crate::app::state::{Again, AppState, Guards};
 use crate::command::{self, Context, MeetingRequest, Minutes, Parsed};
 use crate::i18n::{Lang, t};
 use crate::slack::reply::neutralise;
@@ -56,22 +56,23 @@ pub(crate) fn reads_back(
     }
 }
 
-/// An intent for this command exists already: another replica is settling it.
-pub(crate) struct AlreadyOpen;
-
 /// How long writing a command's intent may hold up its acknowledgement (Slack waits 3 s for
-/// everything, the user lookup and the shared guards included).
+/// everything, the user lookup included).
 const INTENT_BUDGET: Duration = Duration::from_millis(500);
 
 /// Writes a new command's intent, held by this replica, when replicas share PostgreSQL
 /// (`None` otherwise, or when the store fails: the command then runs on this replica alone, as
-/// with SQLite). A write that takes longer than [`INTENT_BUDGET`] goes on in the background and
-/// is handed to the job, which waits for it: Slack gets its answer in time, and no command runs
-/// without its intent once one was written.
+/// with SQLite), claiming the command's `guards` in the same statement (a form's submission
+/// has none: its request's were claimed at the door). `Err` when the command must not run.
+///
+/// A write that takes longer than [`INTENT_BUDGET`] goes on in the background and is handed to
+/// the job, which waits for it: Slack gets its answer in time (the guards decided in this
+/// process meanwhile), and no command runs without its intent once one was written.
 pub(crate) async fn open(
     state: &AppState,
     intent: NewIntent,
-) -> Result<(Option<Held>, Option<PendingIntent>), AlreadyOpen> {
+    guards: Option<&Guards>,
+) -> Result<(Option<Held>, Option<PendingIntent>), Again> {
     if !state.shares_store() {
         return Ok((None, None));
     }
@@ -81,39 +82,49 @@ pub(crate) async fn open(
         .and_then(|lease| intent.created_at.checked_add_signed(lease));
     let mut writing = {
         let task_state = state.clone();
+        let guards = guards.cloned();
         // On the task tracker, so shutdown waits for the write rather than cut it off.
         state.background().spawn(tracing::Instrument::instrument(
             async move {
                 let state = task_state;
+                let keys = guards.as_ref().map(Guards::keys).unwrap_or_default();
+                let keys: Vec<_> = keys.iter().map(|(key, ttl)| (key.as_str(), *ttl)).collect();
                 let opened = state
                     .store()
                     .intents()
-                    .open(&intent, state.replica(), state.lease())
+                    .open_claiming(&intent, state.replica(), state.lease(), &keys, Utc::now())
                     .await;
-                match opened {
-                    Ok(Some(hold)) => IntentWrite::Held(Held {
+                let opened = match opened {
+                    Ok(opened) => opened,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
+                        return IntentWrite::Failed;
+                    }
+                };
+                if let Some(Err(again)) = guards.map(|g| g.replay(&opened.won).first()) {
+                    return IntentWrite::Again(again);
+                }
+                match opened.hold {
+                    Some(hold) => IntentWrite::Held(Held {
                         hold,
                         tag: intent.tag,
                         resume: None,
                         lease_ends,
                     }),
-                    Ok(None) => IntentWrite::Duplicate,
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not record the command before answering; it runs on this replica alone");
-                        IntentWrite::Failed
-                    }
+                    None => IntentWrite::Again(Again::Opened),
                 }
             },
             tracing::Span::current(),
         ))
     };
+    let decide_here = || guards.map_or(Ok(()), |guards| state.claim_guards_here(guards).first());
     match tokio::time::timeout(INTENT_BUDGET, &mut writing).await {
         Ok(Ok(IntentWrite::Held(held))) => Ok((Some(held), None)),
-        Ok(Ok(IntentWrite::Duplicate)) => Err(AlreadyOpen),
-        Ok(Ok(IntentWrite::Failed) | Err(_)) => Ok((None, None)),
+        Ok(Ok(IntentWrite::Again(again))) => Err(again),
+        Ok(Ok(IntentWrite::Failed) | Err(_)) => decide_here().map(|()| (None, None)),
         Err(_) => {
             tracing::warn!(budget = ?INTENT_BUDGET, "the store is slow: answering before the command is recorded");
-            Ok((None, Some(writing)))
+            decide_here().map(|()| (None, Some(writing)))
         }
     }
 }

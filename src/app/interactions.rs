@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::app::answer::ReplyTo;
 use crate::app::handler::lookup_user;
-use crate::app::intents::{self, AlreadyOpen};
+use crate::app::intents;
 use crate::app::manage::{self, Actor, ClickedCard};
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
@@ -340,10 +340,10 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
             locale: user.info.locale.clone(),
             created_at: now,
         };
-        match intents::open(state, intent).await {
+        match intents::open(state, intent, None).await {
             Ok(opened) => opened,
             // The same view submitted again: the first submission is being handled.
-            Err(AlreadyOpen) => return None,
+            Err(_) => return None,
         }
     } else {
         tracing::warn!(

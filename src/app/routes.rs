@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 use tracing::field::Empty;
 
 use crate::app::metrics::{self, Ack};
-use crate::app::state::AppState;
+use crate::app::state::{AppState, Guards};
 use crate::app::{handler, interactions, readiness};
 use crate::i18n::{Key, Lang};
 use crate::slack::command::is_ssl_check;
@@ -81,9 +81,9 @@ async fn slash_command(State(state): State<AppState>, headers: HeaderMap, body: 
         return StatusCode::OK.into_response();
     }
     let arrived = Instant::now();
-    match accept(&state, &headers, &body).await {
-        Ok((command, first_delivery)) => {
-            let reply = handler::handle_delivered(&state, command, first_delivery).await;
+    match accept(&state, &headers, &body) {
+        Ok((command, guards)) => {
+            let reply = handler::handle(&state, command, guards).await;
             state.metrics().acked(Ack::Command, arrived);
             match reply {
                 Some(reply) => Json(reply).into_response(),
@@ -156,30 +156,25 @@ fn verify(
     )?)
 }
 
-/// Everything that must hold before a command may run, cheapest and most general first.
-/// With the command: whether this is its first delivery (the replay and double-delivery
-/// guards are claimed together, one round trip to a shared store).
-async fn accept(
+/// Everything that must hold before a command may run, cheapest and most general first;
+/// the command's guards against running twice are claimed by the handler (with its intent,
+/// when it writes one).
+fn accept(
     state: &AppState,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(SlashCommand, bool), Rejection> {
+) -> Result<(SlashCommand, Guards), Rejection> {
     let signature = verify(state, headers, body)?;
     let command = SlashCommand::parse(body, state.response_url_prefixes())?;
     let span = tracing::Span::current();
     span.record("team", command.team_id().as_str());
     span.record("user", command.user_id().as_str());
     span.record("channel", command.channel_id().as_str());
-    let first = state
-        .first_command(signature, &command.delivery_key())
-        .await;
-    if !first.signature {
-        return Err(Rejection::Replayed);
-    }
     if !state.team_allowed(command.team_id().as_str()) {
         return Err(Rejection::TeamNotAllowed);
     }
-    Ok((command, first.delivery))
+    let guards = Guards::new(Some(signature), command.delivery_key());
+    Ok((command, guards))
 }
 
 /// The one place a refused request becomes a log line and an answer.

@@ -13,7 +13,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use crate::app::answer::{Answer, AnswerError, ReplyTo};
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
-use crate::app::state::AppState;
+use crate::app::state::{Again, AppState};
 use crate::command::MeetingRequest;
 use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
@@ -62,8 +62,8 @@ pub struct Job {
 #[derive(Debug)]
 pub enum IntentWrite {
     Held(Held),
-    /// Another replica wrote this command's intent first (a redelivery): it settles it.
-    Duplicate,
+    /// The command ran, or runs, already: it must not run here.
+    Again(Again),
     /// The store failed (logged): the command runs on this replica alone.
     Failed,
 }
@@ -165,8 +165,9 @@ async fn supervise(state: AppState, mut job: Job, admitted: OwnedSemaphorePermit
         };
         match written {
             Ok(IntentWrite::Held(held)) => job.intent = Some(held),
-            Ok(IntentWrite::Duplicate) => {
-                tracing::warn!("another replica is settling this command; not run twice");
+            Ok(IntentWrite::Again(again)) => {
+                // Answered "Scheduling…" already, as the store was slow: the copy just stops.
+                tracing::warn!(?again, "the command ran, or runs, already; not run twice");
                 return;
             }
             Ok(IntentWrite::Failed) | Err(_) => {}

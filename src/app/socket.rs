@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::app::metrics::{Ack, CommandOutcome};
-use crate::app::state::AppState;
+use crate::app::state::{AppState, Guards};
 use crate::app::{handler, interactions};
 use crate::i18n::{Key, Lang};
 use crate::slack::interaction::Interaction;
@@ -56,7 +56,8 @@ async fn answer(state: &AppState, envelope: Envelope) -> Option<Value> {
                         // The bot token cannot look up another workspace's users: English.
                         return Some(Reply::ephemeral(Lang::En.text(Key::ReplyTeamNotAllowed)));
                     }
-                    handler::handle(state, command).await
+                    let guards = Guards::new(None, command.delivery_key());
+                    handler::handle(state, command, guards).await
                 },
                 span,
             )

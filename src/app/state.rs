@@ -41,12 +41,75 @@ const MAX_CONCURRENT_DELIVERIES: usize = 64;
 /// The shortest lease on a card being posted; see [`AppState::card_lease`].
 const CARD_LEASE_FLOOR: Duration = Duration::from_secs(120);
 
-/// What [`AppState::first_command`] found: whether the request's signature and the command's
-/// delivery were each seen for the first time.
+/// What claiming a command's [`Guards`] found: whether the request's signature and the
+/// command's delivery were each seen for the first time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Replay {
     pub signature: bool,
     pub delivery: bool,
+}
+
+/// What keeps a command to one run, not yet claimed: its request's signature (over HTTP; a
+/// Socket Mode envelope has none) and its delivery. Claimed by [`AppState::claim_guards`], or,
+/// for a meeting on a shared store, in one statement with its intent (`intents::open`).
+#[derive(Debug, Clone)]
+pub struct Guards {
+    signature: Option<VerifiedSignature>,
+    delivery_key: String,
+}
+
+impl Guards {
+    pub fn new(signature: Option<VerifiedSignature>, delivery_key: String) -> Guards {
+        Guards {
+            signature,
+            delivery_key,
+        }
+    }
+
+    /// The shared claims, in order: the signature's (when there is one), then the delivery's.
+    pub(crate) fn keys(&self) -> Vec<(String, Duration)> {
+        self.signature
+            .iter()
+            .map(signature_claim)
+            .chain([delivery_claim(&self.delivery_key)])
+            .collect()
+    }
+
+    /// What claiming [`keys`](Self::keys) found, from whether each was won.
+    pub(crate) fn replay(&self, won: &[bool]) -> Replay {
+        let mut won = won.iter().copied();
+        let signature = self.signature.is_none() || won.next().unwrap_or(false);
+        Replay {
+            signature,
+            delivery: won.next().unwrap_or(false),
+        }
+    }
+}
+
+impl Replay {
+    /// `Ok` when the command may run: neither a replay nor a second delivery.
+    pub fn first(self) -> Result<(), Again> {
+        match self {
+            Replay {
+                signature: false, ..
+            } => Err(Again::Replayed),
+            Replay {
+                delivery: false, ..
+            } => Err(Again::Delivered),
+            Replay { .. } => Ok(()),
+        }
+    }
+}
+
+/// Why a command must not run: it ran, or runs, already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    /// Its request was seen before (the same signature).
+    Replayed,
+    /// Slack delivered it before (the same `trigger_id`), signed anew.
+    Delivered,
+    /// Another replica wrote its intent first, and is settling it.
+    Opened,
 }
 
 /// Cheap to clone: everything lives behind one `Arc`.
@@ -259,41 +322,37 @@ impl AppState {
         }
     }
 
-    /// `true` the first time this delivery key is seen (within 30 minutes). With PostgreSQL
-    /// the claim is shared by every replica; with SQLite (one process) it stays in memory.
-    pub async fn first_delivery(&self, key: &str) -> bool {
-        if let Some([first]) = self.shared_claims([delivery_claim(key)]).await {
-            return first;
-        }
-        self.first_delivery_here(key, Instant::now())
-    }
-
     /// `true` the first time this request signature is seen within the replay window, on any
     /// replica when the store is PostgreSQL.
     pub async fn first_signature(&self, signature: VerifiedSignature) -> bool {
-        if let Some([first]) = self.shared_claims([signature_claim(&signature)]).await {
-            return first;
+        if let Some(won) = self.shared_claims(&[signature_claim(&signature)]).await {
+            return won.first().copied().unwrap_or(false);
         }
         self.0.replay.first_time(signature, Instant::now())
     }
 
-    /// [`first_signature`](Self::first_signature) and [`first_delivery`](Self::first_delivery)
-    /// for a slash command, with one round trip to a shared store instead of two (they are
-    /// the two statements on every command's acknowledgement path). Claiming the delivery key
-    /// of a replayed request changes nothing: its first delivery claimed it already.
-    pub async fn first_command(&self, signature: VerifiedSignature, delivery_key: &str) -> Replay {
-        let keys = [signature_claim(&signature), delivery_claim(delivery_key)];
-        if let Some([signature, delivery]) = self.shared_claims(keys).await {
-            return Replay {
-                signature,
-                delivery,
-            };
+    /// Claims a command's `guards` (with PostgreSQL, shared by every replica, in one
+    /// statement; with SQLite, one process, in memory): whether its request's signature and
+    /// its delivery were each seen for the first time. A command that writes an intent claims
+    /// them with it instead (`intents::open`).
+    pub async fn claim_guards(&self, guards: &Guards) -> Replay {
+        if let Some(won) = self.shared_claims(&guards.keys()).await {
+            return guards.replay(&won);
         }
+        self.claim_guards_here(guards)
+    }
+
+    /// [`claim_guards`](Self::claim_guards) in this process alone: SQLite, or a shared store
+    /// that failed or was too slow to answer. Claiming the delivery of a replayed request
+    /// changes nothing (its first delivery claimed it already), so it is not claimed.
+    pub(crate) fn claim_guards_here(&self, guards: &Guards) -> Replay {
         let now = Instant::now();
-        let signature = self.0.replay.first_time(signature, now);
+        let signature = guards
+            .signature
+            .is_none_or(|signature| self.0.replay.first_time(signature, now));
         Replay {
             signature,
-            delivery: signature && self.first_delivery_here(delivery_key, now),
+            delivery: signature && self.first_delivery_here(&guards.delivery_key, now),
         }
     }
 
@@ -306,18 +365,15 @@ impl AppState {
     /// process": SQLite, or a store that failed to answer, or did not within
     /// [`SHARED_CLAIM_BUDGET`] (logged; a command is then guarded by this replica alone rather
     /// than refused, and Slack still gets its answer in time).
-    async fn shared_claims<const N: usize>(
-        &self,
-        keys: [(String, Duration); N],
-    ) -> Option<[bool; N]> {
+    async fn shared_claims(&self, keys: &[(String, Duration)]) -> Option<Vec<bool>> {
         if !self.shares_store() {
             return None;
         }
-        let keys = keys.each_ref().map(|(key, ttl)| (key.as_str(), *ttl));
+        let keys: Vec<_> = keys.iter().map(|(key, ttl)| (key.as_str(), *ttl)).collect();
         let claims = self.0.store.claims();
         let claim = claims.claim_all(&keys, chrono::Utc::now());
         match tokio::time::timeout(SHARED_CLAIM_BUDGET, claim).await {
-            Ok(Ok(won)) => won.try_into().ok(),
+            Ok(Ok(won)) => Some(won),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "shared replay guard unavailable; guarding in this process only");
                 None

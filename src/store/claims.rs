@@ -21,6 +21,44 @@ const PURGE_POSTGRES: &str = "DELETE FROM claims WHERE key IN \
      (SELECT key FROM claims WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 \
      FOR UPDATE SKIP LOCKED)";
 
+/// Pushes the statement that claims `keys` at `now` and returns the keys won (see
+/// [`Claims::claim_all`]): `INSERT … ON CONFLICT DO UPDATE … WHERE expired … RETURNING key`.
+/// `without_waiting` (PostgreSQL only): its transaction commits without waiting for the disk
+/// (the per-transaction `synchronous_commit`, set in the statement itself rather than by a
+/// `SET LOCAL` round trip; the values are read from the setting's row so that it is set).
+pub(super) fn push_claims<DB, I>(
+    query: &mut sqlx::QueryBuilder<DB>,
+    keys: &[(&str, Duration)],
+    now: DateTime<Utc>,
+    at: fn(DateTime<Utc>) -> I,
+    without_waiting: bool,
+) where
+    DB: sqlx::Database,
+    for<'q> I: 'q + sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if without_waiting {
+        query.push(
+            "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) \
+             INSERT INTO claims (key, expires_at) SELECT v.key, v.expires_at FROM quick, (",
+        );
+    } else {
+        query.push("INSERT INTO claims (key, expires_at) ");
+    }
+    query.push_values(keys, |mut row, (key, ttl)| {
+        row.push_bind(*key).push_bind(at(instant::after(now, *ttl)));
+    });
+    if without_waiting {
+        query.push(") AS v (key, expires_at)");
+    }
+    query.push(
+        " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE claims.expires_at <= ",
+    );
+    query.push_bind(at(now));
+    query.push(" RETURNING key");
+}
+
 impl<'s> Claims<'s> {
     pub(super) fn new(store: &'s Store) -> Self {
         Self { store }
@@ -52,35 +90,16 @@ impl<'s> Claims<'s> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let engine = self.store.engine();
         let won: std::collections::HashSet<String> = with_pool!(self.store, |pool, at: I| {
-            let mut insert = sqlx::QueryBuilder::new(match engine {
-                Engine::Sqlite => "INSERT INTO claims (key, expires_at) ",
-                // This statement's transaction commits without waiting for its WAL to reach
-                // the disk (PostgreSQL's per-transaction `synchronous_commit`, set here rather
-                // than by a `SET LOCAL` round trip): every command makes this claim before its
-                // answer, and the flush was a third of the store's work per command. What a
-                // database crash can lose (the last moments of claims) only lets a request
-                // replayed in the next minutes past this guard, where the command's intent,
-                // committed durably under the same delivery key, still stops a second meeting.
-                Engine::Postgres => {
-                    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) \
-                     INSERT INTO claims (key, expires_at) \
-                     SELECT v.key, v.expires_at FROM quick, ("
-                }
-            });
-            insert.push_values(keys, |mut b, (key, ttl)| {
-                b.push_bind(*key).push_bind(at(instant::after(now, *ttl)));
-            });
-            if engine == Engine::Postgres {
-                insert.push(") AS v (key, expires_at)");
-            }
-            insert.push(
-                " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
-                 WHERE claims.expires_at <= ",
-            );
-            insert.push_bind(at(now));
-            insert.push(" RETURNING key");
+            let mut insert = sqlx::QueryBuilder::new("");
+            // On PostgreSQL, this statement's transaction commits without waiting for its WAL
+            // to reach the disk (see `push_claims`): every command makes this claim before its
+            // answer, and the flush was a third of the store's work per command. What a
+            // database crash can lose (the last moments of claims) only lets a request
+            // replayed in the next minutes past this guard, where the command's intent,
+            // committed durably under the same delivery key, still stops a second meeting.
+            let without_waiting = self.store.engine() == Engine::Postgres;
+            push_claims(&mut insert, keys, now, at, without_waiting);
             insert
                 .build_query_scalar::<String>()
                 .fetch_all(pool)

@@ -51,7 +51,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use batch::{Creation, NewCreation};
 pub use claims::Claims;
 pub use error::{Engine, StoreError};
-pub use intents::{Hold, Intent, IntentId, Intents, NewIntent};
+pub use intents::{Hold, Intent, IntentId, Intents, NewIntent, Opened};
 pub use meetings::{
     CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings, NewMeetingRecord,
     RescheduleOutcome, Schedule,
