@@ -15,7 +15,7 @@ use sqlx::{Connection, PgConnection};
 use support::fake_socket::{APP_TOKEN, FakeSocket, OutEnvelope};
 use support::fake_zoom::FakeZoomOptions;
 use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, command_body, spawn_app, spawn_app_with,
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, command_body, sign, spawn_app, spawn_app_with,
     spawn_app_with_config, unix_now,
 };
 
@@ -216,6 +216,49 @@ async fn the_counters_show_how_commands_were_answered_and_what_zoom_and_slack_di
         scrape.count("slack_zoom_open_connections", &[]) >= 1.0,
         "the scrape's own connection is open"
     );
+    assert_eq!(app.zoom.create_requests().len(), 1);
+}
+
+/// Whatever a command asks for, its replay is answered "already handled" and nothing of it runs
+/// again: it is counted once as what it asked, and its copy as already handled.
+#[tokio::test]
+async fn a_replayed_command_runs_and_counts_once_whatever_it_asks() {
+    let app = spawn_app().await;
+    let cases = [
+        ("help", "help"),
+        ("list", "list"),
+        ("Sync tmrw 3pm", "refused"),
+        ("Design review 45m tomorrow 3pm", "scheduled"),
+    ];
+    let ts = unix_now();
+    for (text, _) in cases {
+        let body = command_body(text, &app.slack.response_url(text));
+        let signature = sign(&body, ts);
+        let first = app
+            .post_raw(body.clone(), Some(&ts.to_string()), Some(&signature))
+            .await;
+        assert_eq!(first.status(), 200, "{text}");
+        let again = app
+            .post_raw(body, Some(&ts.to_string()), Some(&signature))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(again.contains("already handled"), "{text}: {again}");
+    }
+    let scrape = scrape_at(&app, &app.url("/metrics")).await;
+    for (text, outcome) in cases {
+        assert_eq!(
+            scrape.count(COMMANDS, &[("outcome", outcome)]),
+            1.0,
+            "{text}"
+        );
+    }
+    assert_eq!(
+        scrape.count(COMMANDS, &[("outcome", "already_handled")]),
+        cases.len() as f64
+    );
+    assert!(app.zoom.wait_for_creates(1, WAIT).await);
     assert_eq!(app.zoom.create_requests().len(), 1);
 }
 
