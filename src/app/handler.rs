@@ -40,7 +40,8 @@ pub async fn handle(state: &AppState, command: SlashCommand, guards: Guards) -> 
     let answer = match read(state, &command, &ctx, user.lang) {
         Ok(request) => match state.admit() {
             Some(admitted) => {
-                return schedule(state, &command, request, &ctx, user, &guards, admitted).await;
+                return schedule_meeting(state, &command, request, &ctx, user, &guards, admitted)
+                    .await;
             }
             None => Immediate::Busy,
         },
@@ -51,22 +52,25 @@ pub async fn handle(state: &AppState, command: SlashCommand, guards: Guards) -> 
     }
     tell_pending_notes(state, &command);
     let lang = user.lang;
-    let outcome = match &answer {
-        Immediate::Usage => CommandOutcome::Help,
-        Immediate::Restarting => CommandOutcome::Restarting,
-        Immediate::Action(action) => CommandOutcome::of_action(action),
-        Immediate::Refused(..) => CommandOutcome::Refused,
-        Immediate::Busy => CommandOutcome::Busy,
-    };
-    state.metrics().command(outcome);
+    let metrics = state.metrics();
     match answer {
-        Immediate::Usage => Some(Reply::ephemeral(command::usage_in(
-            lang,
-            state.default_duration(),
-        ))),
-        Immediate::Restarting => Some(Reply::ephemeral(lang.text(Key::ReplyRestarting))),
-        Immediate::Action(action) => act(state, &command, action, lang).await,
+        Immediate::Usage => {
+            metrics.command(CommandOutcome::Help);
+            Some(Reply::ephemeral(command::usage_in(
+                lang,
+                state.default_duration(),
+            )))
+        }
+        Immediate::Restarting => {
+            metrics.command(CommandOutcome::Restarting);
+            Some(Reply::ephemeral(lang.text(Key::ReplyRestarting)))
+        }
+        Immediate::Action(action) => {
+            metrics.command(CommandOutcome::of_action(&action));
+            act(state, &command, action, lang).await
+        }
         Immediate::Refused(reply, why) => {
+            metrics.command(CommandOutcome::Refused);
             match why {
                 Refusal::Unreadable(e) => tracing::info!(error = ?e, "command refused"),
                 Refusal::Unpinnable => {
@@ -76,6 +80,7 @@ pub async fn handle(state: &AppState, command: SlashCommand, guards: Guards) -> 
             Some(reply)
         }
         Immediate::Busy => {
+            metrics.command(CommandOutcome::Busy);
             tracing::warn!("background queue full; command refused as busy");
             Some(Reply::ephemeral(lang.text(Key::ReplyBusy)))
         }
@@ -190,7 +195,7 @@ fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
 /// A meeting with a place in the background queue: its guards claimed (with its intent, with
 /// replicas, so another replica can finish it if this one dies), acknowledged, and handed to
 /// a job.
-async fn schedule(
+async fn schedule_meeting(
     state: &AppState,
     command: &SlashCommand,
     request: MeetingRequest,
