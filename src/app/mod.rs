@@ -133,13 +133,11 @@ impl App {
     fn log_startup(&self) {
         let state = &self.state;
         let address = self.local_addr();
-        let mode = match state.zoom() {
-            Some(_) => format!("HTTP on port {}", address.port()),
-            None => format!(
-                "HTTP on port {}, dry run (Zoom is never called)",
-                address.port()
-            ),
-        };
+        let mode = mode(
+            self.socket.is_some(),
+            state.zoom().is_none(),
+            address.port(),
+        );
         let user_zones = if state.slack_api().has_token() {
             "looked up in Slack"
         } else {
@@ -224,5 +222,50 @@ impl App {
         }
         tracing::info!("shut down");
         Ok(())
+    }
+}
+
+/// How commands reach this process, for the startup line: over Socket Mode (the port then
+/// serves health and metrics only) or HTTP, and whether Zoom is called at all.
+fn mode(socket_mode: bool, dry_run: bool, port: u16) -> String {
+    let doors = if socket_mode {
+        format!("Socket Mode (health and metrics on port {port})")
+    } else {
+        format!("HTTP on port {port}")
+    };
+    if dry_run {
+        format!("{doors}, dry run (Zoom is never called)")
+    } else {
+        doors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mode;
+
+    #[test]
+    fn the_startup_line_names_how_commands_arrive_and_whether_zoom_is_called() {
+        let cases = [
+            (false, false, "HTTP on port 3000"),
+            (
+                false,
+                true,
+                "HTTP on port 3000, dry run (Zoom is never called)",
+            ),
+            (true, false, "Socket Mode (health and metrics on port 3000)"),
+            (
+                true,
+                true,
+                "Socket Mode (health and metrics on port 3000), dry run (Zoom is never called)",
+            ),
+        ];
+        for (socket_mode, dry_run, want) in cases {
+            assert_eq!(
+                mode(socket_mode, dry_run, 3000),
+                want,
+                "socket mode {socket_mode}, dry run {dry_run}"
+            );
+        }
     }
 }
