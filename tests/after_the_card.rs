@@ -476,6 +476,33 @@ async fn forged_and_foreign_interactions_are_refused_and_other_types_ignored() {
 }
 
 #[tokio::test]
+async fn a_replayed_or_stale_interaction_is_refused_as_a_command_would_be() {
+    let app = spawn_app().await;
+    let payload = json!({"type": "view_closed", "user": {"id": USER_ID}, "team": {"id": TEAM_ID}});
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let post = |ts: i64| {
+        app.client
+            .post(app.url("/slack/interactions"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Slack-Request-Timestamp", ts.to_string())
+            .header("X-Slack-Signature", support::sign(&body, ts))
+            .body(body.clone())
+            .send()
+    };
+    let now = support::unix_now();
+    let first = post(now).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.text().await.unwrap(), "", "handled: an ignored type");
+    let replayed = post(now).await.unwrap();
+    assert_eq!(replayed.status(), 200);
+    let text = replayed.text().await.unwrap();
+    assert!(text.contains("already handled"), "{text}");
+    // Signed correctly, six minutes ago: outside Slack's five.
+    let stale = post(now - 360).await.unwrap();
+    assert_eq!(stale.status(), 401);
+}
+
+#[tokio::test]
 async fn a_store_that_fails_while_running_never_loses_the_users_meeting() {
     let app = spawn_app().await;
     app.slack.add_user(
