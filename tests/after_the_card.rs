@@ -535,6 +535,38 @@ async fn a_store_that_fails_while_running_never_loses_the_users_meeting() {
 }
 
 #[tokio::test]
+async fn a_recurring_series_stays_upcoming_until_its_last_meeting_ends() {
+    let app = spawn_app().await;
+    // UTC: no clock change between the three Mondays.
+    scheduled(&app, "Standup 15m every monday 10am x 3 UTC").await;
+    let store = app.store().await;
+    let stored = store.meetings().get(FIRST_ID).await.unwrap().unwrap();
+    let first = stored.schedule.start;
+    let last_ends = first + chrono::TimeDelta::days(14) + chrono::TimeDelta::minutes(15);
+    let minute = chrono::TimeDelta::minutes(1);
+    for (now, listed, case) in [
+        (
+            first + chrono::TimeDelta::minutes(15) + minute,
+            true,
+            "after the first meeting",
+        ),
+        (last_ends - minute, true, "during the last meeting"),
+        (last_ends + minute, false, "after the last meeting"),
+    ] {
+        let upcoming = store
+            .meetings()
+            .upcoming(TEAM_ID, USER_ID, now, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            upcoming.iter().any(|m| m.zoom_id == FIRST_ID),
+            listed,
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_recurring_series_is_scheduled_as_one_zoom_series_and_cancel_ends_all_of_it() {
     let app = spawn_app().await;
     let card = scheduled(&app, "Standup 15m every weekday 9:30 x 8 Europe/Berlin").await;

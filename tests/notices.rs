@@ -102,6 +102,7 @@ async fn record(zoom: &FakeZoom, store: &Store, id: u64, seed: &Seed<'_>, series
             join_url,
             host: "me".into(),
             recurrence: series.map(str::to_owned),
+            series_ends: None,
             card: seed.card_ts.map(|ts| CardLocation {
                 channel_id: CHANNEL_ID.into(),
                 message_ts: ts.into(),
@@ -519,6 +520,7 @@ async fn a_dry_run_posts_no_notice_and_never_calls_zoom() {
             join_url: format!("https://zoom.us/j/{id}"),
             host: "me".into(),
             recurrence: None,
+            series_ends: None,
             card: None,
             created_at: start_at - secs(3600),
             locale: None,

@@ -94,6 +94,7 @@ async fn meeting(zoom: &FakeZoom, store: &Store, topic: &str) -> u64 {
             join_url,
             host: "me".into(),
             recurrence: None,
+            series_ends: None,
             card: None,
             created_at: now() - secs(60),
             locale: None,

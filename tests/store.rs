@@ -164,7 +164,7 @@ on_both_engines!(
     the_card_location_is_recorded,
     cancelling_records_who_and_when_once,
     rescheduling_moves_the_meeting_and_records_when,
-    upcoming_lists_one_users_live_meetings_by_start,
+    upcoming_lists_one_users_live_meetings_and_series_by_start,
     no_column_can_hold_a_passcode_or_a_start_url,
     a_key_is_won_by_its_first_live_claim_only,
     keys_claimed_together_are_each_won_by_their_first_live_claim_only,
@@ -267,6 +267,7 @@ fn meeting(zoom_id: u64, user: &str, start: i64, duration_minutes: u32) -> NewMe
         join_url: format!("https://zoom.us/j/{zoom_id}"),
         host: "host@example.com".into(),
         recurrence: None,
+        series_ends: None,
         card: None,
         created_at: at(-120),
         locale: None,
@@ -559,11 +560,24 @@ async fn rescheduling_moves_the_meeting_and_records_when(db: &TestDb) {
     assert!(!listed(at(180 + 90)).await, "{db}: ended");
 }
 
-async fn upcoming_lists_one_users_live_meetings_by_start(db: &TestDb) {
+async fn upcoming_lists_one_users_live_meetings_and_series_by_start(db: &TestDb) {
     let now = at(0);
     let mut other_team = meeting(10, "U1", 30, 30);
     other_team.team_id = "T2".into();
+    let series = |zoom_id, first: i64, last_ends: i64| NewMeetingRecord {
+        recurrence: Some("every Monday".into()),
+        series_ends: Some(at(last_ends)),
+        ..meeting(zoom_id, "U1", first, 30)
+    };
     let rows = [
+        (
+            series(11, -7 * 24 * 60, 7 * 24 * 60 + 30),
+            "a series with meetings to come",
+        ),
+        (
+            series(12, -14 * 24 * 60, -7 * 24 * 60 + 30),
+            "a series over",
+        ),
         (meeting(1, "U1", -90, 30), "ended before now"),
         (meeting(2, "U1", -60, 60), "ends exactly now"),
         (meeting(3, "U1", -10, 30), "in progress"),
@@ -580,9 +594,9 @@ async fn upcoming_lists_one_users_live_meetings_by_start(db: &TestDb) {
     }
     db.store.meetings().cancel(8, "U1", now).await.unwrap();
     for (limit, want) in [
-        (10, vec![3, 5, 6, 9, 4]),
-        (3, vec![3, 5, 6]),
-        (1, vec![3]),
+        (10, vec![11, 3, 5, 6, 9, 4]),
+        (3, vec![11, 3, 5]),
+        (1, vec![11]),
         (0, vec![]),
     ] {
         let got: Vec<u64> = db

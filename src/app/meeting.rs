@@ -195,9 +195,12 @@ pub fn preview_card(request: &MeetingRequest, scheduled_by: UserId, lang: Lang) 
 }
 
 /// What the store keeps about a meeting just created (never its passcode or start URL);
-/// `locale` is the scheduler's, which the card is drawn in whenever it is drawn again.
+/// `locale` is the scheduler's, which the card is drawn in whenever it is drawn again;
+/// `series` the occurrences asked for, when it is a recurring series.
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     card: &MeetingCard,
+    series: Option<&Recurrence>,
     team_id: &str,
     channel_id: &str,
     zone: &str,
@@ -219,10 +222,18 @@ pub fn record(
         join_url: card.join_url.clone(),
         host: host.to_owned(),
         recurrence: card.series.as_ref().map(|s| s.description.clone()),
+        series_ends: series.map(|series| series_ends(series, card)),
         card: None,
         created_at: now,
         locale: locale.map(str::to_owned),
     })
+}
+
+/// When the last occurrence of `series` ends, as Zoom stored the series (`card`, from its
+/// answer: the occurrences moved as its first one was, each as long as Zoom made it).
+fn series_ends(series: &Recurrence, card: &MeetingCard) -> DateTime<Utc> {
+    let moved = card.start - series.first().start();
+    series.last().start() + moved + chrono::TimeDelta::minutes(i64::from(card.minutes))
 }
 
 /// The card for a stored meeting, as Zoom now has it when `zoom` is given (its passcode only

@@ -741,6 +741,7 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Remembered
     let now = Utc::now();
     let Some(record) = record(
         card,
+        job.request.recurrence(),
         job.team_id.as_str(),
         job.channel_id.as_str(),
         job.request.zone().name(),

@@ -414,7 +414,7 @@ async fn commit(store: &Store, ops: &[Op]) -> Result<Outcome, StoreError> {
                     .push_bind(m.scheduled_by.as_str())
                     .push_bind(m.topic.as_str())
                     .push_bind(at(m.schedule.start))
-                    .push_bind(at(m.schedule.end()))
+                    .push_bind(at(m.ends_at()))
                     .push_bind(*duration)
                     .push_bind(m.schedule.zone.as_str())
                     .push_bind(m.join_url.as_str())
@@ -566,6 +566,7 @@ mod tests {
                 join_url: format!("https://zoom.us/j/{zoom_id}"),
                 host: "me".into(),
                 recurrence: None,
+                series_ends: None,
                 card: None,
                 created_at: now,
                 locale: None,

@@ -61,12 +61,23 @@ pub struct NewMeetingRecord {
     /// `None` for a single meeting; for a recurring series, its rule described for people
     /// (e.g. "every Monday"). The store does not expand rules.
     pub recurrence: Option<String>,
+    /// For a recurring series: when its last occurrence ends, so that it is listed as upcoming
+    /// until then (`schedule` is its first occurrence). `None` for a single meeting.
+    pub series_ends: Option<DateTime<Utc>>,
     /// Usually `None` at first and set with [`Meetings::set_card`] once the card is posted.
     pub card: Option<CardLocation>,
     /// When it was scheduled.
     pub created_at: DateTime<Utc>,
     /// The scheduler's Slack locale (`tr-TR`), when Slack said: the language of the card.
     pub locale: Option<String>,
+}
+
+impl NewMeetingRecord {
+    /// When it is over: its last occurrence's end for a series, else its own.
+    pub(super) fn ends_at(&self) -> DateTime<Utc> {
+        self.series_ends
+            .map_or_else(|| self.schedule.end(), |ends| ends.max(self.schedule.end()))
+    }
 }
 
 /// A stored meeting.
@@ -161,7 +172,7 @@ impl<'s> Meetings<'s> {
     pub async fn insert(&self, meeting: &NewMeetingRecord) -> Result<bool, StoreError> {
         let zoom_id = zoom_id_column(meeting.zoom_id)?;
         let duration = duration_column(meeting.schedule.duration_minutes)?;
-        let end = meeting.schedule.end();
+        let end = meeting.ends_at();
         let (card_channel, card_ts) = match &meeting.card {
             Some(card) => (
                 Some(card.channel_id.as_str()),
@@ -335,7 +346,8 @@ impl<'s> Meetings<'s> {
     }
 
     /// The next `limit` meetings `user_id` scheduled in `team_id` that are not cancelled and
-    /// have not ended at `now` (one in progress is included), by start time.
+    /// have not ended at `now` (one in progress is included, and a series until its last
+    /// occurrence ends), by start time.
     pub async fn upcoming(
         &self,
         team_id: &str,
