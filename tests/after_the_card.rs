@@ -587,6 +587,12 @@ async fn a_recurring_series_is_scheduled_as_one_zoom_series_and_cancel_ends_all_
         .find(|b| b["action_id"] == "cancel")
         .unwrap();
     assert_eq!(cancel["text"]["text"], "Cancel series");
+    assert!(
+        actions(&card)
+            .iter()
+            .all(|b| b["action_id"] != "change_time"),
+        "a series cannot be moved from Slack: no button for it"
+    );
     let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
     messages(&app, &url, 2).await;
     let deletes = app.zoom.requests(Endpoint::Delete);

@@ -12,14 +12,19 @@ use slack_zoom::store::MeetingState;
 use support::fake_slack::FakeUser;
 use support::fake_zoom::Endpoint;
 use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, new_meeting_values, spawn_app, submission,
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, new_meeting_values, spawn_app, spawn_app_with,
+    submission,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
 const FIRST_ID: u64 = 85_746_065_432;
 
 async fn app_in(zone: &str) -> TestApp {
-    let app = spawn_app().await;
+    with_user_in(zone, spawn_app().await)
+}
+
+/// `app`, its user's Slack profile in `zone`.
+fn with_user_in(zone: &str, app: TestApp) -> TestApp {
     app.slack.add_user(
         USER_ID,
         FakeUser {
@@ -52,7 +57,11 @@ fn block<'a>(view: &'a Value, id: &str) -> &'a Value {
 
 #[tokio::test]
 async fn zoom_new_opens_the_form_at_the_next_half_hour_with_the_default_length() {
-    let app = app_in("Asia/Kolkata").await;
+    let configured = spawn_app_with(|env, _| {
+        env.insert("DEFAULT_DURATION_MINUTES".into(), "50".into());
+    })
+    .await;
+    let app = with_user_in("Asia/Kolkata", configured);
     let (_, response) = app.command("new").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "", "nothing but the form");
@@ -71,7 +80,8 @@ async fn zoom_new_opens_the_form_at_the_next_half_hour_with_the_default_length()
     assert!(start > Utc::now().timestamp() && start <= Utc::now().timestamp() + 1800);
     assert_eq!(
         block(&view, "duration")["element"]["initial_option"]["value"],
-        "30"
+        "50",
+        "DEFAULT_DURATION_MINUTES"
     );
     assert_eq!(
         block(&view, "channel")["element"]["default_to_current_conversation"],
@@ -248,6 +258,17 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     app.interact(&click(USER_ID)).await;
     let view = opened_view(&app, 1).await;
     assert_eq!(view["callback_id"], "change_time");
+    let asked: DateTime<Utc> = "2026-12-15T15:00:00Z".parse().unwrap();
+    assert_eq!(
+        block(&view, "start")["element"]["initial_date_time"],
+        asked.timestamp(),
+        "prefilled with the meeting's start"
+    );
+    assert_eq!(
+        block(&view, "duration")["element"]["initial_option"]["value"],
+        "45",
+        "and its length"
+    );
     let new_start: DateTime<Utc> = "2026-12-16T09:30:00Z".parse().unwrap();
     let values = json!({
         "start": {"start": {"type": "datetimepicker", "selected_date_time": new_start.timestamp()}},
