@@ -243,6 +243,43 @@ async fn a_card_left_by_a_dead_replica_is_posted_once_through_its_response_url_w
 }
 
 #[tokio::test]
+async fn a_card_that_may_have_reached_its_response_url_is_not_posted_again() {
+    let s = start().await;
+    let id = meeting(&s.app.zoom, &s.store, "Maybe arrived").await;
+    // Both of the sweep's posts hang past its 5 s timeout: either may have arrived.
+    s.app.slack.push_hook_hangs(2, Duration::from_secs(30));
+    left_by(
+        &s.store,
+        DEAD,
+        id,
+        &s.app.slack.response_url("maybe"),
+        now() + TimeDelta::minutes(25),
+        &[],
+        secs(-1),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let card = loop {
+        let card = cards(&s.store, id).await.remove(0);
+        if card.state != CardState::Pending || card.last_error.is_some() {
+            break card;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{card:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        card.state,
+        CardState::Abandoned,
+        "not queued again: {card:?}"
+    );
+    assert_eq!(s.app.slack.hook_attempts().len(), 2);
+    assert!(
+        posts_about(&s.app.slack, "Maybe arrived").is_empty(),
+        "nor posted in the channel"
+    );
+}
+
+#[tokio::test]
 async fn a_card_whose_response_url_cannot_be_used_goes_to_the_channel_and_its_place_is_recorded() {
     let s = start().await;
     let cases = [

@@ -172,6 +172,11 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
                     "response_url refused the card; posting it with chat.postMessage"
                 );
             }
+            // It may have arrived (a post that timed out): posting it again, here or in the
+            // channel, could show the card twice; the log keeps the rest.
+            Err(e @ DeliveryError::Uncertain { .. }) => {
+                return abandon(state, row, &format!("the card may have arrived: {e}")).await;
+            }
             Err(e)
                 if before(row.response_url_expires_at, URL_MARGIN)
                     > after(Utc::now(), TimeDelta::minutes(1)) =>

@@ -137,6 +137,13 @@ pub async fn deliver_observed(
         }
     }
     observe(DeliveryEvent::GaveUp);
+    // One attempt may have arrived: posting again later could show the message twice.
+    if maybe_delivered > 0 {
+        return Err(DeliveryError::Uncertain {
+            attempts: policy.attempts,
+            last,
+        });
+    }
     Err(DeliveryError::GaveUp {
         attempts: policy.attempts,
         last,

@@ -68,6 +68,8 @@ struct Inner {
     deliveries: Mutex<Vec<Delivery>>,
     hook_failures: Mutex<VecDeque<StatusCode>>,
     hook_latency: Mutex<Duration>,
+    /// Hook POSTs still to hang (each for this long) before answering, whatever the latency.
+    hook_hangs: Mutex<(usize, Duration)>,
     delivered: Notify,
     web_calls: Mutex<Vec<WebCall>>,
     /// Channels the bot is not in: `chat.postMessage` answers `not_in_channel` there.
@@ -193,6 +195,12 @@ impl FakeSlack {
     pub fn push_hook_failures(&self, statuses: &[u16]) {
         let mut failures = self.inner.hook_failures.lock().unwrap();
         failures.extend(statuses.iter().map(|s| StatusCode::from_u16(*s).unwrap()));
+    }
+
+    /// The next `n` hook POSTs hang for `hang` before they are answered as usual (a sender
+    /// that gives up first cannot tell whether its message arrived).
+    pub fn push_hook_hangs(&self, n: usize, hang: Duration) {
+        *self.inner.hook_hangs.lock().unwrap() = (n, hang);
     }
 
     pub fn set_hook_latency(&self, latency: Duration) {
@@ -328,7 +336,15 @@ async fn hook(
     // Recorded on arrival: a hook that then hangs has still received the message once.
     inner.hook_attempts.lock().unwrap().push(delivery.clone());
     inner.delivered.notify_waiters();
-    let latency = *inner.hook_latency.lock().unwrap();
+    let hang = {
+        let mut hangs = inner.hook_hangs.lock().unwrap();
+        let (left, hang) = *hangs;
+        (left > 0).then(|| {
+            hangs.0 = left - 1;
+            hang
+        })
+    };
+    let latency = hang.unwrap_or(*inner.hook_latency.lock().unwrap());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
