@@ -309,6 +309,34 @@ async fn after_sigterm_no_create_starts_and_every_user_gets_exactly_one_message(
 }
 
 #[tokio::test]
+async fn a_create_zoom_turned_away_is_not_sent_again_after_sigterm() {
+    let mut app = spawn_app_with_config(
+        FakeZoomOptions::default(),
+        |_, _| {},
+        |config| config.drain_timeout = Duration::from_secs(15),
+    )
+    .await;
+    // Zoom's per-second limit: nothing was created, try again in two seconds.
+    app.zoom
+        .push_create_response(ScriptedResponse::per_second_limit().with_header("retry-after", "2"));
+    let (url, _) = command(&app, "Limited 30m tomorrow 10am").await;
+    assert!(app.zoom.wait_for_creates(1, WAIT).await);
+    app.shutdown().await.unwrap();
+    assert_eq!(
+        app.zoom.create_requests().len(),
+        1,
+        "not sent again after the signal"
+    );
+    let told = messages_to(&app, &url);
+    assert_eq!(told.len(), 1, "{told:?}");
+    let text = told[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("no meeting was created") && text.contains("run the command again"),
+        "told nothing was created, not that it may exist: {text}"
+    );
+}
+
+#[tokio::test]
 async fn the_same_command_delivered_twice_runs_once() {
     let app = spawn_app().await;
     let url = app.slack.response_url("twice");

@@ -373,7 +373,6 @@ async fn go_on(
     let answer = Answer::new(state, job.reply_to.clone(), answered);
     let lang = job.lang();
     let topic = neutralise(job.request.topic().as_slack());
-    let restarting = t!(lang, ScheduleRestartedBefore, topic);
     // A job taken over from another replica was answered there already ("Scheduling…"): if it
     // cannot go on now, it is left for a later sweep, and its user hears nothing new yet.
     let resumed = job.intent.as_ref().and_then(|held| held.resume);
@@ -399,27 +398,7 @@ async fn go_on(
     };
     // A slot may free up in the same instant as the signal: still start nothing new.
     if slot.is_none() || state.is_shutting_down() {
-        // With replicas, the command is handed to another one (or to this one once it is
-        // back): its user gets the card rather than "run it again".
-        if let Some(held) = &job.intent
-            && let Ok(true) = renew(state, held, Duration::ZERO).await
-        {
-            tracing::warn!(intent = %held.hold.id, "shutting down before this meeting's turn; handed to another replica");
-            answer.owe_nothing();
-            return Outcome::Lost;
-        }
-        if resumed.is_some() {
-            tracing::warn!(
-                "shutting down before a command taken over could go on; another replica takes it"
-            );
-            return later();
-        }
-        tracing::warn!(
-            channel = %job.channel_id,
-            "shutting down before this meeting's turn; nothing was sent to Zoom"
-        );
-        answer.say(restarting).await;
-        return Outcome::NotSent;
+        return handed_back(state, &job, &answer, resumed.is_some()).await;
     }
     if !state.zoom_health().may_send(Instant::now()) {
         tracing::warn!("Zoom has not been answering; not sending this create");
@@ -544,6 +523,10 @@ async fn go_on(
         }
     };
     drop(slot);
+    // Shutting down, Zoom's client sent no create (again): nothing was created.
+    if let Err(ZoomError::Stopped) = created {
+        return handed_back(state, &job, &answer, resumed.is_some()).await;
+    }
     if state.zoom().is_some() {
         state
             .zoom_health()
@@ -734,6 +717,36 @@ enum Remembered {
     Recorded(Option<OutboxId>),
     /// Recorded already, by another replica that took the command over: its card is theirs.
     Already,
+}
+
+/// Shutting down before the command's create went out. With replicas it is handed to another
+/// one (or to this one once it is back), and its user gets the card rather than "run it
+/// again"; a command taken over (`resumed`) is left for a later sweep; otherwise its user is
+/// told that nothing was created.
+async fn handed_back(state: &AppState, job: &Job, answer: &Answer<'_>, resumed: bool) -> Outcome {
+    if let Some(held) = &job.intent
+        && let Ok(true) = renew(state, held, Duration::ZERO).await
+    {
+        tracing::warn!(intent = %held.hold.id, "shutting down before this meeting was sent; handed to another replica");
+        answer.owe_nothing();
+        return Outcome::Lost;
+    }
+    if resumed {
+        tracing::warn!(
+            "shutting down before a command taken over could go on; another replica takes it"
+        );
+        answer.owe_nothing();
+        return Outcome::Retry;
+    }
+    tracing::warn!(
+        channel = %job.channel_id,
+        "shutting down before this meeting was sent; nothing was sent to Zoom"
+    );
+    let topic = neutralise(job.request.topic().as_slack());
+    answer
+        .say(t!(job.lang(), ScheduleRestartedBefore, topic))
+        .await;
+    Outcome::NotSent
 }
 
 /// Records the meeting, its start notice and the card about to be posted.

@@ -293,6 +293,9 @@ impl AppState {
     /// Called at SIGTERM: from now on no new Zoom create starts.
     pub fn begin_shutdown(&self) {
         self.0.shutting_down.cancel();
+        if let Some(zoom) = self.zoom() {
+            zoom.stop_creating();
+        }
     }
 
     pub fn is_shutting_down(&self) -> bool {

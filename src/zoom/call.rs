@@ -69,6 +69,13 @@ pub(crate) async fn call(
     let mut token_renewed = false;
     let mut resent = false;
     loop {
+        if operation == Operation::Create
+            && inner
+                .creates_stopped
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(ZoomError::Stopped);
+        }
         let token = inner
             .tokens
             .get(|| token::request_token(&inner.http, &inner.config, &*inner.observer))

@@ -158,6 +158,10 @@ pub enum ZoomError {
     /// A series that Zoom cannot take as asked; nothing was sent.
     #[error("the series cannot be scheduled: {0:?}")]
     Series(SeriesProblem),
+    /// The service is shutting down ([`ZoomClient::stop_creating`](super::ZoomClient::stop_creating)):
+    /// the create was not sent, or not sent again after an attempt that created nothing.
+    #[error("shutting down: the meeting was not sent to Zoom")]
+    Stopped,
 }
 
 /// Longest Zoom message kept, in characters.
@@ -253,6 +257,7 @@ impl ZoomError {
             ZoomError::Timeout => t!(lang, ZoomTimeout, after),
             ZoomError::ConnectionLost => t!(lang, ZoomConnectionLost, after),
             ZoomError::RateLimited => t!(lang, ZoomRateLimited, nothing),
+            ZoomError::Stopped => t!(lang, ZoomStopped, nothing),
             ZoomError::DailyLimit { limit } => {
                 let what = lang.text(match operation {
                     Operation::Create | Operation::Update => Key::ZoomDailyLimitChanges,

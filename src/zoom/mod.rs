@@ -81,6 +81,8 @@ struct Inner {
     http: reqwest::Client,
     tokens: TokenCache,
     observer: Arc<dyn ZoomObserver>,
+    /// Set by [`ZoomClient::stop_creating`].
+    creates_stopped: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for ZoomClient {
@@ -128,8 +130,18 @@ impl ZoomClient {
                 http,
                 tokens: TokenCache::default(),
                 observer,
+                creates_stopped: Default::default(),
             }),
         })
+    }
+
+    /// From now on no create is sent, nor sent again after an attempt that created nothing
+    /// (a 429, a connection never made): each ends [`ZoomError::Stopped`]. For shutdown, so that
+    /// no meeting is made that nobody would be told about.
+    pub fn stop_creating(&self) {
+        self.inner
+            .creates_stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Schedules `meeting` for `host` (a Zoom user id, `me`, or an email) and returns the

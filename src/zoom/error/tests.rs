@@ -54,6 +54,7 @@ fn every_error() -> Vec<ZoomError> {
         ZoomError::MalformedResponse { status: 201 },
         ZoomError::TooManyMeetings { max: 6000 },
         ZoomError::Series(SeriesProblem::NoOccurrences),
+        ZoomError::Stopped,
     ]
 }
 
