@@ -9,6 +9,7 @@ use crate::app::intents;
 use crate::app::metrics::CommandOutcome;
 use crate::app::schedule::{self, Held, Job, PendingIntent};
 use crate::app::state::{Again, AppState, Guards};
+use crate::app::supervised;
 use crate::store::NewIntent;
 use serde_json::json;
 
@@ -309,7 +310,6 @@ async fn act(
     }
     let url = command.response_url().clone();
     let state_for_task = state.clone();
-    let span = tracing::Span::current();
     let work = async move {
         let state = &state_for_task;
         let reply = match action {
@@ -323,9 +323,13 @@ async fn act(
             tracing::warn!(error = %e, "could not deliver the answer to Slack");
         }
     };
-    state
-        .background()
-        .spawn(tracing::Instrument::instrument(work, span));
+    let hook = command.response_url().clone();
+    supervised::spawn(state, work, move |state| async move {
+        let reply = Reply::ephemeral(lang.text(Key::ReplyWentWrong));
+        if let Err(e) = state.deliver(&hook, &reply, state.delivery()).await {
+            tracing::warn!(error = %e, "could not tell the user their request went wrong");
+        }
+    });
     None
 }
 

@@ -14,6 +14,7 @@ use crate::app::intents;
 use crate::app::manage::{self, Actor, ClickedCard};
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
+use crate::app::supervised;
 use crate::command::{Field, MeetingRequest, Minutes};
 use crate::i18n::{Key, Lang, t};
 use crate::slack::card::action;
@@ -90,8 +91,8 @@ fn block_actions(state: &AppState, click: BlockActions) {
         }),
         _ => None,
     };
+    let (clicker, hook) = (click.user_id.clone(), click.response_url.clone());
     let state_for_task = state.clone();
-    let span = tracing::Span::current();
     let work = async move {
         let state = &state_for_task;
         if let (Some(id), Some(card)) = (zoom_id.filter(|id| *id != 0), &clicked) {
@@ -147,9 +148,10 @@ fn block_actions(state: &AppState, click: BlockActions) {
             _ => {}
         }
     };
-    state
-        .background()
-        .spawn(tracing::Instrument::instrument(work, span));
+    supervised::spawn(state, work, move |state| async move {
+        let lang = lookup_user(&state, &clicker).await.lang;
+        tell(&state, &hook, lang.text(Key::ReplyWentWrong).to_owned()).await;
+    });
 }
 
 /// Opens a view with a trigger (valid for 3 s), or says why not (in `lang`).
@@ -433,8 +435,8 @@ fn submit_change_time(state: &AppState, view: ViewSubmission) -> Option<Value> {
         ts: origin.ts,
         response_url: None,
     };
+    let (to, mover) = (channel.clone(), view.user_id.clone());
     let state_for_task = state.clone();
-    let span = tracing::Span::current();
     let work = async move {
         let state = &state_for_task;
         let text = manage::change_time(
@@ -455,9 +457,12 @@ fn submit_change_time(state: &AppState, view: ViewSubmission) -> Option<Value> {
             tracing::warn!(error = %e, "could not tell the mover");
         }
     };
-    state
-        .background()
-        .spawn(tracing::Instrument::instrument(work, span));
+    supervised::spawn(state, work, move |state| async move {
+        let said = Reply::ephemeral(lang.text(Key::ReplyWentWrong));
+        if let Err(e) = state.slack_api().post_ephemeral(&to, &mover, &said).await {
+            tracing::warn!(error = %e, "could not tell the mover their change went wrong");
+        }
+    });
     None
 }
 

@@ -16,6 +16,7 @@ mod server;
 mod shutdown;
 mod socket;
 mod state;
+mod supervised;
 mod sweep;
 mod zoom_health;
 

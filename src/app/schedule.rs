@@ -2,18 +2,17 @@
 //! post the card (or say plainly what happened). Every command ends with exactly one answer.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::app::answer::{Answer, AnswerError, ReplyTo};
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
 use crate::app::state::{Again, AppState};
+use crate::app::supervised;
 use crate::command::MeetingRequest;
 use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
@@ -318,22 +317,14 @@ async fn settle(state: &AppState, held: &Held, outcome: Option<Outcome>) {
 
 /// Runs `work` and says why, if it ended or panicked before an answer went out.
 async fn unanswered(work: impl Future<Output = ()>, answered: &AtomicBool) -> Option<String> {
-    let outcome = AssertUnwindSafe(work).catch_unwind().await;
+    let outcome = supervised::caught(work).await;
     if answered.load(Ordering::SeqCst) {
         return None;
     }
     Some(match outcome {
-        Err(panic) => format!("panicked: {}", panic_message(&*panic)),
+        Err(panic) => format!("panicked: {panic}"),
         Ok(()) => "ended without answering".to_owned(),
     })
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// How the wait for a creation slot ended.
