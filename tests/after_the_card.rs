@@ -535,6 +535,42 @@ async fn a_store_that_fails_while_running_never_loses_the_users_meeting() {
 }
 
 #[tokio::test]
+async fn a_series_no_zoom_zone_can_keep_is_refused_at_once_with_the_form_offered() {
+    let app = spawn_app().await;
+    // Lord Howe moves its clocks by half an hour, and Zoom's list has no zone that does: 30
+    // weeks always cross one of its changes.
+    let (_, response) = app
+        .command("Standup every monday 10am x 30 Australia/Lord_Howe")
+        .await;
+    let refusal = json(response).await;
+    assert_eq!(refusal["response_type"], "ephemeral");
+    let text = refusal["text"].as_str().unwrap();
+    assert!(
+        text.contains("Australia/Lord_Howe") && text.contains("one by one"),
+        "{text}"
+    );
+    let buttons = refusal["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .collect::<Vec<_>>();
+    assert_eq!(buttons.len(), 1, "{refusal}");
+    assert_eq!(buttons[0]["action_id"], "open_form");
+    let prefill: Value = serde_json::from_str(buttons[0]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(prefill["t"], "Standup", "{prefill}");
+    assert!(
+        app.zoom.create_requests().is_empty(),
+        "nothing sent to Zoom"
+    );
+    assert!(
+        app.slack.deliveries().is_empty(),
+        "no \"Scheduling…\" to take back"
+    );
+}
+
+#[tokio::test]
 async fn a_recurring_series_stays_upcoming_until_its_last_meeting_ends() {
     let app = spawn_app().await;
     // UTC: no clock change between the three Mondays.

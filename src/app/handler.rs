@@ -124,8 +124,15 @@ fn read(
         Ok(Parsed::Help) => Err(Immediate::Usage),
         Ok(Parsed::Action(action)) => Err(Immediate::Action(action)),
         Ok(Parsed::Meeting(request)) => match unpinnable_series(&request, lang) {
+            // The form makes one meeting: the refusal suggests scheduling them one by one.
             Some(refusal) => Err(Immediate::Refused(
-                Reply::ephemeral(escape(&refusal)),
+                with_form_button(
+                    state,
+                    command,
+                    escape(&refusal),
+                    Understood::of(&request),
+                    lang,
+                ),
                 Refusal::Unpinnable,
             )),
             None => Ok(request),
@@ -365,7 +372,7 @@ fn with_form_button(
 }
 
 /// A series Zoom could not keep at its wall-clock time: no zone on Zoom's list has the user's
-/// clock changes, and one pinned in UTC would drift an hour at each daylight-saving change.
+/// clock changes, and one pinned in UTC would drift at each of them.
 pub fn unpinnable_series(request: &MeetingRequest, lang: Lang) -> Option<String> {
     let series = request.recurrence()?;
     if crate::app::meeting::series_zone_exists(series) {

@@ -99,6 +99,17 @@ pub struct Understood {
     pub start: Option<DateTime<Utc>>,
 }
 
+impl Understood {
+    /// All of a request that the form can hold (not its repetition).
+    pub fn of(request: &MeetingRequest) -> Understood {
+        Understood {
+            topic: Some(request.topic().as_str().to_owned()).filter(|t| t != Topic::DEFAULT),
+            minutes: Some(request.duration().get()),
+            start: (!request.starts_now()).then(|| request.start()),
+        }
+    }
+}
+
 /// Reads as much of a refused command as possible: without the word it stumbled on, the
 /// rest may parse; otherwise the words typed become the topic.
 pub fn understood(text: &str, error: &CommandError, ctx: &super::Context) -> Understood {
@@ -107,11 +118,7 @@ pub fn understood(text: &str, error: &CommandError, ctx: &super::Context) -> Und
         .map(|word| text.replacen(word, " ", 1))
         .unwrap_or_else(|| text.to_owned());
     match super::parse(&without, ctx) {
-        Ok(super::Parsed::Meeting(request)) => Understood {
-            topic: Some(request.topic().as_str().to_owned()).filter(|t| t != Topic::DEFAULT),
-            minutes: Some(request.duration().get()),
-            start: (!request.starts_now()).then(|| request.start()),
-        },
+        Ok(super::Parsed::Meeting(request)) => Understood::of(&request),
         _ => {
             let words: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
             Understood {
