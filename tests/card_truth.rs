@@ -196,14 +196,35 @@ async fn notes_go_only_to_the_person_who_typed_and_never_on_the_card() {
     assert!(ack_text.contains("already passed today"), "{ack_text}");
     assert!(ack_text.contains("no bot token"), "{ack_text}");
     assert_eq!(ack["response_type"], "ephemeral");
-    let card = posted[0].to_string();
-    for note in [
-        "already passed",
-        "bot token",
-        "Times are read",
-        "happens twice",
-    ] {
-        assert!(!card.contains(note), "`{note}` on the card: {card}");
+    // The next night New York's clocks go back: 1:30 happens twice.
+    let new_york = chrono_tz::America::New_York;
+    let fall_back = (0..=400)
+        .map(|days| Utc::now().with_timezone(&new_york).date_naive() + Days::new(days))
+        .find(|date| {
+            let twice = date.and_time(NaiveTime::from_hms_opt(1, 30, 0).unwrap());
+            matches!(
+                new_york.from_local_datetime(&twice),
+                chrono::LocalResult::Ambiguous(..)
+            ) && new_york.from_local_datetime(&twice).earliest().unwrap() > Utc::now()
+        })
+        .unwrap();
+    let (twice_ack, twice_posted) = schedule(
+        &app,
+        &format!("Twice 30m {fall_back} 1:30am America/New_York"),
+        1,
+    )
+    .await;
+    let twice_text = twice_ack["text"].as_str().unwrap();
+    assert!(twice_text.contains("happens twice"), "{twice_text}");
+    for card in [posted[0].to_string(), twice_posted[0].to_string()] {
+        for note in [
+            "already passed",
+            "bot token",
+            "Times are read",
+            "happens twice",
+        ] {
+            assert!(!card.contains(note), "`{note}` on the card: {card}");
+        }
     }
 }
 
