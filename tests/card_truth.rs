@@ -10,7 +10,7 @@ use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 use support::fake_slack::FakeUser;
-use support::fake_zoom::{Endpoint, FakeZoomOptions, ScriptedResponse};
+use support::fake_zoom::{Altered, Endpoint, FakeZoomOptions, ScriptedResponse};
 use support::{TestApp, USER_ID, json, spawn_app, spawn_app_with, spawn_app_with_zoom};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -117,6 +117,25 @@ async fn the_card_shows_zooms_start_when_it_differs_and_the_invoker_is_told() {
         "{note}"
     );
     assert!(note.contains("10:00 AM"), "both times: {note}");
+}
+
+#[tokio::test]
+async fn the_card_shows_the_length_and_topic_zoom_stored_not_those_asked() {
+    let app = spawn_app().await;
+    app.zoom
+        .push_create_response(ScriptedResponse::created_altered(Altered {
+            duration: Some(40),
+            topic: Some("Sync (renamed by Zoom)".into()),
+            ..Altered::default()
+        }));
+    let (_, posted) = schedule(&app, "Sync 30m tomorrow 10am UTC", 1).await;
+    let card = posted[0].to_string();
+    assert!(
+        card.contains("Sync (renamed by Zoom)"),
+        "Zoom's topic: {card}"
+    );
+    assert!(card.contains("40 minutes"), "Zoom's length: {card}");
+    assert!(!card.contains("30 minutes"), "not the length asked: {card}");
 }
 
 #[tokio::test]

@@ -100,8 +100,16 @@ pub enum ScriptedResponse {
     Token { expires_in: Option<Value> },
     /// Create endpoint: the meeting is created as usual, but the answer lacks these fields.
     CreatedWithout(Vec<String>),
-    /// Create endpoint: the meeting is created, but stored and answered with this start.
-    CreatedStartingAt(DateTime<Utc>),
+    /// Create endpoint: the meeting is created, but stored and answered as Zoom altered it.
+    CreatedAltered(Altered),
+}
+
+/// What Zoom changed of a meeting it created (each `None` as asked).
+#[derive(Debug, Clone, Default)]
+pub struct Altered {
+    pub start: Option<DateTime<Utc>>,
+    pub duration: Option<i64>,
+    pub topic: Option<String>,
 }
 
 impl ScriptedResponse {
@@ -150,7 +158,14 @@ impl ScriptedResponse {
     }
 
     pub fn created_starting_at(start: DateTime<Utc>) -> Self {
-        ScriptedResponse::CreatedStartingAt(start)
+        ScriptedResponse::CreatedAltered(Altered {
+            start: Some(start),
+            ..Altered::default()
+        })
+    }
+
+    pub fn created_altered(altered: Altered) -> Self {
+        ScriptedResponse::CreatedAltered(altered)
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
@@ -679,7 +694,7 @@ impl Shared {
         match scripted {
             Some(
                 special @ (ScriptedResponse::CreatedWithout(_)
-                | ScriptedResponse::CreatedStartingAt(_)),
+                | ScriptedResponse::CreatedAltered(_)),
             ) if endpoint == Endpoint::Create => Ok(Some(special)),
             Some(scripted) => Err(scripted_reply(scripted).await),
             None => Ok(None),
@@ -843,8 +858,10 @@ async fn create_meeting_now(
             inner.meetings_created += 1;
             meeting.id = id;
             meeting.start_url = start_url;
-            if let Some(ScriptedResponse::CreatedStartingAt(start)) = &twist {
-                meeting.start = *start;
+            if let Some(ScriptedResponse::CreatedAltered(altered)) = &twist {
+                meeting.start = altered.start.unwrap_or(meeting.start);
+                meeting.duration = altered.duration.unwrap_or(meeting.duration);
+                meeting.topic = altered.topic.clone().unwrap_or(meeting.topic.clone());
             }
             inner.meetings.insert(id, meeting.clone());
             Some(meeting)
