@@ -110,7 +110,7 @@ pub async fn build(config: Config) -> Result<App, StartupError> {
         socket,
         limits: ConnectionLimits {
             header_read_timeout: config.header_read_timeout,
-            max_connections: config.max_connections,
+            max_connections: connection_cap(config.max_connections),
         },
         drain_timeout: config.drain_timeout,
     })
@@ -224,6 +224,21 @@ impl App {
         tracing::info!("shut down");
         Ok(())
     }
+}
+
+/// `MAX_CONNECTIONS`, lowered (and logged) when the descriptor limit cannot hold so many.
+fn connection_cap(asked: usize) -> usize {
+    let limit = server::descriptor_limit();
+    let cap = ConnectionLimits::within_descriptors(asked, limit);
+    if cap < asked {
+        tracing::warn!(
+            asked,
+            descriptor_limit = limit,
+            cap,
+            "MAX_CONNECTIONS is more than the descriptor limit leaves room for; capped"
+        );
+    }
+    cap
 }
 
 /// How commands reach this process, for the startup line: over Socket Mode (the port then

@@ -35,12 +35,23 @@ impl ConnectionLimits {
     /// At most half the process's descriptor limit (less a reserve for logs, the store and
     /// sockets to Zoom and Slack), and never more than `ceiling`.
     pub fn max_connections_for(descriptor_limit: u64, ceiling: usize) -> usize {
-        const RESERVE: u64 = 64;
-        let half = descriptor_limit.saturating_sub(RESERVE) / 2;
+        let half = descriptor_limit.saturating_sub(Self::RESERVE) / 2;
         usize::try_from(half)
             .unwrap_or(usize::MAX)
             .clamp(16, ceiling.max(16))
     }
+
+    /// `asked` (`MAX_CONNECTIONS`), or fewer when the descriptor limit leaves no room for so
+    /// many beside the reserve: past it, accepting fails with `EMFILE` and the loop stalls.
+    pub fn within_descriptors(asked: usize, descriptor_limit: u64) -> usize {
+        let room = descriptor_limit.saturating_sub(Self::RESERVE);
+        asked
+            .min(usize::try_from(room).unwrap_or(usize::MAX))
+            .max(16)
+    }
+
+    /// Descriptors kept for logs, the store and the sockets to Zoom and Slack.
+    const RESERVE: u64 = 64;
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit, as servers commonly do: the default
@@ -312,6 +323,23 @@ mod tests {
                 ConnectionLimits::max_connections_for(limit, ceiling),
                 expected,
                 "descriptor limit {limit}, ceiling {ceiling}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_connection_cap_asked_for_is_kept_only_while_the_descriptors_can_hold_it() {
+        let cases = [
+            (5_000, 65_536, 5_000),
+            (5_000, 1_024, 960),
+            (1_000_000, 20_000, 19_936),
+            (100, 50, 16),
+        ];
+        for (asked, limit, expected) in cases {
+            assert_eq!(
+                ConnectionLimits::within_descriptors(asked, limit),
+                expected,
+                "MAX_CONNECTIONS {asked}, descriptor limit {limit}"
             );
         }
     }
