@@ -94,6 +94,56 @@ async fn a_slash_command_envelope_is_acked_with_the_reply_and_the_card_is_posted
 }
 
 #[tokio::test]
+async fn a_click_on_the_card_over_socket_mode_reaches_the_same_handler() {
+    let (app, socket) = spawn(FakeZoomOptions::default()).await;
+    let (envelope, url) = command(&app, "env-c", "card", "Sync 30m tomorrow 10am");
+    socket.send(1, &envelope);
+    socket.wait_for_ack("env-c", WAIT).await.expect("acked");
+    app.slack.wait_for_deliveries(1, WAIT).await;
+    let card = cards_to(&app, &url).remove(0);
+    let id = card["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .find(|e| e["action_id"] == "cancel")
+        .expect("a Cancel button")["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let click_url = app.slack.response_url("click");
+    let click = json!({
+        "type": "block_actions",
+        "user": {"id": USER_ID, "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID},
+        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL_ID, "is_ephemeral": false},
+        "channel": {"id": CHANNEL_ID},
+        "response_url": click_url,
+        "trigger_id": "1.2.click",
+        "actions": [{"action_id": "cancel", "type": "button", "value": id}],
+    });
+    socket.send(
+        1,
+        &OutEnvelope::new("env-click", "interactive", click, false),
+    );
+    socket.wait_for_ack("env-click", WAIT).await.expect("acked");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.zoom.meeting(id.parse().unwrap()).is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the meeting is still in Zoom"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let told = app.slack.wait_for_deliveries(2, WAIT).await;
+    assert!(
+        told.iter().any(|d| d.path.ends_with("/click")),
+        "the clicker is answered: {told:?}"
+    );
+}
+
+#[tokio::test]
 async fn help_and_refusals_come_back_in_the_ack() {
     let (app, socket) = spawn(FakeZoomOptions::default()).await;
     for (id, text, needle) in [
