@@ -499,6 +499,48 @@ async fn a_notice_the_bot_cannot_post_is_dropped_not_retried_forever() {
 }
 
 #[tokio::test]
+async fn a_negative_start_notice_minutes_schedules_and_posts_no_notice() {
+    let mut s = start(&[("START_NOTICE_MINUTES", "-1")], |_| {}).await;
+    // Left due by a run with notices on: not posted either.
+    let start_at = now();
+    let left = seed(
+        &s.app.zoom,
+        &s.store,
+        Seed {
+            topic: "Left due",
+            start: start_at,
+            card_ts: Some(CARD_TS),
+            due: Some(start_at),
+        },
+    )
+    .await;
+    let (url, response) = s.app.command("Sync 30m now").await;
+    assert_eq!(response.status(), 200);
+    let card = s.app.slack.wait_for_deliveries(1, WAIT).await;
+    assert!(card[0].path.ends_with(url.split('/').next_back().unwrap()));
+    let created = s.app.zoom.create_requests().len();
+    assert_eq!(created, 1);
+    let id = s
+        .store
+        .meetings()
+        .upcoming(TEAM_ID, USER_ID, now(), 10)
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.topic == "Sync")
+        .expect("the meeting is stored")
+        .zoom_id;
+    assert!(states(&s.store, id).await.is_empty(), "no notice scheduled");
+    // Sweeps would have run by now; shutdown waits for one in progress.
+    s.app.shutdown().await.unwrap();
+    assert!(
+        s.app.slack.calls_of("chat.postMessage").is_empty(),
+        "no notice posted"
+    );
+    assert_eq!(states(&s.store, left).await, [NoticeState::Pending]);
+}
+
+#[tokio::test]
 async fn a_dry_run_posts_no_notice_and_never_calls_zoom() {
     let url = format!("sqlite://{}", support::temp_database().display());
     let store = Store::open(&url).await.unwrap();
