@@ -418,7 +418,7 @@ async fn help_lists_the_new_commands() {
 }
 
 #[tokio::test]
-async fn in_dry_run_the_buttons_say_what_would_happen() {
+async fn in_dry_run_the_buttons_and_commands_say_what_would_happen() {
     let app = spawn_app_with(|env, _| {
         env.insert("ZOOM_DRY_RUN".into(), "true".into());
     })
@@ -444,6 +444,19 @@ async fn in_dry_run_the_buttons_say_what_would_happen() {
         "{}",
         told[0]
     );
+    // The commands too: a dry run stores nothing, so "no meetings" would mislead.
+    for (command, says) in [
+        ("list", "would list"),
+        ("cancel 857 4606 5432", "would delete"),
+    ] {
+        let (_, response) = app.command(command).await;
+        let answer = json(response).await;
+        let text = answer["text"].as_str().unwrap();
+        assert!(
+            text.contains("Dry run") && text.contains(says),
+            "{command}: {text}"
+        );
+    }
 }
 
 #[tokio::test]

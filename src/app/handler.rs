@@ -315,6 +315,13 @@ async fn act(
             }
         };
     }
+    // A dry run stores nothing: say what would happen rather than "no meetings".
+    if state.zoom().is_none() {
+        return Some(Reply::ephemeral(lang.text(match action {
+            Action::Cancel(_) => Key::ReplyDryRunCancel,
+            Action::List | Action::New => Key::ReplyDryRunList,
+        })));
+    }
     let url = command.response_url().clone();
     let state_for_task = state.clone();
     let work = async move {
