@@ -61,8 +61,8 @@ fn zoom_occurrences(body: &Value, zone: Tz) -> Vec<NaiveDateTime> {
     };
     let mut out = Vec::new();
     let mut day = start.date();
-    // Zoom's most is 60 meetings; ten years of days is more than any series here spans.
-    for _ in 0..3660 {
+    // Zoom's most is 60 meetings: 60 of every third month's 31st span about 35 years.
+    for _ in 0..(366 * 40) {
         if out.len() == count.unwrap_or(60) {
             break;
         }
