@@ -172,6 +172,50 @@ async fn a_store_too_slow_to_record_a_command_does_not_hold_up_its_answer_and_it
 }
 
 #[tokio::test]
+async fn slacks_copy_refused_while_the_store_is_slow_still_leaves_exactly_one_meeting() {
+    let (a, b) = two_replicas().await;
+    let mut locker = PgConnection::connect(&a.database_url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE claims, create_intents IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let url = a.slack.response_url("slow-copy");
+    let body = command_body("Sync 30m tomorrow 10am", &url);
+    let ts = unix_now();
+    let first = post(&a, &body, ts, &sign(&body, ts)).await;
+    assert!(
+        first["text"].as_str().unwrap().contains("Scheduling"),
+        "{first}"
+    );
+    // Slack's copy, signed anew: refused by this replica's own memory, while both commands'
+    // statements wait for the store. Either may win the shared claims once it answers.
+    let copy = post(&a, &body, ts - 1, &sign(&body, ts - 1)).await;
+    assert!(
+        copy["text"].as_str().unwrap().contains("already handled"),
+        "{copy}"
+    );
+    lock.rollback().await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let settled: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT state, zoom_id FROM create_intents")
+                .fetch_all(&mut locker)
+                .await
+                .unwrap();
+        if settled.len() == 1 && settled[0].0 == "done" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{settled:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let creates = a.zoom.create_requests().len() + b.zoom.create_requests().len();
+    assert_eq!(creates, 1, "one meeting");
+    let cards = a.slack.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(cards.len(), 1, "one card: {cards:?}");
+}
+
+#[tokio::test]
 async fn a_replica_shutting_down_hands_its_waiting_commands_to_another_which_creates_them() {
     let (mut a, b) = two_replicas_with(|env| {
         env.insert("MAX_CONCURRENT_CREATES".into(), "1".into());

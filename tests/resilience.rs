@@ -368,40 +368,44 @@ async fn the_same_command_delivered_twice_runs_once() {
 
 #[tokio::test]
 async fn a_card_whose_first_post_timed_out_is_not_queued_again_after_later_refusals() {
-    let app = spawn_app_with_config(
-        FakeZoomOptions::default(),
-        |_, _| {},
-        |config| {
-            config.delivery.timeout = Duration::from_millis(300);
-            config.delivery.first_backoff = Duration::from_millis(20);
-            config.delivery.attempts = 3;
-        },
-    )
-    .await;
-    // The first post hangs past the timeout (it may have arrived); the retries meet 503s.
-    app.slack.push_hook_hangs(1, Duration::from_secs(2));
-    app.slack.push_hook_failures(&[503, 503]);
-    command(&app, "Sync 30m tomorrow 10am").await;
-    let attempts = app.slack.wait_for_hook_attempts(3, WAIT).await;
-    assert_eq!(attempts.len(), 3, "{attempts:?}");
-    // The first may have arrived: the card is not handed to the outbox to be posted again.
-    let store = app.store().await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let cards = store.outbox().for_meeting(85_746_065_432).await.unwrap();
-        match cards.first().map(|c| c.state) {
-            Some(CardState::Abandoned) => break,
-            // Held while its poster posts; handed back for a retry, it carries the error.
-            Some(CardState::Pending) if cards[0].last_error.is_some() => {
-                panic!("queued to be posted again: {cards:?}")
+    // After the first post hangs past the timeout (it may have arrived): the retries meet
+    // 503s, or Slack refuses the URL as used up.
+    for (case, then) in [("503s", &[503, 503][..]), ("a 404", &[404][..])] {
+        let app = spawn_app_with_config(
+            FakeZoomOptions::default(),
+            |_, _| {},
+            |config| {
+                config.delivery.timeout = Duration::from_millis(300);
+                config.delivery.first_backoff = Duration::from_millis(20);
+                config.delivery.attempts = 3;
+            },
+        )
+        .await;
+        app.slack.push_hook_hangs(1, Duration::from_secs(2));
+        app.slack.push_hook_failures(then);
+        command(&app, "Sync 30m tomorrow 10am").await;
+        let attempts = app.slack.wait_for_hook_attempts(1 + then.len(), WAIT).await;
+        assert_eq!(attempts.len(), 1 + then.len(), "{case}: {attempts:?}");
+        // The first may have arrived: the card is handed to the outbox neither to be posted
+        // again nor to go to the channel.
+        let store = app.store().await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let cards = store.outbox().for_meeting(85_746_065_432).await.unwrap();
+            match cards.first().map(|c| c.state) {
+                Some(CardState::Abandoned) => break,
+                // Held while its poster posts; handed back for a retry, it carries the error.
+                Some(CardState::Pending) if cards[0].last_error.is_some() => {
+                    panic!("{case}: queued to be posted again: {cards:?}")
+                }
+                _ => {}
             }
-            _ => {}
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{case}: still queued: {cards:?}"
+            );
+            tokio::task::yield_now().await;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still queued: {cards:?}"
-        );
-        tokio::task::yield_now().await;
     }
 }
 

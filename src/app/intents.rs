@@ -124,8 +124,40 @@ pub(crate) async fn open(
         Ok(Ok(IntentWrite::Failed) | Err(_)) => decide_here().map(|()| (None, None)),
         Err(_) => {
             tracing::warn!(budget = ?INTENT_BUDGET, "the store is slow: answering before the command is recorded");
-            decide_here().map(|()| (None, Some(writing)))
+            match decide_here() {
+                Ok(()) => Ok((None, Some(writing))),
+                Err(again) => {
+                    let state = state.clone();
+                    state
+                        .clone()
+                        .background()
+                        .spawn(tracing::Instrument::instrument(
+                            settle_refused(state, writing),
+                            tracing::Span::current(),
+                        ));
+                    Err(again)
+                }
+            }
         }
+    }
+}
+
+/// A copy refused here while its statement was still on its way. Should that statement still
+/// write the intent, the command's first delivery lost the shared claims to it and stops (or
+/// is stopping): the intent is handed back at once, so that a sweep takes it over, looks for
+/// the meeting by its tag and finishes the command exactly once.
+async fn settle_refused(state: AppState, writing: PendingIntent) {
+    let Ok(IntentWrite::Held(held)) = writing.await else {
+        return;
+    };
+    tracing::warn!(intent = %held.hold.id, "a copy refused here wrote the command's intent; handing it to a sweep");
+    let released = state
+        .store()
+        .intents()
+        .renew(held.hold, state.replica(), Utc::now(), Duration::ZERO)
+        .await;
+    if let Err(e) = released {
+        tracing::error!(error = %e, intent = %held.hold.id, "could not hand back the intent of a refused copy; it is taken over once its lease lapses");
     }
 }
 

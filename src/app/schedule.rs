@@ -715,10 +715,20 @@ enum Remembered {
 /// again"; a command taken over (`resumed`) is left for a later sweep; otherwise its user is
 /// told that nothing was created.
 async fn handed_back(state: &AppState, job: &Job, answer: &Answer<'_>, resumed: bool) -> Outcome {
-    if let Some(held) = &job.intent
-        && let Ok(true) = renew(state, held, Duration::ZERO).await
-    {
-        tracing::warn!(intent = %held.hold.id, "shutting down before this meeting was sent; handed to another replica");
+    // A command written down is another replica's to finish (or this one's once it is back),
+    // however the hand-over went: telling its user "run it again" could make it twice.
+    if let Some(held) = &job.intent {
+        match renew(state, held, Duration::ZERO).await {
+            Ok(true) => {
+                tracing::warn!(intent = %held.hold.id, "shutting down before this meeting was sent; handed to another replica");
+            }
+            Ok(false) => {
+                tracing::warn!(intent = %held.hold.id, "shutting down; another replica holds this command already");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, intent = %held.hold.id, "shutting down; could not hand this command back, so another replica takes it over once its lease lapses");
+            }
+        }
         answer.owe_nothing();
         return Outcome::Lost;
     }

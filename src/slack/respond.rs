@@ -36,8 +36,8 @@ pub enum DeliveryError {
     Interrupted,
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp { attempts: u32, last: String },
-    /// Two posts timed out or broke after the body went out: the message may well have
-    /// arrived, so it is not sent again.
+    /// A post timed out or broke after its body went out, and no later attempt got through:
+    /// the message may well have arrived, so it is not sent again, nor another way.
     #[error("gave up after {attempts} attempts; the message may have arrived: {last}")]
     Uncertain { attempts: u32, last: String },
 }
@@ -112,8 +112,18 @@ pub async fn deliver_observed(
                 return Ok(());
             }
             Ok(response) if response.status().is_client_error() => {
+                let status = response.status().as_u16();
+                // Refused now, but an earlier attempt may have arrived: posting it another way
+                // could show it twice.
+                if maybe_delivered > 0 {
+                    observe(DeliveryEvent::GaveUp);
+                    return Err(DeliveryError::Uncertain {
+                        attempts: attempt,
+                        last: format!("HTTP {status}"),
+                    });
+                }
                 observe(DeliveryEvent::Refused);
-                return Err(DeliveryError::Refused(response.status().as_u16()));
+                return Err(DeliveryError::Refused(status));
             }
             Ok(response) => last = format!("HTTP {}", response.status().as_u16()),
             Err(e) if e.is_connect() => last = crate::slack::users::without_url(e),

@@ -93,8 +93,8 @@ impl<'s> Claims<'s> {
         let won: std::collections::HashSet<String> = with_pool!(self.store, |pool, at: I| {
             let mut insert = sqlx::QueryBuilder::new("");
             // On PostgreSQL, this statement's transaction commits without waiting for its WAL
-            // to reach the disk (see `push_claims`): every command makes this claim before its
-            // answer, and the flush was a third of the store's work per command. What a
+            // to reach the disk (see `push_claims`): every command that writes no intent makes
+            // this claim before its answer, and the flush was a third of the store's work. What a
             // database crash can lose (the last moments of claims) only lets a request
             // replayed in the next minutes past this guard, where the command's intent,
             // committed durably under the same delivery key, still stops a second meeting.

@@ -68,12 +68,14 @@ pub(crate) async fn call(
     let mut retries = Retries::new(RetryPolicy::default());
     let mut token_renewed = false;
     let mut resent = false;
-    loop {
-        if operation == Operation::Create
+    let stopped = || {
+        operation == Operation::Create
             && inner
                 .creates_stopped
                 .load(std::sync::atomic::Ordering::SeqCst)
-        {
+    };
+    loop {
+        if stopped() {
             return Err(ZoomError::Stopped);
         }
         let token = inner

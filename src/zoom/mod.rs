@@ -135,9 +135,10 @@ impl ZoomClient {
         })
     }
 
-    /// From now on no create is sent, nor sent again after an attempt that created nothing
-    /// (a 429, a connection never made): each ends [`ZoomError::Stopped`]. For shutdown, so that
-    /// no meeting is made that nobody would be told about.
+    /// From now on no create starts, nor is sent again after an attempt that created nothing
+    /// (a 429, a connection never made): each ends [`ZoomError::Stopped`]. A create already on
+    /// its way (fetching its token, or at Zoom) goes on, and shutdown waits for it. For
+    /// shutdown, so that no meeting is made that nobody would be told about.
     pub fn stop_creating(&self) {
         self.inner
             .creates_stopped
