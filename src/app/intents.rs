@@ -127,14 +127,11 @@ pub(crate) async fn open(
             match decide_here() {
                 Ok(()) => Ok((None, Some(writing))),
                 Err(again) => {
-                    let state = state.clone();
-                    state
-                        .clone()
-                        .background()
-                        .spawn(tracing::Instrument::instrument(
-                            settle_refused(state, writing),
-                            tracing::Span::current(),
-                        ));
+                    let settling = settle_refused(state.clone(), writing);
+                    state.background().spawn(tracing::Instrument::instrument(
+                        settling,
+                        tracing::Span::current(),
+                    ));
                     Err(again)
                 }
             }
