@@ -165,7 +165,9 @@ async fn supervise(state: AppState, mut job: Job, admitted: OwnedSemaphorePermit
         match written {
             Ok(IntentWrite::Held(held)) => job.intent = Some(held),
             Ok(IntentWrite::Again(again)) => {
-                // Answered "Scheduling…" already, as the store was slow: the copy just stops.
+                // Answered "Scheduling…" already, as the store was slow. The command ran, or
+                // runs, elsewhere (or through the intent its copy wrote, which a sweep takes
+                // over): this job stops.
                 tracing::warn!(?again, "the command ran, or runs, already; not run twice");
                 return;
             }
@@ -389,7 +391,7 @@ async fn go_on(
     };
     // A slot may free up in the same instant as the signal: still start nothing new.
     if slot.is_none() || state.is_shutting_down() {
-        return handed_back(state, &job, &answer, resumed.is_some()).await;
+        return handed_back(state, &job, &answer).await;
     }
     if !state.zoom_health().may_send(Instant::now()) {
         tracing::warn!("Zoom has not been answering; not sending this create");
@@ -516,7 +518,7 @@ async fn go_on(
     drop(slot);
     // Shutting down, Zoom's client sent no create (again): nothing was created.
     if let Err(ZoomError::Stopped) = created {
-        return handed_back(state, &job, &answer, resumed.is_some()).await;
+        return handed_back(state, &job, &answer).await;
     }
     if state.zoom().is_some() {
         state
@@ -712,9 +714,8 @@ enum Remembered {
 
 /// Shutting down before the command's create went out. With replicas it is handed to another
 /// one (or to this one once it is back), and its user gets the card rather than "run it
-/// again"; a command taken over (`resumed`) is left for a later sweep; otherwise its user is
-/// told that nothing was created.
-async fn handed_back(state: &AppState, job: &Job, answer: &Answer<'_>, resumed: bool) -> Outcome {
+/// again"; otherwise its user is told that nothing was created.
+async fn handed_back(state: &AppState, job: &Job, answer: &Answer<'_>) -> Outcome {
     // A command written down is another replica's to finish (or this one's once it is back),
     // however the hand-over went: telling its user "run it again" could make it twice.
     if let Some(held) = &job.intent {
@@ -731,13 +732,6 @@ async fn handed_back(state: &AppState, job: &Job, answer: &Answer<'_>, resumed: 
         }
         answer.owe_nothing();
         return Outcome::Lost;
-    }
-    if resumed {
-        tracing::warn!(
-            "shutting down before a command taken over could go on; another replica takes it"
-        );
-        answer.owe_nothing();
-        return Outcome::Retry;
     }
     tracing::warn!(
         channel = %job.channel_id,
