@@ -539,6 +539,50 @@ async fn of_two_service_processes_exactly_one_takes_over_a_card_whose_replica_di
 }
 
 #[tokio::test]
+async fn a_store_failing_under_the_running_service_is_logged_and_the_card_still_posted() {
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start().await;
+    let path = support::temp_database();
+    let database = format!("sqlite://{}", path.display());
+    let env = binary_env(&slack, &zoom, &database);
+    let service = Service::start(&env, &[]).await;
+    // The meetings table goes away under the running service.
+    let mut conn = SqliteConnection::connect(&database).await.unwrap();
+    sqlx::query("ALTER TABLE meetings RENAME TO meetings_gone")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let response_url = slack.response_url("store-gone");
+    let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
+    let ts = unix_now();
+    let base = format!("http://127.0.0.1:{}", service.port);
+    let ack = command_request(&reqwest::Client::new(), &base, &body, ts, &sign(&body, ts))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), 200);
+    let cards = slack.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(cards.len(), 1);
+    assert_eq!(
+        cards[0].body["response_type"], "in_channel",
+        "the card, all the same"
+    );
+    let log = service.stop().await;
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("ERROR") && l.contains("meeting created but not recorded in the store")
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "{log}");
+    assert!(
+        errors[0].contains("meeting_id=85746065432"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[tokio::test]
 async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_restart() {
     let slack = FakeSlack::start().await;
     let zoom = FakeZoom::start().await;
