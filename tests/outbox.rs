@@ -22,10 +22,7 @@ use sqlx::{Connection, SqliteConnection};
 use support::fake_slack::FakeSlack;
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, command_body, command_request, postgres, sign,
-    spawn_app_with_config, unix_now,
-};
+use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_with_config};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: Duration = Duration::from_millis(100);
@@ -552,15 +549,12 @@ async fn a_store_failing_under_the_running_service_is_logged_and_the_card_still_
         .execute(&mut conn)
         .await
         .unwrap();
-    let response_url = slack.response_url("store-gone");
-    let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
-    let ts = unix_now();
-    let base = format!("http://127.0.0.1:{}", service.port);
-    let ack = command_request(&reqwest::Client::new(), &base, &body, ts, &sign(&body, ts))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ack.status(), 200);
+    service
+        .send_command(
+            "Launch review 45m tomorrow 3pm",
+            &slack.response_url("store-gone"),
+        )
+        .await;
     let cards = slack.wait_for_deliveries(1, WAIT).await;
     assert_eq!(cards.len(), 1);
     assert_eq!(
@@ -593,14 +587,9 @@ async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_re
     // The hook hangs: the process is killed while it waits for Slack.
     slack.set_hook_latency(Duration::from_secs(3600));
     let response_url = slack.response_url("crash");
-    let body = command_body("Launch review 45m tomorrow 3pm", &response_url);
-    let ts = unix_now();
-    let base = format!("http://127.0.0.1:{}", first.port);
-    let ack = command_request(&reqwest::Client::new(), &base, &body, ts, &sign(&body, ts))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ack.status(), 200);
+    first
+        .send_command("Launch review 45m tomorrow 3pm", &response_url)
+        .await;
     assert_eq!(slack.wait_for_hook_attempts(1, WAIT).await.len(), 1);
     first.kill().await;
     assert!(slack.deliveries().is_empty(), "the card never arrived");

@@ -125,16 +125,42 @@ async fn slacks_re_signed_copy_delivered_to_another_replica_runs_once() {
     assert!(b.zoom.create_requests().is_empty());
 }
 
+/// Takes every table a command's answer writes to, so that those writes wait until the
+/// returned transaction ends.
+async fn lock_shared_tables(conn: &mut PgConnection) -> sqlx::Transaction<'_, sqlx::Postgres> {
+    let mut lock = conn.begin().await.unwrap();
+    sqlx::query("LOCK TABLE claims, create_intents IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    lock
+}
+
+/// Waits until the store holds one command's intent, settled as done with its meeting.
+async fn one_command_done(conn: &mut PgConnection) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let intents: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT state, zoom_id FROM create_intents")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        if let [(state, Some(_))] = intents.as_slice()
+            && state == "done"
+        {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{intents:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_store_too_slow_to_record_a_command_does_not_hold_up_its_answer_and_it_runs_once() {
     let (a, _b) = two_replicas().await;
     // Someone holds the shared tables: every write to them waits.
     let mut locker = PgConnection::connect(&a.database_url).await.unwrap();
-    let mut lock = locker.begin().await.unwrap();
-    sqlx::query("LOCK TABLE claims, create_intents IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = lock_shared_tables(&mut locker).await;
     let url = a.slack.response_url("slow-store");
     let body = command_body("Sync 30m tomorrow 10am", &url);
     let ts = unix_now();
@@ -154,32 +180,14 @@ async fn a_store_too_slow_to_record_a_command_does_not_hold_up_its_answer_and_it
     assert_eq!(delivered.len(), 1);
     assert!(delivered[0].body.to_string().contains("Sync"));
     assert_eq!(a.zoom.create_requests().len(), 1);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let state: Option<(String, Option<i64>)> =
-            sqlx::query_as("SELECT state, zoom_id FROM create_intents")
-                .fetch_optional(&mut locker)
-                .await
-                .unwrap();
-        if let Some((state, Some(_))) = &state
-            && state == "done"
-        {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{state:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    one_command_done(&mut locker).await;
 }
 
 #[tokio::test]
 async fn slacks_copy_refused_while_the_store_is_slow_still_leaves_exactly_one_meeting() {
     let (a, b) = two_replicas().await;
     let mut locker = PgConnection::connect(&a.database_url).await.unwrap();
-    let mut lock = locker.begin().await.unwrap();
-    sqlx::query("LOCK TABLE claims, create_intents IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = lock_shared_tables(&mut locker).await;
     let url = a.slack.response_url("slow-copy");
     let body = command_body("Sync 30m tomorrow 10am", &url);
     let ts = unix_now();
@@ -196,19 +204,7 @@ async fn slacks_copy_refused_while_the_store_is_slow_still_leaves_exactly_one_me
         "{copy}"
     );
     lock.rollback().await.unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let settled: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT state, zoom_id FROM create_intents")
-                .fetch_all(&mut locker)
-                .await
-                .unwrap();
-        if settled.len() == 1 && settled[0].0 == "done" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{settled:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    one_command_done(&mut locker).await;
     let creates = a.zoom.create_requests().len() + b.zoom.create_requests().len();
     assert_eq!(creates, 1, "one meeting");
     let cards = a.slack.wait_for_deliveries(1, WAIT).await;

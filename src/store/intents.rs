@@ -239,10 +239,15 @@ impl<'s> Intents<'s> {
     ) -> Result<Opened, StoreError> {
         let pool = match &self.store.pool {
             super::Pool::Postgres(pool) if !keys.is_empty() => pool,
+            // The two statements in turn.
             _ => {
-                return self
-                    .open_claiming_in_turn(intent, owner, lease, keys, now)
-                    .await;
+                let won = self.store.claims().claim_all(keys, now).await?;
+                let hold = if won.iter().all(|&won| won) {
+                    self.open(intent, owner, lease).await?
+                } else {
+                    None
+                };
+                return Ok(Opened { won, hold });
             }
         };
         let at = instant::postgres;
@@ -271,25 +276,6 @@ impl<'s> Intents<'s> {
                 .collect(),
             hold: id.map(Hold::opened),
         })
-    }
-
-    /// [`open_claiming`](Self::open_claiming) in two statements, one after the other (SQLite,
-    /// or no keys).
-    async fn open_claiming_in_turn(
-        &self,
-        intent: &NewIntent,
-        owner: &str,
-        lease: Duration,
-        keys: &[(&str, Duration)],
-        now: DateTime<Utc>,
-    ) -> Result<Opened, StoreError> {
-        let won = self.store.claims().claim_all(keys, now).await?;
-        let hold = if won.iter().all(|&won| won) {
-            self.open(intent, owner, lease).await?
-        } else {
-            None
-        };
-        Ok(Opened { won, hold })
     }
 
     /// Claims up to `limit` pending intents whose holder's lease lapsed, leasing them to

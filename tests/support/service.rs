@@ -85,6 +85,25 @@ impl Service {
         self.log.text()
     }
 
+    /// Sends `text` as a slash command signed now, answering to `response_url`, and checks it
+    /// is acknowledged.
+    pub async fn send_command(&self, text: &str, response_url: &str) {
+        let body = super::command_body(text, response_url);
+        let ts = super::unix_now();
+        let base = format!("http://127.0.0.1:{}", self.port);
+        let ack = super::command_request(
+            &reqwest::Client::new(),
+            &base,
+            &body,
+            ts,
+            &super::sign(&body, ts),
+        )
+        .send()
+        .await
+        .expect("the service answers");
+        assert_eq!(ack.status(), 200);
+    }
+
     /// The first logged line that `matches`, waiting for it until `deadline` passes.
     pub async fn wait_for_line(
         &self,
