@@ -190,16 +190,21 @@ async fn a_submission_creates_the_meeting_like_a_typed_command_and_posts_the_car
     let stored = app.zoom.meeting(FIRST_ID).unwrap();
     let stored_start: DateTime<Utc> = stored["start_time"].as_str().unwrap().parse().unwrap();
     assert_eq!(stored_start.timestamp(), start);
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    // Recorded once chat.postMessage has answered with the card's ts, just after the post.
+    let store = app.store().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let card = loop {
+        let record = store.meetings().get(FIRST_ID).await.unwrap();
+        if let Some(card) = record.and_then(|r| r.card) {
+            break Some(card);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(
-        record.card.unwrap().channel_id,
+        card.unwrap().channel_id,
         "C0TEAM",
         "the card's place is known"
     );
