@@ -96,10 +96,11 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Sync 25h", MON, NY, "!DurationOutOfRange `25h`"),
     ("Sync 99999999999999999999m", MON, NY, "!DurationOutOfRange `99999999999999999999m`"),
     ("Sync 99999999999999999999.5h", MON, NY, "!DurationOutOfRange"),
-    ("Design review 45x tomorrow 3pm", MON, NY, "!InvalidDuration I couldn't read `45x` as a duration. Use minutes or hours, like `45m` or `1h30m`. Example: `/zoom Design review 45m tomorrow 3pm`"),
+    ("Design review 45x tomorrow 3pm", MON, NY, "!InvalidDuration I couldn't read `45x` as a duration. Use minutes or hours, like `45m` or `1h30m`. If it's part of the topic, put the topic in quotes, like `/zoom \"Review 2pm changes\" 30m`"),
     ("Sync 1.33h", MON, NY, "!InvalidDuration `1.33h`"),
     ("Sync 45mn", MON, NY, "!UnknownWord `45mn`"),
     ("Sync 45x 3pm", MON, NY, "!InvalidDuration `45x`"),
+    ("Intro to 5G tomorrow 3pm", MON, NY, "!InvalidDuration `5G` as a duration. Use minutes or hours, like `45m` or `1h30m`. If it's part of the topic, put the topic in quotes"),
     ("Discuss 5G", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Discuss 5G | now"),
     ("\"Q3\" 45x", MON, NY, "!InvalidDuration `45x`"),
     ("Sync 1h75m", MON, NY, "!InvalidDuration `1h75m`"),
@@ -397,6 +398,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Run 5k", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Run 5k | now"),
     ("Retro x", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Retro x | now"),
     ("Top 10 list", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Top 10 list | now"),
+    // Shapes we cannot place stay in the topic when topic words follow them.
+    ("Cut 200ms latency tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Cut 200ms latency"),
+    ("Intro to 5G networks tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Intro to 5G networks"),
+    ("Review 3p deps tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Review 3p deps"),
+    ("1080p video review tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | 1080p video review"),
+    ("24/7 support plan tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | 24/7 support plan"),
     // Repeating meetings that are refused (accepted ones are in SERIES).
     ("Standup daily", MON, NY, "!RepeatWithoutTime What time should `daily` start?"),
     ("Standup every monday now", MON, NY, "!RepeatWithoutTime `every monday`"),
@@ -456,6 +463,12 @@ const NOT_SWALLOWED: &[(&str, &str, Option<&str>)] = &[
     ("Sync 2 stunden", "2 stunden", Some("2h")),
     ("Toplantı 45dakka yarın", "45dakka", Some("45m")),
     ("Sync 30sec", "30sec", None),
+    // Anywhere in the topic, not only right before the schedule.
+    ("Sync 10:30a morgen", "10:30a", Some("10:30am")),
+    ("Call 9.30p with Bob tomorrow", "9.30p", Some("9.30pm")),
+    ("Sync 45perc holnap 15:00", "45perc", Some("45m")),
+    ("Sync 30мин завтра", "30мин", Some("30m")),
+    ("Planung 2 stunden morgen früh", "2 stunden", Some("2h")),
 ];
 
 #[test]

@@ -207,7 +207,9 @@ impl CommandError {
             CommandError::TopicTooLong { chars, max } => {
                 t!(lang, CmdTopicTooLong, chars, max, example)
             }
-            CommandError::InvalidDuration { word } => t!(lang, CmdInvalidDuration, word, example),
+            CommandError::InvalidDuration { word } => {
+                t!(lang, CmdInvalidDuration, word, quote_hint)
+            }
             CommandError::DurationOutOfRange { word } => {
                 t!(lang, CmdDurationOutOfRange, word, example)
             }
@@ -575,7 +577,7 @@ mod tests {
         };
         assert_eq!(
             err.user_message(),
-            "I couldn't read `45x` as a duration. Use minutes or hours, like `45m` or `1h30m`. Example: `/zoom Design review 45m tomorrow 3pm`"
+            "I couldn't read `45x` as a duration. Use minutes or hours, like `45m` or `1h30m`. If it's part of the topic, put the topic in quotes, like `/zoom \"Review 2pm changes\" 30m`"
         );
     }
 }

@@ -568,25 +568,27 @@ pub(crate) fn scan(
 }
 
 /// Refuses topic words that follow a strong schedule word ("Review 2pm changes 30m"): the
-/// user probably mistyped the order, and a silent topic would hide that. Also refuses a
-/// misspelt schedule word anywhere in the topic (`tmrw`, `nxt fri`): it was surely meant as
-/// part of the schedule.
+/// user probably mistyped the order, and a silent topic would hide that. Also refuses,
+/// anywhere in the topic, a misspelt schedule word (`tmrw`, `nxt fri`) and a duration or
+/// time shaped like one that we do not read but can tell what was meant (`45perc`, `30мин`,
+/// `2 stunden`, `10:30a`): it was surely meant as part of the schedule. An hour with a bare
+/// `a` or `p` (`Phase 2a`, `3p deps`) or a shape we cannot place (`200ms`, `5G`) stays in the
+/// topic unless it stands right before the schedule, where the scan refuses it.
 pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), CommandError> {
     for start in 0..topic.len() {
         for len in 1..=2 {
-            let Some(span) = topic.get(start..start + len) else {
-                continue;
-            };
-            let mut buffer = [""; 2];
-            for (key, token) in buffer.iter_mut().zip(span) {
-                *key = token.key.as_str();
-            }
-            if let Some((kind, suggestion)) = buffer.get(..len).and_then(typo::check) {
-                return Err(CommandError::UnknownWord {
-                    word: join_raw(span),
-                    kind,
-                    suggestion,
-                });
+            let found = topic
+                .get(start..start + len)
+                .and_then(|span| classify(span, ZoneSlot::SlashOnly, example_year));
+            if let Some(Err(
+                err @ CommandError::UnknownWord {
+                    suggestion: Some(_),
+                    ..
+                },
+            )) = found
+                && unmistakable(&err)
+            {
+                return Err(err);
             }
         }
     }
@@ -608,6 +610,19 @@ pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Whether an unread word in the middle of a topic can only be a schedule word: any duration
+/// (`45perc`), but a time only with its minutes (`10:30a`; `2a` is a phase, `3p` a third party).
+fn unmistakable(err: &CommandError) -> bool {
+    match err {
+        CommandError::UnknownWord {
+            kind: WordKind::Time,
+            word,
+            ..
+        } => word.contains([':', '.']),
+        _ => true,
+    }
 }
 
 /// From `pos` on, skips schedule words and returns the first word that is not one, with the
