@@ -54,6 +54,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Retry schedule for `response_url` posts; not an environment variable (tests shorten it).
     pub delivery: DeliveryPolicy,
+    /// `response_url` posts in flight at once (64); more wait their turn. Not an environment
+    /// variable (tests narrow it to make posts queue).
+    pub delivery_slots: usize,
     /// How long shutdown may take in all; not an environment variable (tests shorten it).
     pub drain_timeout: Duration,
     /// Meeting creations in flight at once (`MAX_CONCURRENT_CREATES`, default 200); more wait
@@ -367,6 +370,7 @@ impl Config {
             default_duration: default_duration.expect("an invalid duration is a problem above"),
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(3000)),
             delivery: DeliveryPolicy::default(),
+            delivery_slots: 64,
             drain_timeout: crate::app::DRAIN_TIMEOUT,
             max_concurrent_creates: max_concurrent_creates.unwrap_or(200),
             max_queued_commands: max_queued_commands.unwrap_or(1_000),

@@ -626,16 +626,18 @@ async fn a_card_lost_when_its_process_was_killed_mid_post_is_posted_after_the_re
 #[tokio::test]
 async fn a_card_being_posted_is_not_taken_for_a_dead_replicas_even_with_a_short_lease() {
     let Setup { app, store, .. } = start_with(|config| config.lease = Duration::from_secs(5)).await;
-    // Slack takes its time with the card: a response_url post can take ~40 s with retries.
+    // Slack takes its time with the card: a response_url post can take ~25 s with the
+    // tests' retries (5 attempts of up to 5 s).
     app.slack.set_hook_latency(Duration::from_secs(2));
     app.command("Board meeting 1h tomorrow 9am").await;
     assert_eq!(app.slack.wait_for_hook_attempts(1, WAIT).await.len(), 1);
-    // A minute on (far past the five-second lease), the card is still its poster's.
+    // 25 s on (far past the five-second lease, within the longest post), the card is still
+    // its poster's.
     let taken = store
         .outbox()
         .claim(
             "another-replica",
-            Utc::now() + secs(60),
+            Utc::now() + secs(25),
             Duration::from_secs(5),
             10,
         )
@@ -646,5 +648,70 @@ async fn a_card_being_posted_is_not_taken_for_a_dead_replicas_even_with_a_short_
     let posted = wait_for_card(&store, id, CardState::Posted).await;
     assert_eq!(posted.attempts, 1);
     assert_eq!(app.slack.deliveries().len(), 1, "one card");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_card_whose_turn_to_post_comes_after_its_hold_lapsed_is_posted_once() {
+    // One post at a time, each taking half a second: twenty cards queue for ten seconds,
+    // longer than a card is held (one 2 s attempt and the 5 s margin), so the sweep claims
+    // the last ones while their own commands still wait for their turn.
+    let Setup { app, store, .. } = start_with(|config| {
+        config.lease = Duration::from_secs(1);
+        config.delivery_slots = 1;
+        config.delivery.attempts = 1;
+        config.delivery.timeout = Duration::from_secs(2);
+    })
+    .await;
+    app.slack.set_hook_latency(Duration::from_millis(500));
+    let mut urls = Vec::new();
+    for n in 1..=20 {
+        let (url, response) = app
+            .command(&format!("Launch review {n} 1h tomorrow 9am"))
+            .await;
+        assert!(response.status().is_success());
+        urls.push(url);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let ids = loop {
+        let ids = app.zoom.meeting_ids();
+        let mut posted = 0;
+        for id in &ids {
+            posted += cards(&store, *id)
+                .await
+                .iter()
+                .filter(|c| c.state == CardState::Posted)
+                .count();
+        }
+        if posted == 20 || tokio::time::Instant::now() >= deadline {
+            break ids;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Posts take their turns in order: once this one's card is in, any other post of the
+    // twenty that was still waiting has gone out (or decided not to).
+    let (last, _) = app.command("Barrier 1h tomorrow 9am").await;
+    let last_name = last.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(wait_delivered_to(&app.slack, &last_name, 1).await.len(), 1);
+
+    let mut taken_over = 0;
+    for id in &ids {
+        let card = cards(&store, *id).await.remove(0);
+        assert_eq!(card.state, CardState::Posted, "meeting {id}: {card:?}");
+        taken_over += usize::from(card.attempts > 1);
+    }
+    assert!(
+        taken_over > 0,
+        "no card outlived its hold while it waited: the test did not test anything"
+    );
+    for url in &urls {
+        let name = url.rsplit('/').next().unwrap();
+        assert_eq!(
+            delivered_to(&app.slack, name).len(),
+            1,
+            "{url}: one card, though {taken_over} of the twenty were claimed again by the sweep"
+        );
+    }
+    assert_eq!(app.slack.hook_attempts().len(), 21, "no post beside them");
     store.close().await;
 }

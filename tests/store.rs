@@ -185,6 +185,7 @@ on_both_engines!(
     every_field_of_a_card_round_trips,
     a_card_is_claimed_once_until_its_lease_lapses,
     a_card_enqueued_held_is_left_to_its_poster_until_the_lease_lapses,
+    a_card_is_kept_only_by_the_claim_that_holds_it,
     a_released_card_returns_at_its_retry_time_and_only_its_owner_may_release_it,
     posted_and_abandoned_cards_leave_the_queue,
     the_oldest_pending_age_follows_the_queue,
@@ -1746,6 +1747,52 @@ async fn a_card_enqueued_held_is_left_to_its_poster_until_the_lease_lapses(db: &
         "{db}: the poster died; another replica takes it over"
     );
     assert!(outbox.complete(id, at(61)).await.unwrap(), "{db}");
+}
+
+async fn a_card_is_kept_only_by_the_claim_that_holds_it(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let outbox = db.store.outbox();
+    let id = outbox.enqueue_held(&card(1, 0), "A", LEASE).await.unwrap();
+    // (case, owner, claim, hold until, kept)
+    let steps = [
+        ("its poster renews its first claim", "A", 1, at(100), true),
+        ("another replica never held it", "B", 1, at(100), false),
+        ("a claim it never had", "A", 2, at(100), false),
+    ];
+    for (case, owner, claim, until, want) in steps {
+        let kept = outbox.keep(id, owner, claim, until).await.unwrap();
+        assert_eq!(kept, want, "{db}: {case}");
+    }
+    let early = outbox.claim("B", at(99), LEASE, 10).await.unwrap();
+    assert!(early.is_empty(), "{db}: the renewal holds it until then");
+    let taken = outbox.claim("B", at(100), LEASE, 10).await.unwrap();
+    assert_eq!(taken.len(), 1, "{db}: lapsed, B claims it");
+    assert!(
+        !outbox.keep(id, "A", 1, at(200)).await.unwrap(),
+        "{db}: A's hold is gone once B claimed it"
+    );
+    let again = outbox
+        .claim("A", at(100) + secs(60), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "{db}: B's lease lapsed too; A claims it anew"
+    );
+    assert!(
+        !outbox.keep(id, "A", 2, at(300)).await.unwrap(),
+        "{db}: A's older claim (the second, B's) does not pass for its third"
+    );
+    assert!(
+        outbox.keep(id, "A", 3, at(300)).await.unwrap(),
+        "{db}: its current claim does"
+    );
+    assert!(outbox.complete(id, at(101)).await.unwrap(), "{db}");
+    assert!(
+        !outbox.keep(id, "A", 3, at(400)).await.unwrap(),
+        "{db}: a posted card is nobody's to keep"
+    );
 }
 
 async fn a_released_card_returns_at_its_retry_time_and_only_its_owner_may_release_it(db: &TestDb) {

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::app::card_hold::{CardHold, deliver_held};
 use crate::app::state::AppState;
 use crate::slack::respond::{DeliveryError, DeliveryPolicy};
-use crate::slack::web::{ApiError, Posted};
+use crate::slack::web::{ApiError, CALL_TIMEOUT, Posted};
 use crate::slack::{ChannelId, Reply, ResponseUrl, UserId};
 
 /// Where answers for one piece of work go.
@@ -26,6 +27,10 @@ pub enum AnswerError {
     Hook(#[from] DeliveryError),
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// Nothing was sent: while this replica waited to post the card, its hold lapsed and
+    /// another claim took it (see `card_hold.rs`); the card is theirs to post.
+    #[error("another replica took the card over before its turn to post came")]
+    TakenOver,
 }
 
 /// Sends answers for one piece of work; `answered` records that at least one went out (or
@@ -46,20 +51,34 @@ impl<'a> Answer<'a> {
     }
 
     /// Posts a message everyone in the channel sees; returns where it landed when the Web API
-    /// posted it (so it can be updated later).
-    pub async fn post(&self, reply: &Reply) -> Result<Option<Posted>, AnswerError> {
-        let sent = match &self.to {
-            ReplyTo::Hook(url) => self
-                .hook(url, reply, self.state.delivery())
+    /// posted it (so it can be updated later). A card held in the outbox is posted only while
+    /// `hold` is still this replica's ([`AnswerError::TakenOver`] otherwise).
+    pub async fn post(
+        &self,
+        reply: &Reply,
+        hold: Option<&mut CardHold>,
+    ) -> Result<Option<Posted>, AnswerError> {
+        let sent = match (&self.to, hold) {
+            (ReplyTo::Hook(url), hold) => self
+                .hook(url, reply, self.state.delivery(), hold)
                 .await
                 .map(|()| None),
-            ReplyTo::Channel { channel, .. } => self
-                .state
-                .slack_api()
-                .post_message(channel, reply, None)
-                .await
-                .map(Some)
-                .map_err(AnswerError::from),
+            (ReplyTo::Channel { channel, .. }, hold) => {
+                let held = match hold {
+                    Some(hold) => hold.keep_for(self.state, CALL_TIMEOUT).await,
+                    None => true,
+                };
+                if held {
+                    self.state
+                        .slack_api()
+                        .post_message(channel, reply, None)
+                        .await
+                        .map(Some)
+                        .map_err(AnswerError::from)
+                } else {
+                    Err(AnswerError::TakenOver)
+                }
+            }
         };
         self.answered.store(true, Ordering::SeqCst);
         sent
@@ -89,7 +108,7 @@ impl<'a> Answer<'a> {
     async fn say_with(&self, text: String, policy: DeliveryPolicy) {
         let reply = Reply::ephemeral(text);
         let sent = match &self.to {
-            ReplyTo::Hook(url) => self.hook(url, &reply, policy).await,
+            ReplyTo::Hook(url) => self.hook(url, &reply, policy, None).await,
             ReplyTo::Channel { channel, user } => self
                 .state
                 .slack_api()
@@ -108,11 +127,25 @@ impl<'a> Answer<'a> {
         url: &ResponseUrl,
         reply: &Reply,
         policy: DeliveryPolicy,
+        hold: Option<&mut CardHold>,
     ) -> Result<(), AnswerError> {
+        let delivered = async {
+            match hold {
+                Some(hold) => deliver_held(self.state, url, reply, policy, hold)
+                    .await
+                    .ok_or(AnswerError::TakenOver)?
+                    .map_err(AnswerError::from),
+                None => self
+                    .state
+                    .deliver(url, reply, policy)
+                    .await
+                    .map_err(AnswerError::from),
+            }
+        };
         // Right at the deadline, stop waiting on Slack (the quick path is used then).
         let stopping = policy.attempts > 1;
         tokio::select! {
-            delivered = self.state.deliver(url, reply, policy) => delivered.map_err(AnswerError::from),
+            delivered = delivered => delivered,
             () = self.state.stopping(), if stopping => Err(DeliveryError::Interrupted.into()),
         }
     }

@@ -1,6 +1,7 @@
 //! App wiring: configuration → router, state, startup and graceful shutdown.
 
 mod answer;
+mod card_hold;
 mod handler;
 mod intents;
 mod interactions;

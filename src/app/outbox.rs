@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::FutureExt;
 use futures_util::future::join_all;
 
+use crate::app::card_hold::{CardHold, deliver_held};
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
 use crate::app::sweep::{after, before};
@@ -21,7 +22,7 @@ use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy};
-use crate::slack::web::ApiError;
+use crate::slack::web::{ApiError, CALL_TIMEOUT};
 use crate::slack::{ChannelId, Reply, ResponseUrl};
 use crate::store::{
     CardLocation, CardPost, MeetingRecord, MeetingState, NewPendingNote, PendingNote,
@@ -60,6 +61,8 @@ enum Outcome {
     /// Given up for good, the reason recorded (and kept for the user when it concerns them).
     Abandoned,
     Retry,
+    /// Another claim took it while this sweep waited to post it (see `card_hold.rs`).
+    TakenOver,
     /// Something failed that only the log can tell; the lease lapses and it is tried again.
     Failed,
 }
@@ -83,7 +86,10 @@ pub(crate) async fn sweep(state: &AppState) {
         return;
     }
     let outcomes = join_all(cards.iter().map(|card| async {
-        let handled = AssertUnwindSafe(handle(state, card)).catch_unwind().await;
+        let hold = CardHold::new(card.id, card.attempts, now, state.card_lease());
+        let handled = AssertUnwindSafe(handle(state, card, hold))
+            .catch_unwind()
+            .await;
         handled.unwrap_or_else(|_| {
             tracing::error!(
                 meeting_id = card.zoom_id,
@@ -99,12 +105,13 @@ pub(crate) async fn sweep(state: &AppState) {
         posted_to_channel = count(Outcome::PostedToChannel),
         abandoned = count(Outcome::Abandoned),
         retry = count(Outcome::Retry),
+        taken_over = count(Outcome::TakenOver),
         failed = count(Outcome::Failed),
         "card outbox sweep"
     );
 }
 
-async fn handle(state: &AppState, row: &CardPost) -> Outcome {
+async fn handle(state: &AppState, row: &CardPost, mut hold: CardHold) -> Outcome {
     let meeting_id = row.zoom_id;
     let record = match state.store().meetings().get(meeting_id).await {
         Ok(Some(record)) => record,
@@ -147,7 +154,12 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
     let response_url = ResponseUrl::parse(&row.response_url, state.response_url_prefixes())
         .filter(|_| before(row.response_url_expires_at, URL_MARGIN) > now);
     if let Some(url) = response_url {
-        match state.deliver(&url, &card.in_channel(), DELIVERY).await {
+        let Some(delivered) =
+            deliver_held(state, &url, &card.in_channel(), DELIVERY, &mut hold).await
+        else {
+            return Outcome::TakenOver;
+        };
+        match delivered {
             Ok(()) => {
                 complete(state, row).await;
                 tracing::info!(
@@ -187,6 +199,9 @@ async fn handle(state: &AppState, row: &CardPost) -> Outcome {
                 tracing::info!(error = %e, meeting_id, "response_url failed as it expires; posting the card with chat.postMessage");
             }
         }
+    }
+    if !hold.keep_for(state, CALL_TIMEOUT).await {
+        return Outcome::TakenOver;
     }
     post_to_channel(state, row, &card).await
 }

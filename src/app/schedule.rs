@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::app::answer::{Answer, AnswerError, ReplyTo};
+use crate::app::card_hold::CardHold;
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
 use crate::app::state::{Again, AppState};
 use crate::app::supervised;
@@ -19,7 +20,7 @@ use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::DeliveryError;
 use crate::slack::{ChannelId, TeamId, UserId};
-use crate::store::{CardLocation, Creation, Hold, NewCardPost, NewCreation, OutboxId};
+use crate::store::{CardLocation, Creation, Hold, NewCardPost, NewCreation};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request (a typed command or a
@@ -535,7 +536,7 @@ async fn go_on(
                     answer.say(preview.text().to_owned()).await;
                     Ok(None)
                 }
-                ReplyTo::Hook(_) => answer.post(&preview).await,
+                ReplyTo::Hook(_) => answer.post(&preview, None).await,
             };
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not deliver the preview to Slack");
@@ -568,8 +569,8 @@ async fn go_on(
     // The card is held in the outbox before it is posted: a replica that takes the command
     // over finds either the held card or nothing posted, and whoever clicks the card's
     // buttons finds the meeting stored.
-    let outbox = match Box::pin(remember(state, &job, &card)).await {
-        Remembered::Recorded(outbox) => outbox,
+    let mut hold = match Box::pin(remember(state, &job, &card)).await {
+        Remembered::Recorded(hold) => hold,
         Remembered::Already => {
             // A taken-over job found the meeting as another replica recorded it: that
             // replica's card is in the outbox, and a second would be a duplicate.
@@ -581,7 +582,14 @@ async fn go_on(
             return Outcome::Created(meeting.id().get());
         }
     };
-    match answer.post(&card.in_channel()).await {
+    let outbox = hold.as_ref().map(CardHold::id);
+    match answer.post(&card.in_channel(), hold.as_mut()).await {
+        Err(AnswerError::TakenOver) => {
+            // Its hold lapsed while it waited for a turn to post: whoever claimed it posts it
+            // (with the notes kept in its row).
+            answer.owe_nothing();
+            return Outcome::Created(meeting.id().get());
+        }
         Ok(posted) => {
             if let Some(posted) = posted {
                 let location = CardLocation {
@@ -707,7 +715,7 @@ fn start_window(
 enum Remembered {
     /// Recorded now (with its card held in the outbox, unless the store failed; a store error
     /// never costs the user their meeting: it is logged, and the card goes out regardless).
-    Recorded(Option<OutboxId>),
+    Recorded(Option<CardHold>),
     /// Recorded already, by another replica that took the command over: its card is theirs.
     Already,
 }
@@ -790,7 +798,9 @@ async fn remember(state: &AppState, job: &Job, card: &MeetingCard) -> Remembered
         lease: state.card_lease(),
     };
     match state.store().record_creation(creation).await {
-        Ok(Creation::Recorded(id)) => Remembered::Recorded(Some(id)),
+        Ok(Creation::Recorded(id)) => {
+            Remembered::Recorded(Some(CardHold::new(id, 1, now, state.card_lease())))
+        }
         Ok(Creation::Already) => Remembered::Already,
         Err(e) => {
             tracing::error!(error = %e, meeting_id = zoom_id, "meeting created but not recorded in the store");

@@ -34,12 +34,15 @@ const DELIVERY_MEMORY: Duration = Duration::from_secs(30 * 60);
 /// How long the shared replay and delivery guards may take before a request is guarded by
 /// this replica alone: Slack waits 3 s for the whole answer.
 const SHARED_CLAIM_BUDGET: Duration = Duration::from_millis(300);
-/// `response_url` posts in flight at once (see `delivery_slots`): on loopback a post takes
-/// milliseconds and at Slack about 100–300 ms, so a storm of a thousand answers drains in
-/// seconds.
-const MAX_CONCURRENT_DELIVERIES: usize = 64;
-/// The shortest lease on a card being posted; see [`AppState::card_lease`].
-const CARD_LEASE_FLOOR: Duration = Duration::from_secs(120);
+/// What a card's lease holds beyond its slowest post: the store's round trips around it, and
+/// the clocks of replicas that disagree a little; see [`AppState::card_lease`].
+const CARD_LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// A turn at posting to a `response_url` ([`AppState::delivery_turn`]); the next waiter's
+/// comes when it drops.
+pub struct DeliveryTurn<'a> {
+    _slot: Option<tokio::sync::SemaphorePermit<'a>>,
+}
 
 /// What claiming a command's [`Guards`] found: whether the request's signature and the
 /// command's delivery were each seen for the first time.
@@ -144,9 +147,11 @@ struct Inner {
     /// Bounds the meeting creations in flight (sockets and memory under a burst).
     zoom_slots: tokio::sync::Semaphore,
     zoom_slots_capacity: usize,
-    /// Bounds the `response_url` posts in flight: when a thousand queued commands are all told
-    /// at once that they waited too long, their posts take turns instead of each holding a
-    /// connection and its buffers.
+    /// Bounds the `response_url` posts in flight (`Config::delivery_slots`; on loopback a post
+    /// takes milliseconds and at Slack about 100–300 ms, so a storm of a thousand answers
+    /// drains in seconds): when a thousand queued commands are all told at once that they
+    /// waited too long, their posts take turns instead of each holding a connection and its
+    /// buffers.
     delivery_slots: tokio::sync::Semaphore,
     create_timeout: Duration,
     zoom_host: String,
@@ -236,7 +241,7 @@ impl AppState {
             zoom,
             zoom_slots: tokio::sync::Semaphore::new(create_slots),
             zoom_slots_capacity: create_slots,
-            delivery_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_DELIVERIES),
+            delivery_slots: tokio::sync::Semaphore::new(config.delivery_slots.max(1)),
             create_timeout: config.zoom_request_timeout,
             zoom_host: config.zoom_host.clone(),
             host_from_slack_email: config.zoom_host_from_slack_email,
@@ -444,12 +449,34 @@ impl AppState {
         reply: &Reply,
         policy: DeliveryPolicy,
     ) -> Result<(), DeliveryError> {
+        let turn = self.delivery_turn().await;
+        self.deliver_in(turn, url, reply, policy).await
+    }
+
+    /// Waits for one of the `response_url` delivery slots, for a caller with something to
+    /// check between its turn coming and its post going out (a card's hold; `card_hold.rs`).
+    pub async fn delivery_turn(&self) -> DeliveryTurn<'_> {
+        // The semaphore is never closed.
+        DeliveryTurn {
+            _slot: self.0.delivery_slots.acquire().await.ok(),
+        }
+    }
+
+    /// [`deliver`](Self::deliver) in a turn already taken.
+    pub async fn deliver_in(
+        &self,
+        turn: DeliveryTurn<'_>,
+        url: &ResponseUrl,
+        reply: &Reply,
+        policy: DeliveryPolicy,
+    ) -> Result<(), DeliveryError> {
         let metrics = &self.0.metrics;
         let observe = |event| metrics.delivery(Via::ResponseUrl, event);
-        // The semaphore is never closed. The post itself is boxed, so a command waiting for
-        // its turn holds only this small future.
-        let _turn = self.0.delivery_slots.acquire().await.ok();
-        Box::pin(deliver_observed(&self.0.http, url, reply, policy, &observe)).await
+        // The post itself is boxed, so a command waiting for its turn holds only a small future.
+        let delivered =
+            Box::pin(deliver_observed(&self.0.http, url, reply, policy, &observe)).await;
+        drop(turn);
+        delivered
     }
 
     /// The Zoom client, or `None` in dry-run mode.
@@ -524,10 +551,13 @@ impl AppState {
     }
 
     /// How long a card stays with the replica posting it: the lease, but never less than a
-    /// card's slowest delivery (a `response_url` retried for about 40 s, a Zoom check, a
-    /// `chat.postMessage`), so a slow post is not taken for a dead replica's and posted twice.
+    /// card's slowest post (a `response_url` retried for about 45 s) and a margin, so a post
+    /// under way is not taken for a dead replica's. The hold is renewed before each post
+    /// that might outlast it (`card_hold.rs`), so waiting for a turn cannot outlast it either.
     pub fn card_lease(&self) -> Duration {
-        self.0.lease.max(CARD_LEASE_FLOOR)
+        self.0
+            .lease
+            .max(self.0.delivery.longest() + CARD_LEASE_MARGIN)
     }
 
     pub(crate) fn metrics(&self) -> &Metrics {

@@ -26,6 +26,21 @@ impl Default for DeliveryPolicy {
     }
 }
 
+impl DeliveryPolicy {
+    /// The longest a delivery under this policy can take: every attempt timing out, and every
+    /// backoff at the top of its jitter.
+    pub fn longest(&self) -> Duration {
+        let backoffs: Duration = (1..self.attempts)
+            .map(|retry| {
+                self.first_backoff
+                    .saturating_mul(1 << (retry - 1).min(16))
+                    .mul_f64(1.25)
+            })
+            .sum();
+        self.timeout.saturating_mul(self.attempts) + backoffs
+    }
+}
+
 /// Why a message could not be delivered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
@@ -168,6 +183,29 @@ pub fn jitter(delay: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_delivery_is_every_attempt_timing_out_after_the_longest_backoffs() {
+        // (attempts, first backoff ms, timeout ms, longest ms)
+        let cases = [
+            (5, 1_000, 5_000, 25_000 + 1_250 + 2_500 + 5_000 + 10_000),
+            (2, 1_000, 5_000, 10_000 + 1_250),
+            (1, 20, 2_000, 2_000),
+            (0, 20, 2_000, 0),
+        ];
+        for (attempts, backoff, timeout, longest) in cases {
+            let policy = DeliveryPolicy {
+                attempts,
+                first_backoff: Duration::from_millis(backoff),
+                timeout: Duration::from_millis(timeout),
+            };
+            assert_eq!(
+                policy.longest(),
+                Duration::from_millis(longest),
+                "{attempts} attempts"
+            );
+        }
+    }
 
     #[test]
     fn the_default_policy_makes_at_least_three_attempts_in_the_first_30_seconds_even_with_jitter() {

@@ -12,7 +12,7 @@ use crate::slack::users::without_url;
 use crate::slack::{ChannelId, Reply, SlackApi};
 
 /// How long a message or view call may take; `views.open` must land within the trigger's 3 s.
-const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why a Web API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -293,6 +293,35 @@ impl<'s> Outbox<'s> {
         .map_err(|e| self.store.query_error("release a card", e))
     }
 
+    /// Extends `owner`'s hold on a card it is about to post to `until`, provided it still
+    /// holds it from the same claim (`attempts`, which every claim counts up, fences off an
+    /// older claim of the same replica). `false` when the lease lapsed and someone claimed
+    /// the card since, or it is no longer pending: then posting it would post it twice.
+    pub async fn keep(
+        &self,
+        id: OutboxId,
+        owner: &str,
+        attempts: u32,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+        with_pool!(self.store, |pool, at: I| {
+            sqlx::query(
+                "UPDATE card_outbox SET available_at = $4 \
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'pending'",
+            )
+            .bind(id.0)
+            .bind(owner)
+            .bind(attempts)
+            .bind(at(until))
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        })
+        .map_err(|e| self.store.query_error("keep a card", e))
+    }
+
     /// How long the oldest pending card has waited at `now` (zero if its creation time is
     /// ahead of `now`); `None` when nothing is pending. For a queue-age metric.
     pub async fn oldest_pending_age(
