@@ -22,7 +22,9 @@ use sqlx::{Connection, SqliteConnection};
 use support::fake_slack::FakeSlack;
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_with_config};
+use support::{
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_on, spawn_app_with_config,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: Duration = Duration::from_millis(100);
@@ -713,5 +715,43 @@ async fn a_card_whose_turn_to_post_comes_after_its_hold_lapsed_is_posted_once() 
         );
     }
     assert_eq!(app.slack.hook_attempts().len(), 21, "no post beside them");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_backlog_of_cards_left_by_a_dead_replica_goes_out_in_one_sweep() {
+    // Seventy cards, their replica dead before the service starts; it then sweeps at startup
+    // and not again for an hour, so only working off full batches back to back posts them all
+    // while their response_urls live.
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start_with(FakeZoomOptions::default()).await;
+    let url = format!("sqlite://{}", support::temp_database().display());
+    let store = Store::open(&url).await.expect("the test opens the store");
+    let mut ids = Vec::new();
+    for n in 0..70 {
+        let id = meeting(&zoom, &store, &format!("All hands {n}")).await;
+        let hook = slack.response_url(&format!("backlog-{n}"));
+        left_by(&store, DEAD, id, &hook, now() + secs(1500), &[], secs(0)).await;
+        ids.push(id);
+    }
+    let database = url.clone();
+    let app = spawn_app_on(
+        slack,
+        zoom,
+        move |vars, _| {
+            vars.insert("DATABASE_URL".into(), database);
+        },
+        |config| config.sweep_interval = Duration::from_secs(3600),
+    )
+    .await;
+    for (n, id) in ids.into_iter().enumerate() {
+        let card = wait_for_card(&store, id, CardState::Posted).await;
+        assert_eq!(card.state, CardState::Posted, "card {n} of 70: {card:?}");
+        assert_eq!(
+            delivered_to(&app.slack, &format!("backlog-{n}")).len(),
+            1,
+            "card {n}"
+        );
+    }
     store.close().await;
 }

@@ -16,7 +16,7 @@ use futures_util::future::join_all;
 
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
-use crate::app::sweep::{after, before, delta};
+use crate::app::sweep::{Batch, after, before, delta};
 use crate::slack::ChannelId;
 use crate::slack::notice::{Checked, start_notice};
 use crate::slack::web::ApiError;
@@ -52,10 +52,11 @@ enum Outcome {
     Failed,
 }
 
-/// One sweep: drop what is too late, then handle every claimed notice concurrently.
-pub(crate) async fn sweep(state: &AppState) {
+/// One sweep: drop what is too late, then handle every claimed notice concurrently; whether
+/// it took a full batch.
+pub(crate) async fn sweep(state: &AppState) -> Batch {
     let (Some(lead), Some(zoom)) = (state.start_notice(), state.zoom()) else {
-        return;
+        return Batch::Partial;
     };
     let now = Utc::now();
     let grace = state.notice_grace();
@@ -68,7 +69,7 @@ pub(crate) async fn sweep(state: &AppState) {
         Ok(due) => due,
         Err(e) => {
             tracing::warn!(error = %e, "could not claim due start notices; trying again at the next sweep");
-            return;
+            return Batch::Partial;
         }
     };
     for notice in &due.dropped {
@@ -110,6 +111,7 @@ pub(crate) async fn sweep(state: &AppState) {
             "start notice sweep"
         );
     }
+    Batch::of(due.claimed.len(), BATCH)
 }
 
 /// What every notice of one sweep needs.

@@ -17,7 +17,7 @@ use futures_util::future::join_all;
 use crate::app::card_hold::{CardHold, deliver_held};
 use crate::app::meeting::card_from_record;
 use crate::app::state::AppState;
-use crate::app::sweep::{after, before};
+use crate::app::sweep::{Batch, after, before};
 use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
@@ -67,8 +67,9 @@ enum Outcome {
     Failed,
 }
 
-/// One sweep: claim what nobody holds and handle it all concurrently.
-pub(crate) async fn sweep(state: &AppState) {
+/// One sweep: claim what nobody holds and handle it all concurrently; whether it took a full
+/// batch.
+pub(crate) async fn sweep(state: &AppState) -> Batch {
     let now = Utc::now();
     let cards = match state
         .store()
@@ -79,11 +80,11 @@ pub(crate) async fn sweep(state: &AppState) {
         Ok(cards) => cards,
         Err(e) => {
             tracing::warn!(error = %e, "could not claim unposted cards; trying again at the next sweep");
-            return;
+            return Batch::Partial;
         }
     };
     if cards.is_empty() {
-        return;
+        return Batch::Partial;
     }
     let outcomes = join_all(cards.iter().map(|card| async {
         let hold = CardHold::new(card.id, card.attempts, now, state.card_lease());
@@ -109,6 +110,7 @@ pub(crate) async fn sweep(state: &AppState) {
         failed = count(Outcome::Failed),
         "card outbox sweep"
     );
+    Batch::of(cards.len(), BATCH)
 }
 
 async fn handle(state: &AppState, row: &CardPost, mut hold: CardHold) -> Outcome {

@@ -20,6 +20,28 @@ const PURGE_BATCH: u32 = 1000;
 const PURGE_ROUNDS: u32 = 20;
 /// How long a settled command's intent is kept (for an operator looking into it).
 const KEEP_SETTLED: TimeDelta = TimeDelta::days(7);
+/// Full batches one sweep may take back to back before it waits for its interval: a backlog
+/// (a hundred meetings starting at nine, cards left by an outage) is worked off at once,
+/// while a table that somehow never runs dry cannot keep the sweep from pausing.
+const MAX_BATCHES_IN_A_ROW: u32 = 50;
+
+/// How much a sweep's claim took: a full batch means more rows may be waiting right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Batch {
+    Partial,
+    Full,
+}
+
+impl Batch {
+    /// `Full` when `claimed` rows reached the `limit` asked for.
+    pub(crate) fn of(claimed: usize, limit: u32) -> Batch {
+        if u32::try_from(claimed).unwrap_or(u32::MAX) >= limit {
+            Batch::Full
+        } else {
+            Batch::Partial
+        }
+    }
+}
 
 /// Starts the sweeps this configuration needs, each as a task on the state's tracker, so
 /// shutdown waits for a sweep in progress. In a dry run there are none: Zoom is never
@@ -30,16 +52,18 @@ pub(crate) fn start(state: &AppState) {
         return;
     }
     every(state, "card outbox", |state| async move {
-        outbox::sweep(&state).await;
+        outbox::sweep(&state).await
     });
     every(state, "kept notes", |state| async move {
         if let Err(e) = state.store().pending_notes().recheck().await {
             tracing::warn!(error = %e, "could not look for untold notes");
         }
+        Batch::Partial
     });
     if state.shares_store() {
         every(state, "unsettled commands", |state| async move {
             intents::sweep(&state).await;
+            Batch::Partial
         });
         every_so_often(
             state,
@@ -47,6 +71,7 @@ pub(crate) fn start(state: &AppState) {
             HOUSEKEEPING_INTERVAL,
             |state| async move {
                 housekeeping(&state).await;
+                Batch::Partial
             },
         );
     }
@@ -58,7 +83,7 @@ pub(crate) fn start(state: &AppState) {
                 "start notices are on"
             );
             every(state, "start notices", |state| async move {
-                notices::sweep(&state).await;
+                notices::sweep(&state).await
             });
         }
         None if state.slack_api().has_token() => {
@@ -68,14 +93,15 @@ pub(crate) fn start(state: &AppState) {
     }
 }
 
-/// Runs `sweep` now, then `sweep_interval` after each run ends, until SIGTERM. A sweep in
-/// progress at SIGTERM finishes (its rows are leased to this replica); one still running when
-/// shutdown's deadline nears is dropped, and its leases lapse for another replica to take.
-/// A panic ends that one run, never the loop.
+/// Runs `sweep` now, then `sweep_interval` after each run ends, until SIGTERM; at once again
+/// after a run that took a full batch (up to [`MAX_BATCHES_IN_A_ROW`]). A sweep in progress at
+/// SIGTERM finishes (its rows are leased to this replica); one still running when shutdown's
+/// deadline nears is dropped, and its leases lapse for another replica to take. A panic ends
+/// that one run, never the loop.
 fn every<F, Fut>(state: &AppState, name: &'static str, sweep: F)
 where
     F: Fn(AppState) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = Batch> + Send + 'static,
 {
     every_so_often(state, name, state.sweep_interval(), sweep);
 }
@@ -84,24 +110,34 @@ where
 fn every_so_often<F, Fut>(state: &AppState, name: &'static str, interval: Duration, sweep: F)
 where
     F: Fn(AppState) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = Batch> + Send + 'static,
 {
     let state_for_task = state.clone();
     state.background().spawn(async move {
         let state = state_for_task;
         let interval = interval.max(MIN_INTERVAL);
+        let mut in_a_row = 0;
         loop {
             let run = AssertUnwindSafe(sweep(state.clone())).catch_unwind();
-            tokio::select! {
+            let batch = tokio::select! {
                 biased;
                 () = state.stopping() => {
                     tracing::warn!(sweep = name, "shutdown deadline near: sweep interrupted; its leased rows go to another replica once their leases lapse");
                     return;
                 }
-                outcome = run => if outcome.is_err() {
+                outcome = run => outcome.unwrap_or_else(|_| {
                     tracing::error!(sweep = name, "sweep panicked; trying again at the next interval");
-                },
+                    Batch::Partial
+                }),
+            };
+            in_a_row += 1;
+            if batch == Batch::Full && in_a_row < MAX_BATCHES_IN_A_ROW {
+                if state.is_shutting_down() {
+                    return;
+                }
+                continue;
             }
+            in_a_row = 0;
             tokio::select! {
                 biased;
                 () = state.shutting_down() => return,

@@ -104,6 +104,16 @@ pub async fn spawn_app_with_config(
 ) -> TestApp {
     let slack = FakeSlack::start().await;
     let zoom = FakeZoom::start_with(options).await;
+    spawn_app_on(slack, zoom, adjust, tweak).await
+}
+
+/// Like [`spawn_app_with_config`], against fakes the test started (and perhaps filled) first.
+pub async fn spawn_app_on(
+    slack: FakeSlack,
+    zoom: FakeZoom,
+    adjust: impl FnOnce(&mut HashMap<String, String>, &FakeSlack),
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut env = test_env(&slack, &zoom);
     adjust(&mut env, &slack);
     let database_url = env.get("DATABASE_URL").cloned().unwrap_or_default();
