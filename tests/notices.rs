@@ -14,7 +14,7 @@ use serde_json::Value;
 use slack_zoom::config::Config;
 use slack_zoom::store::{CardLocation, NewMeetingRecord, NoticeState, Schedule, Store};
 use slack_zoom::zoom::{Ending, NewMeeting, Recurrence, Repeat, ZoomClient, ZoomConfig};
-use support::fake_slack::{BOT_TOKEN, FakeSlack};
+use support::fake_slack::{BOT_TOKEN, FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
 use support::{
@@ -254,6 +254,26 @@ async fn a_backlog_of_due_notices_goes_out_in_one_sweep_not_a_batch_per_interval
         );
     }
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_notice_that_may_have_been_posted_is_not_posted_again() {
+    let s = start(&[], |_| {}).await;
+    // Slack posts it but its answer comes after the call gave up.
+    s.app.slack.push_web_fault("chat.postMessage", NO_ANSWER);
+    let start_at = now();
+    let seeded = Seed {
+        topic: "Quarterly kickoff",
+        start: start_at,
+        card_ts: None,
+        due: Some(start_at),
+    };
+    let id = seed(&s.app.zoom, &s.store, seeded).await;
+    assert_eq!(
+        wait_for_states(&s.store, id, &[NoticeState::Dropped]).await,
+        [NoticeState::Dropped]
+    );
+    assert_eq!(notices_about(&s.app.slack, "Quarterly kickoff").len(), 1);
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use slack_zoom::store::{
     CardLocation, CardState, CardStatus, NewCardPost, NewMeetingRecord, OutboxId, Schedule, Store,
 };
 use sqlx::{Connection, SqliteConnection};
-use support::fake_slack::FakeSlack;
+use support::fake_slack::{FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
 use support::{
@@ -276,6 +276,29 @@ async fn a_card_that_may_have_reached_its_response_url_is_not_posted_again() {
         posts_about(&s.app.slack, "Maybe arrived").is_empty(),
         "nor posted in the channel"
     );
+}
+
+#[tokio::test]
+async fn a_card_that_may_have_reached_the_channel_is_not_posted_again() {
+    let s = start().await;
+    let id = meeting(&s.app.zoom, &s.store, "Budget review").await;
+    // Slack posts it but its answer comes after the call gave up.
+    s.app.slack.push_web_fault("chat.postMessage", NO_ANSWER);
+    left_by(
+        &s.store,
+        DEAD,
+        id,
+        &s.app.slack.response_url("expired"),
+        now() - TimeDelta::minutes(1),
+        &[],
+        secs(-1),
+    )
+    .await;
+    let card = wait_for_card(&s.store, id, CardState::Abandoned).await;
+    assert_eq!(card.state, CardState::Abandoned, "{card:?}");
+    let reason = card.last_error.unwrap_or_default();
+    assert!(reason.contains("may have been posted"), "{reason}");
+    assert_eq!(posts_about(&s.app.slack, "Budget review").len(), 1);
 }
 
 #[tokio::test]

@@ -33,6 +33,18 @@ pub enum AnswerError {
     TakenOver,
 }
 
+impl AnswerError {
+    /// Whether the message may have arrived all the same (a post that went out and got no
+    /// readable answer): sending it again, this way or another, could show it twice.
+    pub fn may_have_arrived(&self) -> bool {
+        match self {
+            AnswerError::Hook(e) => matches!(e, DeliveryError::Uncertain { .. }),
+            AnswerError::Api(e) => e.may_have_acted(),
+            AnswerError::TakenOver => false,
+        }
+    }
+}
+
 /// Sends answers for one piece of work; `answered` records that at least one went out (or
 /// was attempted), for the no-answer guard.
 pub struct Answer<'a> {
@@ -147,6 +159,41 @@ impl<'a> Answer<'a> {
         tokio::select! {
             delivered = delivered => delivered,
             () = self.state.stopping(), if stopping => Err(DeliveryError::Interrupted.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_post_that_went_out_unanswered_may_have_arrived() {
+        let cases = [
+            (
+                AnswerError::Api(ApiError::NoAnswer("timed out".into())),
+                true,
+            ),
+            (AnswerError::Api(ApiError::Decode), true),
+            (AnswerError::Api(ApiError::Network("refused".into())), false),
+            (AnswerError::Api(ApiError::Status(503)), false),
+            (
+                AnswerError::Api(ApiError::NotOk("not_in_channel".into())),
+                false,
+            ),
+            (AnswerError::Api(ApiError::RateLimited(None)), false),
+            (
+                AnswerError::Hook(DeliveryError::Uncertain {
+                    attempts: 1,
+                    last: "timed out".into(),
+                }),
+                true,
+            ),
+            (AnswerError::Hook(DeliveryError::Refused(404)), false),
+            (AnswerError::TakenOver, false),
+        ];
+        for (error, may) in cases {
+            assert_eq!(error.may_have_arrived(), may, "{error:?}");
         }
     }
 }

@@ -446,6 +446,12 @@ impl Context<'_> {
                 self.discard(notice).await;
                 Outcome::Skipped
             }
+            Err(e) if e.may_have_acted() => {
+                // Posting it again could announce the meeting twice.
+                tracing::warn!(error = %e, meeting_id, "start notice may have been posted; not posting it again");
+                self.discard(notice).await;
+                Outcome::Skipped
+            }
             Err(e) => {
                 tracing::warn!(error = %e, meeting_id, "could not post the start notice");
                 self.retry_or_fail(notice).await

@@ -290,6 +290,10 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
                 .clamp(TimeDelta::seconds(1), MAX_BACKOFF);
             release(state, row, wait, "chat.postMessage rate limited").await
         }
+        // It may be in the channel already: posting it again could show it twice.
+        Err(e) if e.may_have_acted() => {
+            abandon(state, row, &format!("the card may have been posted: {e}")).await
+        }
         Err(e) if row.attempts >= MAX_ATTEMPTS => {
             tracing::warn!(error = %e, meeting_id, "could not post the card, again");
             undeliverable(state, row, Undeliverable::Refused).await

@@ -18,7 +18,6 @@ use crate::command::MeetingRequest;
 use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
-use crate::slack::respond::DeliveryError;
 use crate::slack::{ChannelId, TeamId, UserId};
 use crate::store::{CardLocation, Creation, Hold, NewCardPost, NewCreation};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
@@ -639,7 +638,7 @@ async fn go_on(
                 let outbox = state.store().outbox();
                 // A card that may have arrived is not posted again (no duplicate cards);
                 // one that surely did not is handed to the sweep.
-                let handed = if matches!(e, AnswerError::Hook(DeliveryError::Uncertain { .. })) {
+                let handed = if e.may_have_arrived() {
                     outbox.abandon(id, Utc::now(), &e.to_string()).await
                 } else {
                     let retry_at = Utc::now() + chrono::Duration::minutes(1);

@@ -28,11 +28,21 @@ pub enum ApiError {
     Status(u16),
     #[error("Slack could not be reached: {0}")]
     Network(String),
+    /// The call went out but no answer came back (it timed out, or the connection broke).
+    #[error("Slack did not answer: {0}")]
+    NoAnswer(String),
     #[error("Slack's answer could not be read")]
     Decode,
 }
 
 impl ApiError {
+    /// Whether Slack may have done what was asked although the call failed: it went out and
+    /// no readable answer came back. A message may then be in the channel already, and
+    /// posting it again could show it twice.
+    pub fn may_have_acted(&self) -> bool {
+        matches!(self, ApiError::NoAnswer(_) | ApiError::Decode)
+    }
+
     /// The bot cannot post where it was asked to (a private channel or DM it is not in).
     pub fn cannot_post_here(&self) -> bool {
         matches!(self, ApiError::NotOk(e) if matches!(e.as_str(), "not_in_channel" | "channel_not_found" | "is_archived" | "restricted_action"))
@@ -183,7 +193,13 @@ impl SlackApi {
             .json(body)
             .send()
             .await
-            .map_err(|e| ApiError::Network(without_url(e)))?;
+            .map_err(|e| {
+                if e.is_connect() || e.is_builder() {
+                    ApiError::Network(without_url(e))
+                } else {
+                    ApiError::NoAnswer(without_url(e))
+                }
+            })?;
         let status = response.status();
         if status.as_u16() == 429 {
             let retry_after = response

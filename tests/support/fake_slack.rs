@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+/// A [`FakeSlack::push_web_fault`] that posts the message and then answers too late.
+pub const NO_ANSWER: &str = "!no_answer";
 /// The bot token the fake accepts.
 pub const BOT_TOKEN: &str = "xoxb-test-bot-token";
 
@@ -146,7 +148,8 @@ impl FakeSlack {
             .push(channel.into());
     }
 
-    /// The next call of `method` answers `{"ok": false, "error": error}`.
+    /// The next call of `method` answers `{"ok": false, "error": error}`; with [`NO_ANSWER`]
+    /// it does what was asked and answers only after the app's 2 s timeout.
     pub fn push_web_fault(&self, method: &str, error: &str) {
         self.inner
             .web_faults
@@ -375,6 +378,8 @@ async fn web_call(
         .get_mut(&method)
         .and_then(VecDeque::pop_front);
     let channel = body["channel"].as_str().unwrap_or_default().to_owned();
+    let no_answer = fault.as_deref() == Some(NO_ANSWER);
+    let fault = fault.filter(|_| !no_answer);
     let answer = if !authorized {
         json!({"ok": false, "error": "invalid_auth"})
     } else if let Some(error) = fault {
@@ -412,5 +417,8 @@ async fn web_call(
         answer: answer.clone(),
     });
     inner.delivered.notify_waiters();
+    if no_answer {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     Json(answer).into_response()
 }
