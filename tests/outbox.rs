@@ -778,3 +778,61 @@ async fn a_backlog_of_cards_left_by_a_dead_replica_goes_out_in_one_sweep() {
     }
     store.close().await;
 }
+
+#[tokio::test]
+async fn cards_finished_a_week_ago_are_deleted_at_startup_and_pending_ones_kept() {
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start_with(FakeZoomOptions::default()).await;
+    let url = format!("sqlite://{}", support::temp_database().display());
+    let store = Store::open(&url).await.expect("the test opens the store");
+    let old = meeting(&zoom, &store, "Posted last month").await;
+    let hook = slack.response_url("old");
+    let old_card = left_by(&store, DEAD, old, &hook, now(), &[], secs(0)).await;
+    assert!(
+        store
+            .outbox()
+            .complete(old_card, Utc::now() - TimeDelta::days(8))
+            .await
+            .unwrap()
+    );
+    let recent = meeting(&zoom, &store, "Posted yesterday").await;
+    let recent_card = left_by(&store, DEAD, recent, &hook, now(), &[], secs(0)).await;
+    assert!(
+        store
+            .outbox()
+            .complete(recent_card, Utc::now() - TimeDelta::days(1))
+            .await
+            .unwrap()
+    );
+    let pending = meeting(&zoom, &store, "Being posted").await;
+    let hook = slack.response_url("pending");
+    left_by(
+        &store,
+        DEAD,
+        pending,
+        &hook,
+        now() + secs(1500),
+        &[],
+        secs(3600),
+    )
+    .await;
+
+    let database = url.clone();
+    let _app = spawn_app_on(
+        slack,
+        zoom,
+        move |vars, _| {
+            vars.insert("DATABASE_URL".into(), database);
+        },
+        |_| {},
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !cards(&store, old).await.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(cards(&store, old).await, [], "the card posted 8 days ago");
+    assert_eq!(cards(&store, recent).await.len(), 1, "kept for a week");
+    assert_eq!(cards(&store, pending).await[0].state, CardState::Pending);
+    store.close().await;
+}

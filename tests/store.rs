@@ -195,6 +195,7 @@ on_both_engines!(
     replicas_racing_for_lapsed_intents_claim_each_once,
     an_intent_marked_uncertain_is_taken_over_only_to_look,
     settled_intents_are_purged_after_they_finish_and_pending_ones_never,
+    finished_cards_notices_and_notes_are_purged_after_their_time_and_pending_ones_never,
     an_unreadable_intent_is_given_up_without_holding_back_the_others,
     a_meetings_cards_are_listed_with_what_became_of_them,
     creations_recorded_together_each_store_their_meeting_notice_and_held_card,
@@ -2333,6 +2334,75 @@ async fn a_meetings_cards_are_listed_with_what_became_of_them(db: &TestDb) {
         "{db}"
     );
     assert!(outbox.for_meeting(2).await.unwrap().is_empty(), "{db}");
+}
+
+async fn finished_cards_notices_and_notes_are_purged_after_their_time_and_pending_ones_never(
+    db: &TestDb,
+) {
+    for zoom_id in 1..=4 {
+        db.insert(&meeting(zoom_id, "U1", 600, 30)).await;
+    }
+    let (outbox, notices, notes) = (
+        db.store.outbox(),
+        db.store.notices(),
+        db.store.pending_notes(),
+    );
+    // Per table: finished at minute 10, finished at minute 100, and one still pending.
+    let mut card_ids = Vec::new();
+    for zoom_id in [1, 2, 3] {
+        card_ids.push(outbox.enqueue(&card(zoom_id, 0)).await.unwrap());
+    }
+    assert!(outbox.complete(card_ids[0], at(10)).await.unwrap());
+    assert!(
+        outbox
+            .abandon(card_ids[1], at(100), "refused")
+            .await
+            .unwrap()
+    );
+    let mut notice_ids = Vec::new();
+    for zoom_id in [1, 2, 3] {
+        let id = notices
+            .schedule(zoom_id, at(500), at(0))
+            .await
+            .unwrap()
+            .unwrap();
+        notice_ids.push(id);
+    }
+    assert!(notices.complete(notice_ids[0], at(10)).await.unwrap());
+    assert!(notices.discard(notice_ids[1], at(100)).await.unwrap());
+    notes.add(&note(1, "U1", 0)).await.unwrap();
+    notes.add(&note(2, "U2", 0)).await.unwrap();
+    notes.add(&note(3, "U3", 0)).await.unwrap();
+    assert_eq!(notes.take("T1", "U1", at(10), 10).await.unwrap().len(), 1);
+    assert_eq!(notes.take("T1", "U2", at(100), 10).await.unwrap().len(), 1);
+
+    // (case, cut, rows each purge deletes)
+    let steps = [
+        ("only what finished before the cut", at(50), 1),
+        ("nothing left before it", at(50), 0),
+        ("the later one at its time", at(100), 1),
+        ("never what is pending", at(100_000), 0),
+    ];
+    for (case, cut, want) in steps {
+        let purged = [
+            outbox.purge_finished(cut, 10).await.unwrap(),
+            notices.purge_finished(cut, 10).await.unwrap(),
+            notes.purge_told(cut, 10).await.unwrap(),
+        ];
+        assert_eq!(purged, [want; 3], "{db}: {case} (cards, notices, notes)");
+    }
+    let pending_card = outbox.for_meeting(3).await.unwrap();
+    assert_eq!(pending_card.len(), 1, "{db}");
+    assert_eq!(pending_card[0].state, CardState::Pending, "{db}");
+    assert_eq!(outbox.for_meeting(1).await.unwrap(), [], "{db}");
+    let pending_notice = notices.for_meeting(3).await.unwrap();
+    assert_eq!(pending_notice.len(), 1, "{db}");
+    assert_eq!(notices.for_meeting(1).await.unwrap(), [], "{db}");
+    assert_eq!(
+        notes.take("T1", "U3", at(100_000), 10).await.unwrap().len(),
+        1,
+        "{db}: the untold note is still there"
+    );
 }
 
 /// A note about meeting `zoom_id` for `user`, kept `created` minutes after [`at`]`(0)`.

@@ -12,14 +12,15 @@ use crate::app::{intents, notices, outbox};
 
 /// A sweep interval shorter than this (a test's) would only spin.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
-/// How often the shared tables are pruned: their rows expire in minutes or days, not seconds.
+/// How often the store is pruned (and once at startup): its rows expire in minutes or days.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(10 * 60);
 /// Rows deleted per statement, so each holds its locks briefly.
 const PURGE_BATCH: u32 = 1000;
 /// Statements per table per housekeeping run: a backlog is worked off over a few runs.
 const PURGE_ROUNDS: u32 = 20;
-/// How long a settled command's intent is kept (for an operator looking into it).
-const KEEP_SETTLED: TimeDelta = TimeDelta::days(7);
+/// How long finished rows (settled commands, posted cards and notices, told notes) are kept,
+/// for an operator looking into them.
+const KEEP_FINISHED: TimeDelta = TimeDelta::days(7);
 /// Full batches one sweep may take back to back before it waits for its interval: a backlog
 /// (a hundred meetings starting at nine, cards left by an outage) is worked off at once,
 /// while a table that somehow never runs dry cannot keep the sweep from pausing.
@@ -65,16 +66,16 @@ pub(crate) fn start(state: &AppState) {
             intents::sweep(&state).await;
             Batch::Partial
         });
-        every_so_often(
-            state,
-            "housekeeping",
-            HOUSEKEEPING_INTERVAL,
-            |state| async move {
-                housekeeping(&state).await;
-                Batch::Partial
-            },
-        );
     }
+    every_so_often(
+        state,
+        "housekeeping",
+        HOUSEKEEPING_INTERVAL,
+        |state| async move {
+            housekeeping(&state).await;
+            Batch::Partial
+        },
+    );
     match state.start_notice() {
         Some(lead) => {
             tracing::info!(
@@ -147,27 +148,47 @@ where
     });
 }
 
-/// Deletes what the shared tables no longer need: expired replay and delivery claims, and
-/// commands settled more than a week ago. Each replica runs it; `SKIP LOCKED` splits the work.
+/// Deletes what the store no longer needs: expired replay and delivery claims, and, a week
+/// after they were finished, settled commands, cards, start notices and told notes (kept that
+/// long for an operator looking into them; without this the tables would grow without end).
+/// Each replica runs it; `SKIP LOCKED` splits the work.
 async fn housekeeping(state: &AppState) {
     let store = state.store();
+    let week_ago = || before(Utc::now(), KEEP_FINISHED);
     let claims = purge("expired claims", || async {
         store.claims().purge_expired(Utc::now(), PURGE_BATCH).await
     })
     .await;
     let intents = purge("settled commands", || async {
-        let settled_before = before(Utc::now(), KEEP_SETTLED);
+        store.intents().purge_settled(week_ago(), PURGE_BATCH).await
+    })
+    .await;
+    let cards = purge("finished cards", || async {
+        store.outbox().purge_finished(week_ago(), PURGE_BATCH).await
+    })
+    .await;
+    let notices = purge("finished start notices", || async {
         store
-            .intents()
-            .purge_settled(settled_before, PURGE_BATCH)
+            .notices()
+            .purge_finished(week_ago(), PURGE_BATCH)
             .await
     })
     .await;
-    if claims + intents > 0 {
+    let notes = purge("told notes", || async {
+        store
+            .pending_notes()
+            .purge_told(week_ago(), PURGE_BATCH)
+            .await
+    })
+    .await;
+    if claims + intents + cards + notices + notes > 0 {
         tracing::info!(
             claims,
             intents,
-            "housekeeping: deleted expired claims and settled commands"
+            cards,
+            notices,
+            notes,
+            "housekeeping: deleted expired claims and rows finished a week ago"
         );
     }
 }

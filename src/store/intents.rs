@@ -110,13 +110,6 @@ const CLAIM_POSTGRES: &str = "UPDATE create_intents \
      command, zone, read_at, default_minutes, email, real_name, locale, created_at, attempts, \
      last_error";
 
-const PURGE_SQLITE: &str = "DELETE FROM create_intents WHERE id IN \
-     (SELECT id FROM create_intents WHERE state <> 'pending' AND finished_at <= $1 \
-     ORDER BY finished_at LIMIT $2)";
-const PURGE_POSTGRES: &str = "DELETE FROM create_intents WHERE id IN \
-     (SELECT id FROM create_intents WHERE state <> 'pending' AND finished_at <= $1 \
-     ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
-
 /// A claim number as stored.
 fn claim_column(hold: Hold) -> i32 {
     i32::try_from(hold.claim).unwrap_or(i32::MAX)
@@ -400,12 +393,7 @@ impl<'s> Intents<'s> {
         limit: u32,
     ) -> Result<u64, StoreError> {
         self.store
-            .delete_bounded(
-                [PURGE_SQLITE, PURGE_POSTGRES],
-                before,
-                limit,
-                "purge settled commands",
-            )
+            .purge_finished(super::Finished::Intents, before, limit)
             .await
     }
 

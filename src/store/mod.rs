@@ -276,6 +276,19 @@ impl Store {
             .ok_or_else(|| self.corrupt(what, "the instant is out of range"))
     }
 
+    /// Deletes, oldest first and at most `limit`, the rows of `table` whose work is over
+    /// (`finished`, an SQL condition) and whose `column` is at or before `before`; how many
+    /// went. Replicas purging at once split the rows (`SKIP LOCKED`).
+    async fn purge_finished(
+        &self,
+        table: Finished,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.delete_bounded(table.statements(), before, limit, table.what())
+            .await
+    }
+
     /// Runs a bounded `DELETE` (`[sqlite, postgres]`, binding `$1` = `before`, `$2` = `limit`)
     /// and returns how many rows went.
     async fn delete_bounded(
@@ -303,6 +316,76 @@ impl Store {
     /// A `u32` count from an INTEGER column.
     fn count(&self, what: &'static str, column: i32) -> Result<u32, StoreError> {
         u32::try_from(column).map_err(|_| self.corrupt(what, format!("{column} is negative")))
+    }
+}
+
+/// The tables whose finished rows housekeeping deletes, with their bounded statements.
+#[derive(Debug, Clone, Copy)]
+enum Finished {
+    Intents,
+    Cards,
+    Notices,
+    Notes,
+}
+
+/// `[sqlite, postgres]` statements deleting, oldest first, at most `$2` rows of `$table`
+/// matching `$finished` with `$column <= $1`.
+macro_rules! purge_statements {
+    ($table:literal, $finished:literal, $column:literal) => {
+        [
+            concat!(
+                "DELETE FROM ",
+                $table,
+                " WHERE id IN (SELECT id FROM ",
+                $table,
+                " WHERE ",
+                $finished,
+                " AND ",
+                $column,
+                " <= $1 ORDER BY ",
+                $column,
+                " LIMIT $2)"
+            ),
+            concat!(
+                "DELETE FROM ",
+                $table,
+                " WHERE id IN (SELECT id FROM ",
+                $table,
+                " WHERE ",
+                $finished,
+                " AND ",
+                $column,
+                " <= $1 ORDER BY ",
+                $column,
+                " LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            ),
+        ]
+    };
+}
+
+impl Finished {
+    fn statements(self) -> [&'static str; 2] {
+        match self {
+            Finished::Intents => {
+                purge_statements!("create_intents", "state <> 'pending'", "finished_at")
+            }
+            Finished::Cards => {
+                purge_statements!("card_outbox", "state <> 'pending'", "finished_at")
+            }
+            Finished::Notices => {
+                purge_statements!("start_notices", "state <> 'pending'", "finished_at")
+            }
+            Finished::Notes => purge_statements!("pending_notes", "told_at IS NOT NULL", "told_at"),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Finished::Intents => "purge settled commands",
+            Finished::Cards => "purge finished cards",
+            Finished::Notices => "purge finished start notices",
+            Finished::Notes => "purge told notes",
+        }
     }
 }
 

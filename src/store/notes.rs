@@ -188,6 +188,14 @@ impl<'s> PendingNotes<'s> {
         Ok(())
     }
 
+    /// Deletes up to `limit` notes told at or before `before`, oldest first; how many went.
+    /// Untold ones are never deleted.
+    pub async fn purge_told(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        self.store
+            .purge_finished(super::Finished::Notes, before, limit)
+            .await
+    }
+
     fn note<I: Stamp>(&self, row: NoteRow<I>) -> Result<PendingNote, StoreError> {
         let store = self.store;
         let notes: Vec<String> = serde_json::from_str(&row.notes)

@@ -318,6 +318,18 @@ impl<'s> Notices<'s> {
         .map_err(|e| self.store.query_error("drop a start notice", e))
     }
 
+    /// Deletes up to `limit` notices that were finished (posted, dropped, cancelled, replaced)
+    /// at or before `before`, oldest first; how many went. Pending ones are never deleted.
+    pub async fn purge_finished(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.store
+            .purge_finished(super::Finished::Notices, before, limit)
+            .await
+    }
+
     /// Every notice ever scheduled for the meeting, oldest first: for operators and tests.
     pub async fn for_meeting(&self, zoom_id: u64) -> Result<Vec<NoticeRecord>, StoreError> {
         let Ok(id) = zoom_id_column(zoom_id) else {

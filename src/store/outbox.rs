@@ -322,6 +322,18 @@ impl<'s> Outbox<'s> {
         .map_err(|e| self.store.query_error("keep a card", e))
     }
 
+    /// Deletes up to `limit` cards that were finished (posted or abandoned) at or before
+    /// `before`, oldest first; how many went. Pending ones are never deleted.
+    pub async fn purge_finished(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.store
+            .purge_finished(super::Finished::Cards, before, limit)
+            .await
+    }
+
     /// How long the oldest pending card has waited at `now` (zero if its creation time is
     /// ahead of `now`); `None` when nothing is pending. For a queue-age metric.
     pub async fn oldest_pending_age(
