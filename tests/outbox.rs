@@ -434,6 +434,48 @@ async fn a_card_no_channel_can_show_is_abandoned_and_its_user_told_at_their_next
 }
 
 #[tokio::test]
+async fn a_kept_note_that_does_not_reach_its_user_waits_for_their_next_command() {
+    let s = start().await;
+    s.app.slack.close_channel(CHANNEL_ID);
+    let id = meeting(&s.app.zoom, &s.store, "Private sync").await;
+    let expired = now() - TimeDelta::minutes(1);
+    let gone = s.app.slack.response_url("gone");
+    left_by(&s.store, DEAD, id, &gone, expired, &[], secs(-1)).await;
+    let card = wait_for_card(&s.store, id, CardState::Abandoned).await;
+    assert_eq!(card.state, CardState::Abandoned);
+    let untold = || async {
+        let mut db = SqliteConnection::connect(&s.url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_notes WHERE told_at IS NULL")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        n
+    };
+    assert_eq!(untold().await, 1, "the note is kept");
+    // Every attempt at handing it over with the next command fails.
+    s.app.slack.push_hook_failures(&[500; 5]);
+    let (first, _) = s.app.command("help").await;
+    assert_eq!(s.app.slack.wait_for_hook_attempts(5, WAIT).await.len(), 5);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while untold().await == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(untold().await, 1, "kept again after the handover failed");
+    assert!(delivered_to(&s.app.slack, first.rsplit('/').next().unwrap()).is_empty());
+    let (second, _) = s.app.command("help").await;
+    let told = wait_delivered_to(&s.app.slack, second.rsplit('/').next().unwrap(), 1).await;
+    assert_eq!(told.len(), 1, "the next command hands it over");
+    assert!(
+        told[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("The card for *Private sync*"),
+        "{told:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_meeting_deleted_or_cancelled_before_its_card_went_out_is_abandoned_with_nothing_posted()
 {
     let s = start().await;

@@ -196,6 +196,7 @@ on_both_engines!(
     an_intent_marked_uncertain_is_taken_over_only_to_look,
     settled_intents_are_purged_after_they_finish_and_pending_ones_never,
     finished_cards_notices_and_notes_are_purged_after_their_time_and_pending_ones_never,
+    notes_given_back_are_handed_over_again,
     an_unreadable_intent_is_given_up_without_holding_back_the_others,
     a_meetings_cards_are_listed_with_what_became_of_them,
     creations_recorded_together_each_store_their_meeting_notice_and_held_card,
@@ -2402,6 +2403,28 @@ async fn finished_cards_notices_and_notes_are_purged_after_their_time_and_pendin
         notes.take("T1", "U3", at(100_000), 10).await.unwrap().len(),
         1,
         "{db}: the untold note is still there"
+    );
+}
+
+async fn notes_given_back_are_handed_over_again(db: &TestDb) {
+    db.insert(&meeting(1, "U1", 60, 30)).await;
+    let notes = db.store.pending_notes();
+    notes.add(&note(1, "U1", 0)).await.unwrap();
+    notes.add(&note(1, "U1", 1)).await.unwrap();
+    let taken = notes.take("T1", "U1", at(10), 10).await.unwrap();
+    assert_eq!(taken.len(), 2, "{db}");
+    assert!(
+        notes.take("T1", "U1", at(11), 10).await.unwrap().is_empty(),
+        "{db}: told"
+    );
+    let ids: Vec<_> = taken.iter().map(|n| n.id).collect();
+    assert_eq!(notes.give_back(&ids).await.unwrap(), 2, "{db}");
+    assert_eq!(notes.give_back(&[]).await.unwrap(), 0, "{db}");
+    let again = notes.take("T1", "U1", at(12), 10).await.unwrap();
+    assert_eq!(
+        again.iter().map(|n| n.id).collect::<Vec<_>>(),
+        ids,
+        "{db}: handed over again, oldest first"
     );
 }
 

@@ -18,6 +18,7 @@ use crate::app::manage::{self, Actor};
 use crate::command::{self, Action, Context, MeetingRequest, Parsed, Understood};
 use crate::i18n::{Key, Lang, t};
 use crate::slack::reply::{escape, neutralise};
+use crate::slack::respond::DeliveryError;
 use crate::slack::users::UserInfo;
 use crate::slack::web::ApiError;
 use crate::slack::{Reply, SlashCommand, UserId};
@@ -191,8 +192,16 @@ fn tell_pending_notes(state: &AppState, command: &SlashCommand) {
         }
         let lines = kept.render(lookup_user(state, &user).await.lang);
         let reply = Reply::ephemeral(lines.join("\n"));
-        if let Err(e) = state.deliver(&url, &reply, state.delivery()).await {
-            tracing::warn!(error = %e, "could not hand over the notes kept for the user");
+        match state.deliver(&url, &reply, state.delivery()).await {
+            Ok(()) => {}
+            // They may have arrived: showing them twice is better avoided than a lost note.
+            Err(e @ DeliveryError::Uncertain { .. }) => {
+                tracing::warn!(error = %e, "the notes kept for the user may not have reached them");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand over the notes kept for the user; they wait for the next command");
+                kept.give_back(state).await;
+            }
         }
     };
     state

@@ -449,6 +449,14 @@ impl KeptNotes {
         self.0.is_empty()
     }
 
+    /// The notes did not reach their user: they stay for the next command.
+    pub async fn give_back(&self, state: &AppState) {
+        let ids: Vec<_> = self.0.iter().map(|(note, _)| note.id).collect();
+        if let Err(e) = state.store().pending_notes().give_back(&ids).await {
+            tracing::warn!(error = %e, "could not keep the undelivered notes for the user's next command");
+        }
+    }
+
     /// The notes as mrkdwn lines in the user's `lang`, to show them alone.
     pub fn render(&self, lang: Lang) -> Vec<String> {
         self.0

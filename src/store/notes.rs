@@ -161,6 +161,27 @@ impl<'s> PendingNotes<'s> {
         Ok(notes)
     }
 
+    /// Marks notes handed over by [`take`](Self::take) untold again, because they did not
+    /// reach their user after all: the next command hands them over. How many were.
+    pub async fn give_back(&self, ids: &[PendingNoteId]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let given = with_pool!(self.store, |pool, _at: I| {
+            let mut update =
+                sqlx::QueryBuilder::new("UPDATE pending_notes SET told_at = NULL WHERE id IN (");
+            let mut list = update.separated(", ");
+            for id in ids {
+                list.push_bind(id.0);
+            }
+            update.push(")");
+            update.build().execute(pool).await?.rows_affected()
+        })
+        .map_err(|e| self.store.query_error("give notes back", e))?;
+        self.store.notes_hint.raise();
+        Ok(given)
+    }
+
     /// `false` when no note can be waiting for anyone: [`take`](Self::take) would find none.
     pub fn may_be_waiting(&self) -> bool {
         self.store.notes_hint.raised()
