@@ -591,15 +591,49 @@ async fn readyz_is_ready_only_while_the_store_answers_and_healthz_stays_alive() 
         (200, "ready".to_owned()),
         "ready again with the store back"
     );
+
+    // After a failover the database answers but takes no writes (as a standby would).
+    let set_read_only =
+        |on: bool| format!("ALTER DATABASE {database} SET default_transaction_read_only = {on}");
+    for (read_only, want) in [
+        (true, (503, "the store is read-only")),
+        (false, (200, "ready")),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(set_read_only(read_only)))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        // The service's sessions are cut, so its new ones get the setting.
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&database)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let answer = poll_readyz_until(&app, &readyz, |(_, body)| body == want.1).await;
+        assert_eq!(
+            answer,
+            (want.0, want.1.to_owned()),
+            "read-only: {read_only}"
+        );
+    }
 }
 
 /// Polls `/readyz` until it answers `want` (or the deadline passes); returns the last answer.
 async fn poll_readyz(app: &TestApp, url: &str, want: u16) -> (u16, String) {
+    poll_readyz_until(app, url, |(status, _)| *status == want).await
+}
+
+/// Polls `/readyz` until its answer satisfies `done` (or the deadline passes); the last one.
+async fn poll_readyz_until(
+    app: &TestApp,
+    url: &str,
+    done: impl Fn(&(u16, String)) -> bool,
+) -> (u16, String) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let response = get(app, url.to_owned()).await;
         let answer = (response.status().as_u16(), response.text().await.unwrap());
-        if answer.0 == want || tokio::time::Instant::now() >= deadline {
+        if done(&answer) || tokio::time::Instant::now() >= deadline {
             return answer;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

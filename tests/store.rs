@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use slack_zoom::store::{
     CancelOutcome, CardLocation, CardPost, CardState, Creation, DueNotice, Engine, MeetingRecord,
     MeetingState, NewCardPost, NewCreation, NewIntent, NewMeetingRecord, NewPendingNote,
-    NoticeState, RescheduleOutcome, Schedule, Store, StoreError,
+    NoticeState, Ping, RescheduleOutcome, Schedule, Store, StoreError,
 };
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use support::postgres;
@@ -2622,10 +2622,12 @@ async fn with_no_note_waiting_none_is_looked_for_until_one_is_kept_by_any_replic
 // Lifecycle
 
 async fn ping_answers_while_the_database_is_up(db: &TestDb) {
-    db.store
+    let ping = db
+        .store
         .ping()
         .await
         .unwrap_or_else(|e| panic!("{db}: {e}"));
+    assert_eq!(ping, Ping::Writable, "{db}");
     let want = match db.kind {
         Kind::Sqlite => Engine::Sqlite,
         Kind::Postgres => Engine::Postgres,

@@ -1,4 +1,4 @@
-//! `GET /readyz`: ready only while the store answers (and the service is not shutting down).
+//! `GET /readyz`: ready only while the store answers and takes writes (and the service is not shutting down).
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::state::AppState;
+use crate::store::Ping;
 
 /// How long the store has to answer a ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
@@ -32,7 +33,11 @@ impl Readiness {
             return result;
         }
         let result = match tokio::time::timeout(PING_TIMEOUT, state.store().ping()).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(Ping::Writable)) => Ok(()),
+            Ok(Ok(Ping::ReadOnly)) => {
+                tracing::warn!("not ready: the store takes no writes (a standby, or read-only)");
+                Err("the store is read-only")
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "not ready: the store did not answer");
                 Err("the store is unavailable")

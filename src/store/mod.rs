@@ -208,11 +208,26 @@ impl Store {
 
     /// A round trip to the database, for readiness checks. Bounded by the pool's acquire
     /// timeout (5 s) when the database is unreachable.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        with_pool!(self, |pool, _at: I| {
-            sqlx::query("SELECT 1").execute(pool).await?;
+    pub async fn ping(&self) -> Result<Ping, StoreError> {
+        let writable = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| true),
+            // A standby (or a primary turned read-only after a failover) answers, but every
+            // write the service makes would fail.
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar::<_, bool>(
+                    "SELECT NOT pg_is_in_recovery() \
+                 AND current_setting('transaction_read_only') = 'off'",
+                )
+                .fetch_one(pool)
+                .await
+            }
+        }
+        .map_err(|e| self.query_error("answer a ping", e))?;
+        Ok(if writable {
+            Ping::Writable
+        } else {
+            Ping::ReadOnly
         })
-        .map_err(|e| self.query_error("answer a ping", e))
     }
 
     /// Writes what the group-commit writer holds, then closes every connection, waiting for
@@ -317,6 +332,14 @@ impl Store {
     fn count(&self, what: &'static str, column: i32) -> Result<u32, StoreError> {
         u32::try_from(column).map_err(|_| self.corrupt(what, format!("{column} is negative")))
     }
+}
+
+/// What a [`Store::ping`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ping {
+    Writable,
+    /// It answers but takes no writes (a PostgreSQL standby, or read-only).
+    ReadOnly,
 }
 
 /// The tables whose finished rows housekeeping deletes, with their bounded statements.
