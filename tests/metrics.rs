@@ -639,3 +639,34 @@ async fn poll_readyz_until(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn every_metric_exposed_is_in_the_readmes_table_and_every_one_there_is_exposed() {
+    let app = spawn_app().await;
+    let text = get(&app, app.url("/metrics")).await.text().await.unwrap();
+    let exposed: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let documented: std::collections::BTreeSet<&str> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .filter(|name| name.starts_with("slack_zoom_"))
+        .collect();
+    let undocumented: Vec<_> = exposed.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "not in README.md: {undocumented:?}"
+    );
+    // Families by label appear with their first sample: no Zoom call and no sweep yet.
+    let first_sample = ["slack_zoom_zoom_request_seconds", "slack_zoom_swept_total"];
+    let missing: Vec<_> = documented
+        .difference(&exposed)
+        .filter(|name| !first_sample.contains(name))
+        .collect();
+    assert!(missing.is_empty(), "in README.md, not exposed: {missing:?}");
+}

@@ -237,7 +237,7 @@ async fn a_backlog_of_due_notices_goes_out_in_one_sweep_not_a_batch_per_interval
         ids.push(seed(&zoom, &store, seeded).await);
     }
     let database = url.clone();
-    let _app = spawn_app_on(
+    let app = spawn_app_on(
         slack,
         zoom,
         move |vars, _| {
@@ -253,6 +253,10 @@ async fn a_backlog_of_due_notices_goes_out_in_one_sweep_not_a_batch_per_interval
             "meeting {n} of 70"
         );
     }
+    let counted = app
+        .metric(r#"slack_zoom_swept_total{sweep="notices",outcome="posted"}"#)
+        .await;
+    assert_eq!(counted, Some(70.0), "counted for operators");
     store.close().await;
 }
 

@@ -818,6 +818,10 @@ async fn a_backlog_of_cards_left_by_a_dead_replica_goes_out_in_one_sweep() {
             "card {n}"
         );
     }
+    let counted = app
+        .metric(r#"slack_zoom_swept_total{sweep="cards",outcome="posted_to_response_url"}"#)
+        .await;
+    assert_eq!(counted, Some(70.0), "counted for operators");
     store.close().await;
 }
 

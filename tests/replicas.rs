@@ -174,6 +174,11 @@ async fn a_store_too_slow_to_record_a_command_does_not_hold_up_its_answer_and_it
         a.zoom.create_requests().is_empty(),
         "nothing is created before the command is recorded"
     );
+    assert_eq!(
+        a.metric("slack_zoom_guard_fallbacks_total").await,
+        Some(1.0),
+        "guarded by this replica alone, and counted"
+    );
     lock.rollback().await.unwrap();
 
     let delivered = a.slack.wait_for_deliveries(1, WAIT).await;

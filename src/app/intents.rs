@@ -117,7 +117,10 @@ pub(crate) async fn open(
             tracing::Span::current(),
         ))
     };
-    let decide_here = || guards.map_or(Ok(()), |guards| state.claim_guards_here(guards).first());
+    let decide_here = || {
+        state.metrics().guard_fallback();
+        guards.map_or(Ok(()), |guards| state.claim_guards_here(guards).first())
+    };
     match tokio::time::timeout(INTENT_BUDGET, &mut writing).await {
         Ok(Ok(IntentWrite::Held(held))) => Ok((Some(held), None)),
         Ok(Ok(IntentWrite::Again(again))) => Err(again),

@@ -163,6 +163,12 @@ struct DeliveryLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SweepLabels {
+    sweep: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ZoomLabels {
     endpoint: &'static str,
     status: Status,
@@ -200,6 +206,9 @@ pub struct Metrics {
     queue_waiting: Gauge,
     creates_in_flight: Gauge,
     open_connections: Gauge,
+    /// Rows the card outbox and start notice sweeps handled, by outcome (static labels).
+    swept: Family<SweepLabels, Counter>,
+    guard_fallbacks: Counter,
     outbox_oldest: Gauge<f64, AtomicU64>,
     /// When the outbox was last measured; the lock makes concurrent scrapes share one query.
     outbox_measured: tokio::sync::Mutex<Option<Instant>>,
@@ -273,6 +282,19 @@ impl Metrics {
             })
         });
 
+        let swept = Family::<SweepLabels, Counter>::default();
+        registry.register(
+            "swept",
+            "Cards and start notices the sweeps handled, by sweep (cards, notices) and outcome",
+            swept.clone(),
+        );
+        let guard_fallbacks = Counter::default();
+        registry.register(
+            "guard_fallbacks",
+            "Commands guarded against replays and double delivery by this replica alone, because the shared store failed or was too slow to claim or record them",
+            guard_fallbacks.clone(),
+        );
+
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let gauge = Gauge::default();
             registry.register(name, help, gauge.clone());
@@ -317,6 +339,8 @@ impl Metrics {
             queue_waiting,
             creates_in_flight,
             open_connections,
+            swept,
+            guard_fallbacks,
             outbox_oldest,
             outbox_measured: tokio::sync::Mutex::new(None),
             registry,
@@ -359,6 +383,20 @@ impl Metrics {
         if let Some(counter) = counter {
             counter.inc();
         }
+    }
+
+    /// Counts `n` rows a sweep (`cards`, `notices`) handled with `outcome`.
+    pub fn swept(&self, sweep: &'static str, outcome: &'static str, n: usize) {
+        if n > 0 {
+            self.swept
+                .get_or_create(&SweepLabels { sweep, outcome })
+                .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+    }
+
+    /// Counts one command guarded by this replica alone (the shared store did not answer).
+    pub fn guard_fallback(&self) {
+        self.guard_fallbacks.inc();
     }
 
     /// Marks one meeting as waiting for a creation slot until the guard drops.

@@ -52,6 +52,27 @@ enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    const ALL: [Outcome; 5] = [
+        Outcome::Posted,
+        Outcome::Rescheduled,
+        Outcome::Skipped,
+        Outcome::Retry,
+        Outcome::Failed,
+    ];
+
+    /// The `outcome` label of `slack_zoom_swept_total`.
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Posted => "posted",
+            Outcome::Rescheduled => "rescheduled",
+            Outcome::Skipped => "skipped",
+            Outcome::Retry => "retry",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 /// One sweep: drop what is too late, then handle every claimed notice concurrently; whether
 /// it took a full batch.
 pub(crate) async fn sweep(state: &AppState) -> Batch {
@@ -100,6 +121,11 @@ pub(crate) async fn sweep(state: &AppState) -> Batch {
     }))
     .await;
     let count = |which: Outcome| outcomes.iter().filter(|o| **o == which).count();
+    let metrics = state.metrics();
+    for outcome in Outcome::ALL {
+        metrics.swept("notices", outcome.as_str(), count(outcome));
+    }
+    metrics.swept("notices", "dropped_late", due.dropped.len());
     if !outcomes.is_empty() || !due.dropped.is_empty() {
         tracing::info!(
             posted = count(Outcome::Posted),

@@ -67,6 +67,29 @@ enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    const ALL: [Outcome; 6] = [
+        Outcome::PostedToResponseUrl,
+        Outcome::PostedToChannel,
+        Outcome::Abandoned,
+        Outcome::Retry,
+        Outcome::TakenOver,
+        Outcome::Failed,
+    ];
+
+    /// The `outcome` label of `slack_zoom_swept_total`.
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::PostedToResponseUrl => "posted_to_response_url",
+            Outcome::PostedToChannel => "posted_to_channel",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Retry => "retry",
+            Outcome::TakenOver => "taken_over",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 /// One sweep: claim what nobody holds and handle it all concurrently; whether it took a full
 /// batch.
 pub(crate) async fn sweep(state: &AppState) -> Batch {
@@ -101,6 +124,11 @@ pub(crate) async fn sweep(state: &AppState) -> Batch {
     }))
     .await;
     let count = |which: Outcome| outcomes.iter().filter(|o| **o == which).count();
+    for outcome in Outcome::ALL {
+        state
+            .metrics()
+            .swept("cards", outcome.as_str(), count(outcome));
+    }
     tracing::info!(
         posted_to_response_url = count(Outcome::PostedToResponseUrl),
         posted_to_channel = count(Outcome::PostedToChannel),

@@ -384,10 +384,12 @@ impl AppState {
             Ok(Ok(won)) => Some(won),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "shared replay guard unavailable; guarding in this process only");
+                self.0.metrics.guard_fallback();
                 None
             }
             Err(_) => {
                 tracing::error!(budget = ?SHARED_CLAIM_BUDGET, "shared replay guard too slow; guarding in this process only");
+                self.0.metrics.guard_fallback();
                 None
             }
         }

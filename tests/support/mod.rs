@@ -263,6 +263,23 @@ impl TestApp {
 
     /// POSTs an interaction `payload` (JSON) to `/slack/interactions`, form-encoded and signed
     /// now, as Slack does.
+    /// The value of one series in `/metrics` (written as exposed, labels included, e.g.
+    /// `slack_zoom_swept_total{sweep="cards",outcome="retry"}`), or `None` when absent.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("the service answers")
+            .text()
+            .await
+            .expect("a scrape");
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+    }
+
     pub async fn interact(&self, payload: &serde_json::Value) -> reqwest::Response {
         let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
         let ts = unix_now();
