@@ -297,8 +297,20 @@ async fn a_card_that_may_have_reached_the_channel_is_not_posted_again() {
     let card = wait_for_card(&s.store, id, CardState::Abandoned).await;
     assert_eq!(card.state, CardState::Abandoned, "{card:?}");
     let reason = card.last_error.unwrap_or_default();
-    assert!(reason.contains("may have been posted"), "{reason}");
+    assert!(reason.contains("Slack never confirmed it"), "{reason}");
     assert_eq!(posts_about(&s.app.slack, "Budget review").len(), 1);
+    // Its user hears at their next command where to find the meeting, should it be missing.
+    let (next, _) = s.app.command("help").await;
+    let told = wait_delivered_to(&s.app.slack, next.rsplit('/').next().unwrap(), 1).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let note = told[0]["text"].as_str().unwrap();
+    for needle in [
+        "*Budget review*",
+        "Slack never confirmed it",
+        &format!("/j/{id}"),
+    ] {
+        assert!(note.contains(needle), "`{needle}` missing from: {note}");
+    }
 }
 
 #[tokio::test]
@@ -720,9 +732,9 @@ async fn a_card_being_posted_is_not_taken_for_a_dead_replicas_even_with_a_short_
 
 #[tokio::test]
 async fn a_card_whose_turn_to_post_comes_after_its_hold_lapsed_is_posted_once() {
-    // One post at a time, each taking half a second: twenty cards queue for ten seconds,
-    // longer than a card is held (one 2 s attempt and the 5 s margin), so the sweep claims
-    // the last ones while their own commands still wait for their turn.
+    // One post at a time, each taking half a second: fifty cards queue for 25 seconds, longer
+    // than a card is held (21 s: the sweep's two 5 s attempts and a 10 s margin), so the
+    // sweep claims the last ones while their own commands still wait for their turn.
     let Setup { app, store, .. } = start_with(|config| {
         config.lease = Duration::from_secs(1);
         config.delivery_slots = 1;
@@ -732,7 +744,7 @@ async fn a_card_whose_turn_to_post_comes_after_its_hold_lapsed_is_posted_once() 
     .await;
     app.slack.set_hook_latency(Duration::from_millis(500));
     let mut urls = Vec::new();
-    for n in 1..=20 {
+    for n in 1..=50 {
         let (url, response) = app
             .command(&format!("Launch review {n} 1h tomorrow 9am"))
             .await;
@@ -750,13 +762,13 @@ async fn a_card_whose_turn_to_post_comes_after_its_hold_lapsed_is_posted_once() 
                 .filter(|c| c.state == CardState::Posted)
                 .count();
         }
-        if posted == 20 || tokio::time::Instant::now() >= deadline {
+        if posted == 50 || tokio::time::Instant::now() >= deadline {
             break ids;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     // Posts take their turns in order: once this one's card is in, any other post of the
-    // twenty that was still waiting has gone out (or decided not to).
+    // fifty that was still waiting has gone out (or decided not to).
     let (last, _) = app.command("Barrier 1h tomorrow 9am").await;
     let last_name = last.rsplit('/').next().unwrap().to_owned();
     assert_eq!(wait_delivered_to(&app.slack, &last_name, 1).await.len(), 1);
@@ -776,10 +788,10 @@ async fn a_card_whose_turn_to_post_comes_after_its_hold_lapsed_is_posted_once() 
         assert_eq!(
             delivered_to(&app.slack, name).len(),
             1,
-            "{url}: one card, though {taken_over} of the twenty were claimed again by the sweep"
+            "{url}: one card, though {taken_over} of the fifty were claimed again by the sweep"
         );
     }
-    assert_eq!(app.slack.hook_attempts().len(), 21, "no post beside them");
+    assert_eq!(app.slack.hook_attempts().len(), 51, "no post beside them");
     store.close().await;
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::app::card_hold::{CardHold, deliver_held};
 use crate::app::state::AppState;
 use crate::slack::respond::{DeliveryError, DeliveryPolicy};
-use crate::slack::web::{ApiError, CALL_TIMEOUT, Posted};
+use crate::slack::web::{ApiError, MESSAGE_TIMEOUT, Posted};
 use crate::slack::{ChannelId, Reply, ResponseUrl, UserId};
 
 /// Where answers for one piece of work go.
@@ -77,7 +77,7 @@ impl<'a> Answer<'a> {
                 .map(|()| None),
             (ReplyTo::Channel { channel, .. }, hold) => {
                 let held = match hold {
-                    Some(hold) => hold.keep_for(self.state, CALL_TIMEOUT).await,
+                    Some(hold) => hold.keep_for(self.state, MESSAGE_TIMEOUT).await,
                     None => true,
                 };
                 if held {

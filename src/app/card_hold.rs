@@ -16,6 +16,11 @@ use crate::slack::respond::{DeliveryError, DeliveryPolicy};
 use crate::slack::{Reply, ResponseUrl};
 use crate::store::OutboxId;
 
+/// What a hold must have left beyond the longest post: the writes after it and the other
+/// replicas' clocks. The card lease is at least the longest post plus this
+/// ([`AppState::card_lease`]), so a renewal always leaves enough.
+pub const MARGIN: Duration = Duration::from_secs(5);
+
 /// A card this replica holds: from its own command (the first claim) or a sweep's claim.
 #[derive(Debug, Clone)]
 pub struct CardHold {
@@ -47,11 +52,12 @@ impl CardHold {
     /// be posted here. A store error counts as held: a store failure never costs the user
     /// their card, and the rare duplicate it allows is logged.
     pub async fn keep_for(&mut self, state: &AppState, needed: Duration) -> bool {
-        let now = Utc::now();
-        let needed = chrono::Duration::from_std(needed).unwrap_or(chrono::TimeDelta::MAX);
-        if self.until - now >= needed {
+        // Beyond the post itself: recording it, and the clocks of other replicas.
+        let needed = chrono::Duration::from_std(needed + MARGIN).unwrap_or(chrono::TimeDelta::MAX);
+        if self.until - Utc::now() >= needed {
             return true;
         }
+        let now = Utc::now();
         let until =
             now + chrono::Duration::from_std(state.card_lease()).unwrap_or(chrono::TimeDelta::MAX);
         match state
@@ -61,6 +67,8 @@ impl CardHold {
             .await
         {
             Ok(true) => {
+                // The card lease leaves the margin twice over, so even a slow renewal leaves
+                // enough.
                 self.until = until;
                 true
             }

@@ -137,7 +137,10 @@ pub(crate) async fn sweep(state: &AppState) -> Batch {
             "start notice sweep"
         );
     }
-    Batch::of(due.claimed.len(), BATCH)
+    let retried = count(Outcome::Retry) + count(Outcome::Failed);
+    // Either a full batch claimed or one dropped as too late: more may be waiting.
+    let taken = due.claimed.len().max(due.dropped.len());
+    Batch::of(taken, retried, BATCH)
 }
 
 /// What every notice of one sweep needs.

@@ -22,7 +22,7 @@ use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy};
-use crate::slack::web::{ApiError, CALL_TIMEOUT};
+use crate::slack::web::{ApiError, MESSAGE_TIMEOUT};
 use crate::slack::{ChannelId, Reply, ResponseUrl};
 use crate::store::{
     CardLocation, CardPost, MeetingRecord, MeetingState, NewPendingNote, PendingNote,
@@ -34,7 +34,7 @@ const BATCH: u32 = 20;
 const ZOOM_CHECK_BUDGET: Duration = Duration::from_secs(10);
 /// Two attempts at a `response_url`: the command's own attempts may have used most of the
 /// five Slack allows, and a hook that fails twice is tried again at a later sweep.
-const DELIVERY: DeliveryPolicy = DeliveryPolicy {
+pub(crate) const DELIVERY: DeliveryPolicy = DeliveryPolicy {
     attempts: 2,
     first_backoff: Duration::from_secs(1),
     timeout: Duration::from_secs(5),
@@ -138,7 +138,8 @@ pub(crate) async fn sweep(state: &AppState) -> Batch {
         failed = count(Outcome::Failed),
         "card outbox sweep"
     );
-    Batch::of(cards.len(), BATCH)
+    let retried = count(Outcome::Retry) + count(Outcome::Failed);
+    Batch::of(cards.len(), retried, BATCH)
 }
 
 async fn handle(state: &AppState, row: &CardPost, mut hold: CardHold) -> Outcome {
@@ -217,7 +218,8 @@ async fn handle(state: &AppState, row: &CardPost, mut hold: CardHold) -> Outcome
             // It may have arrived (a post that timed out): posting it again, here or in the
             // channel, could show the card twice; the log keeps the rest.
             Err(e @ DeliveryError::Uncertain { .. }) => {
-                return abandon(state, row, &format!("the card may have arrived: {e}")).await;
+                tracing::warn!(error = %e, meeting_id, "the card may have arrived; not posting it again");
+                return undeliverable(state, row, Undeliverable::Unconfirmed).await;
             }
             Err(e)
                 if before(row.response_url_expires_at, URL_MARGIN)
@@ -230,7 +232,7 @@ async fn handle(state: &AppState, row: &CardPost, mut hold: CardHold) -> Outcome
             }
         }
     }
-    if !hold.keep_for(state, CALL_TIMEOUT).await {
+    if !hold.keep_for(state, MESSAGE_TIMEOUT).await {
         return Outcome::TakenOver;
     }
     post_to_channel(state, row, &card).await
@@ -320,7 +322,8 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
         }
         // It may be in the channel already: posting it again could show it twice.
         Err(e) if e.may_have_acted() => {
-            abandon(state, row, &format!("the card may have been posted: {e}")).await
+            tracing::warn!(error = %e, meeting_id, "the card may have been posted; not posting it again");
+            undeliverable(state, row, Undeliverable::Unconfirmed).await
         }
         Err(e) if row.attempts >= MAX_ATTEMPTS => {
             tracing::warn!(error = %e, meeting_id, "could not post the card, again");
@@ -333,19 +336,23 @@ async fn post_to_channel(state: &AppState, row: &CardPost, card: &MeetingCard) -
 /// Why a card reached no channel. Recorded in English (for the log and the store, whose
 /// `undelivered` column keeps the sentence), and shown to the user in their language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Undeliverable {
+pub(crate) enum Undeliverable {
     BadChannel,
     NoToken,
     NotInChannel,
     Refused,
+    /// A post went out and no answer came back: it may be there, and is not posted again
+    /// (it could show twice), so its user is told where to find the meeting regardless.
+    Unconfirmed,
 }
 
 impl Undeliverable {
-    const ALL: [Undeliverable; 4] = [
+    const ALL: [Undeliverable; 5] = [
         Undeliverable::BadChannel,
         Undeliverable::NoToken,
         Undeliverable::NotInChannel,
         Undeliverable::Refused,
+        Undeliverable::Unconfirmed,
     ];
 
     fn key(self) -> Key {
@@ -354,11 +361,12 @@ impl Undeliverable {
             Undeliverable::NoToken => Key::OutboxReasonNoToken,
             Undeliverable::NotInChannel => Key::OutboxReasonNotInChannel,
             Undeliverable::Refused => Key::OutboxReasonRefused,
+            Undeliverable::Unconfirmed => Key::OutboxReasonUnconfirmed,
         }
     }
 
     /// The sentence recorded in the store and the log.
-    fn recorded(self) -> &'static str {
+    pub(crate) fn recorded(self) -> &'static str {
         Lang::En.text(self.key())
     }
 

@@ -12,6 +12,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::app::answer::{Answer, AnswerError, ReplyTo};
 use crate::app::card_hold::CardHold;
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
+use crate::app::outbox::Undeliverable;
 use crate::app::state::{Again, AppState};
 use crate::app::supervised;
 use crate::command::MeetingRequest;
@@ -19,7 +20,7 @@ use crate::i18n::{Key, Lang, t};
 use crate::slack::card::MeetingCard;
 use crate::slack::reply::{escape, neutralise};
 use crate::slack::{ChannelId, TeamId, UserId};
-use crate::store::{CardLocation, Creation, Hold, NewCardPost, NewCreation};
+use crate::store::{CardLocation, Creation, Hold, NewCardPost, NewCreation, NewPendingNote};
 use crate::zoom::{Meeting, Operation, ZoomClient, ZoomError};
 
 /// Everything the background task needs, moved out of the request (a typed command or a
@@ -639,7 +640,21 @@ async fn go_on(
                 // A card that may have arrived is not posted again (no duplicate cards);
                 // one that surely did not is handed to the sweep.
                 let handed = if e.may_have_arrived() {
-                    outbox.abandon(id, Utc::now(), &e.to_string()).await
+                    // Its user hears at their next command where to find the meeting.
+                    let unconfirmed = Undeliverable::Unconfirmed.recorded();
+                    let note = NewPendingNote {
+                        team_id: job.team_id.as_str().to_owned(),
+                        user_id: job.user_id.as_str().to_owned(),
+                        zoom_id: meeting.id().get(),
+                        channel_id: job.channel_id.as_str().to_owned(),
+                        undelivered: Some(unconfirmed.to_owned()),
+                        notes: job.notes.clone(),
+                        created_at: Utc::now(),
+                    };
+                    if let Err(e) = state.store().pending_notes().add(&note).await {
+                        tracing::error!(error = %e, "could not keep a note for the user; only this log has it");
+                    }
+                    outbox.abandon(id, Utc::now(), unconfirmed).await
                 } else {
                     let retry_at = Utc::now() + chrono::Duration::minutes(1);
                     outbox

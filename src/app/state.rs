@@ -34,9 +34,6 @@ const DELIVERY_MEMORY: Duration = Duration::from_secs(30 * 60);
 /// How long the shared replay and delivery guards may take before a request is guarded by
 /// this replica alone: Slack waits 3 s for the whole answer.
 const SHARED_CLAIM_BUDGET: Duration = Duration::from_millis(300);
-/// What a card's lease holds beyond its slowest post: the store's round trips around it, and
-/// the clocks of replicas that disagree a little; see [`AppState::card_lease`].
-const CARD_LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// A turn at posting to a `response_url` ([`AppState::delivery_turn`]); the next waiter's
 /// comes when it drops.
@@ -541,8 +538,8 @@ impl AppState {
         self.0.sweep_interval
     }
 
-    /// Whether replicas may share this store (PostgreSQL): then the guards, the commands'
-    /// intents and the housekeeping live in it; with SQLite (one process) they stay in memory.
+    /// Whether replicas may share this store (PostgreSQL): then the guards and the commands'
+    /// intents live in it; with SQLite (one process) they stay in memory.
     pub fn shares_store(&self) -> bool {
         self.0.store.engine() == crate::store::Engine::Postgres
     }
@@ -553,13 +550,21 @@ impl AppState {
     }
 
     /// How long a card stays with the replica posting it: the lease, but never less than a
-    /// card's slowest post (a `response_url` retried for about 45 s) and a margin, so a post
-    /// under way is not taken for a dead replica's. The hold is renewed before each post
+    /// card's slowest post (the command's `response_url` retried for about 44 s, the sweep's
+    /// for about 11 s, or a `chat.postMessage`) and twice the hold's
+    /// margin (one for the writes after a post and the replicas' clocks, one for a slow
+    /// renewal), so a post under way is not taken for a dead replica's. The hold is renewed before each post
     /// that might outlast it (`card_hold.rs`), so waiting for a turn cannot outlast it either.
     pub fn card_lease(&self) -> Duration {
+        let longest_post = self
+            .0
+            .delivery
+            .longest()
+            .max(crate::app::outbox::DELIVERY.longest())
+            .max(crate::slack::web::MESSAGE_TIMEOUT);
         self.0
             .lease
-            .max(self.0.delivery.longest() + CARD_LEASE_MARGIN)
+            .max(longest_post + crate::app::card_hold::MARGIN * 2)
     }
 
     pub(crate) fn metrics(&self) -> &Metrics {

@@ -34,9 +34,11 @@ pub(crate) enum Batch {
 }
 
 impl Batch {
-    /// `Full` when `claimed` rows reached the `limit` asked for.
-    pub(crate) fn of(claimed: usize, limit: u32) -> Batch {
-        if u32::try_from(claimed).unwrap_or(u32::MAX) >= limit {
+    /// `Full` when `claimed` rows reached the `limit` asked for and none of them is to be
+    /// tried again (`retried`): a batch that met a refusing or silent Slack or Zoom waits for
+    /// the interval rather than meeting it again at once.
+    pub(crate) fn of(claimed: usize, retried: usize, limit: u32) -> Batch {
+        if retried == 0 && u32::try_from(claimed).unwrap_or(u32::MAX) >= limit {
             Batch::Full
         } else {
             Batch::Partial
@@ -247,6 +249,25 @@ pub(crate) fn delta(span: Duration) -> TimeDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_full_batch_with_nothing_to_retry_runs_again_at_once() {
+        // (claimed, to retry, limit, batch)
+        let cases = [
+            (20, 0, 20, Batch::Full),
+            (19, 0, 20, Batch::Partial),
+            (0, 0, 20, Batch::Partial),
+            (20, 1, 20, Batch::Partial),
+            (25, 0, 20, Batch::Full),
+        ];
+        for (claimed, retried, limit, want) in cases {
+            assert_eq!(
+                Batch::of(claimed, retried, limit),
+                want,
+                "{claimed} claimed, {retried} to retry"
+            );
+        }
+    }
 
     #[test]
     fn instant_arithmetic_saturates_instead_of_panicking() {

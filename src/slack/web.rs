@@ -11,8 +11,13 @@ use crate::slack::blocks::Block;
 use crate::slack::users::without_url;
 use crate::slack::{ChannelId, Reply, SlackApi};
 
-/// How long a message or view call may take; `views.open` must land within the trigger's 3 s.
-pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a call made while Slack waits for our answer may take: `views.open` must land
+/// within the trigger's 3 s, and the form's `chat.postEphemeral` check within the submission's.
+const ANSWER_PATH_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long `chat.postMessage` and `chat.update` may take. They run in the background, and a
+/// post that times out may still have landed (it is then not posted again), so Slack gets
+/// time to answer.
+pub(crate) const MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a Web API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -189,7 +194,10 @@ impl SlackApi {
             .http
             .post(format!("{}/{method}", self.base_url))
             .bearer_auth(token.expose_secret())
-            .timeout(CALL_TIMEOUT)
+            .timeout(match method {
+                "views.open" | "chat.postEphemeral" => ANSWER_PATH_TIMEOUT,
+                _ => MESSAGE_TIMEOUT,
+            })
             .json(body)
             .send()
             .await
