@@ -2614,8 +2614,22 @@ async fn with_no_note_waiting_none_is_looked_for_until_one_is_kept_by_any_replic
     let taken = store.pending_notes().take("T1", "U1", at(10), 10).await;
     assert_eq!(taken.unwrap().len(), 1, "{db}: U1's note is found");
     let taken = store.pending_notes().take("T1", "U2", at(10), 10).await;
-    assert_eq!(taken.unwrap().len(), 1, "{db}: U2's note is found");
+    let taken = taken.unwrap();
+    assert_eq!(taken.len(), 1, "{db}: U2's note is found");
     until_notes_may_be_waiting(db, store, false, "every note told").await;
+    // A replica whose handover failed gives the note back: every replica hears of it too.
+    let ids: Vec<_> = taken.iter().map(|n| n.id).collect();
+    assert_eq!(keeper.pending_notes().give_back(&ids).await.unwrap(), 1);
+    if db.kind == Kind::Postgres {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !store.pending_notes().may_be_waiting() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{db}: a note given back by another replica is never heard of"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -178,6 +178,17 @@ impl<'s> PendingNotes<'s> {
             update.build().execute(pool).await?.rows_affected()
         })
         .map_err(|e| self.store.query_error("give notes back", e))?;
+        // The trigger speaks for inserted notes only; the other replicas must hear of these.
+        if let super::Pool::Postgres(pool) = &self.store.pool {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(super::notes_hint::CHANNEL)
+                .execute(pool)
+                .await
+                .map_err(|e| {
+                    self.store
+                        .query_error("tell replicas of notes given back", e)
+                })?;
+        }
         self.store.notes_hint.raise();
         Ok(given)
     }

@@ -18,8 +18,9 @@ use sqlx::postgres::PgListener;
 
 use super::Store;
 
-/// The channel the trigger notifies (migrations/postgres/0006_pending_notes_notify.sql).
-const CHANNEL: &str = "slack_zoom_pending_notes";
+/// The channel the trigger notifies (migrations/postgres/0006_pending_notes_notify.sql), and
+/// `PendingNotes::give_back`.
+pub(super) const CHANNEL: &str = "slack_zoom_pending_notes";
 /// Waits between attempts to listen again after the server went away.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(30);
