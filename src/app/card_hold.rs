@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::app::state::AppState;
+use crate::app::sweep::{after, delta};
 use crate::slack::respond::{DeliveryError, DeliveryPolicy};
 use crate::slack::{Reply, ResponseUrl};
 use crate::store::OutboxId;
@@ -38,7 +39,7 @@ impl CardHold {
         CardHold {
             id,
             claim,
-            until: since + chrono::Duration::from_std(lease).unwrap_or(chrono::TimeDelta::MAX),
+            until: after(since, delta(lease)),
         }
     }
 
@@ -53,13 +54,11 @@ impl CardHold {
     /// their card, and the rare duplicate it allows is logged.
     pub async fn keep_for(&mut self, state: &AppState, needed: Duration) -> bool {
         // Beyond the post itself: recording it, and the clocks of other replicas.
-        let needed = chrono::Duration::from_std(needed + MARGIN).unwrap_or(chrono::TimeDelta::MAX);
+        let needed = delta(needed.saturating_add(MARGIN));
         if self.until - Utc::now() >= needed {
             return true;
         }
-        let now = Utc::now();
-        let until =
-            now + chrono::Duration::from_std(state.card_lease()).unwrap_or(chrono::TimeDelta::MAX);
+        let until = after(Utc::now(), delta(state.card_lease()));
         match state
             .store()
             .outbox()
