@@ -211,6 +211,49 @@ async fn a_submission_creates_the_meeting_like_a_typed_command_and_posts_the_car
 }
 
 #[tokio::test]
+async fn a_submission_while_the_queue_is_full_is_answered_busy_on_the_form_and_counted() {
+    // One creation slot and no queue: a command whose create Zoom holds fills it.
+    let app = with_user_in(
+        "UTC",
+        spawn_app_with(|env, _| {
+            env.insert("MAX_CONCURRENT_CREATES".into(), "1".into());
+            env.insert("MAX_QUEUED_COMMANDS".into(), "0".into());
+        })
+        .await,
+    );
+    app.zoom.hold_creates();
+    app.command("Standup 15m tomorrow 9am").await;
+    assert!(app.zoom.wait_for_creates(1, WAIT).await);
+    app.command("new").await;
+    let view = opened_view(&app, 1).await;
+    let start = Utc::now().timestamp() + 3600;
+    let answer = app
+        .interact(&submission(
+            &view,
+            USER_ID,
+            new_meeting_values("Retro", start, "30", CHANNEL_ID),
+        ))
+        .await;
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["response_action"], "errors", "{body}");
+    let error = body["errors"]["topic"].as_str().unwrap_or_default();
+    assert!(error.contains("nothing was created"), "{body}");
+    assert!(!error.contains(":warning:"), "plain text on a form: {body}");
+    assert_eq!(
+        app.metric(r#"slack_zoom_commands_total{outcome="busy"}"#)
+            .await,
+        Some(1.0),
+        "counted with the busy commands"
+    );
+    app.zoom.release_creates();
+    assert_eq!(
+        app.zoom.create_requests().len(),
+        1,
+        "the form's was not sent"
+    );
+}
+
+#[tokio::test]
 async fn where_the_bot_cannot_post_the_user_is_told_to_invite_it_and_nothing_is_created() {
     let app = app_in("UTC").await;
     app.slack.close_channel("G0PRIVATE");

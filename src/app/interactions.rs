@@ -12,6 +12,7 @@ use crate::app::answer::ReplyTo;
 use crate::app::handler::lookup_user;
 use crate::app::intents;
 use crate::app::manage::{self, Actor, ClickedCard};
+use crate::app::metrics::CommandOutcome;
 use crate::app::schedule::{self, Job};
 use crate::app::state::AppState;
 use crate::app::supervised;
@@ -315,7 +316,11 @@ async fn submit_new_meeting(state: &AppState, view: ViewSubmission) -> Option<Va
         return field_error(input::CHANNEL, why);
     }
     let Some(admitted) = state.admit() else {
-        return field_error(input::TOPIC, lang.text(Key::ReplyBusy));
+        // Counted with the commands answered busy: one queue, one alert.
+        state.metrics().command(CommandOutcome::Busy);
+        // A form's error is plain text: no emoji code.
+        let busy = lang.text(Key::ReplyBusy).trim_start_matches(":warning: ");
+        return field_error(input::TOPIC, busy);
     };
     let user = lookup_user(state, &view.user_id).await;
     // With replicas, the submission is written down like a typed command, so another replica
