@@ -556,15 +556,8 @@ async fn readyz_is_ready_only_while_the_store_answers_and_healthz_stays_alive() 
         .unwrap();
     let set_connections =
         |allowed: bool| format!("ALTER DATABASE {database} ALLOW_CONNECTIONS {allowed}");
-    sqlx::query(sqlx::AssertSqlSafe(set_connections(false)))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-        .bind(&database)
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    as_admin(&mut admin, set_connections(false)).await;
+    cut_sessions(&mut admin, &database).await;
     let answer = poll_readyz(&app, &readyz, 503).await;
     assert_eq!(answer.0, 503, "not ready while the store is gone");
     assert!(!answer.1.is_empty(), "the 503 says why");
@@ -581,10 +574,7 @@ async fn readyz_is_ready_only_while_the_store_answers_and_healthz_stays_alive() 
         "the outbox age is unknown, not zero"
     );
 
-    sqlx::query(sqlx::AssertSqlSafe(set_connections(true)))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    as_admin(&mut admin, set_connections(true)).await;
     let answer = poll_readyz(&app, &readyz, 200).await;
     assert_eq!(
         answer,
@@ -599,16 +589,9 @@ async fn readyz_is_ready_only_while_the_store_answers_and_healthz_stays_alive() 
         (true, (503, "the store is read-only")),
         (false, (200, "ready")),
     ] {
-        sqlx::query(sqlx::AssertSqlSafe(set_read_only(read_only)))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        as_admin(&mut admin, set_read_only(read_only)).await;
         // The service's sessions are cut, so its new ones get the setting.
-        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-            .bind(&database)
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        cut_sessions(&mut admin, &database).await;
         let answer = poll_readyz_until(&app, &readyz, |(_, body)| body == want.1).await;
         assert_eq!(
             answer,
@@ -616,6 +599,23 @@ async fn readyz_is_ready_only_while_the_store_answers_and_healthz_stays_alive() 
             "read-only: {read_only}"
         );
     }
+}
+
+/// Runs `sql` (built by the test, not from input) on the server's administrative connection.
+async fn as_admin(admin: &mut PgConnection, sql: String) {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(admin)
+        .await
+        .unwrap();
+}
+
+/// Ends every session on `database`: the service's next ones see it as it is now.
+async fn cut_sessions(admin: &mut PgConnection, database: &str) {
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(database)
+        .execute(admin)
+        .await
+        .unwrap();
 }
 
 /// Polls `/readyz` until it answers `want` (or the deadline passes); returns the last answer.

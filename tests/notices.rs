@@ -17,9 +17,7 @@ use slack_zoom::zoom::{Ending, NewMeeting, Recurrence, Repeat, ZoomClient, ZoomC
 use support::fake_slack::{BOT_TOKEN, FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_on, spawn_app_with_config,
-};
+use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_with_config};
 
 /// How long a test waits for work it expects; the sweeps run every 100 ms in-process.
 const WAIT: Duration = Duration::from_secs(20);
@@ -221,10 +219,7 @@ async fn a_backlog_of_due_notices_goes_out_in_one_sweep_not_a_batch_per_interval
     // Seventy meetings starting at once, due before the service starts; it then sweeps at
     // startup and not again for an hour, so only working off full batches back to back
     // posts them all.
-    let slack = FakeSlack::start().await;
-    let zoom = FakeZoom::start_with(FakeZoomOptions::default()).await;
-    let url = format!("sqlite://{}", support::temp_database().display());
-    let store = Store::open(&url).await.expect("the test opens the store");
+    let before = support::before_start().await;
     let start_at = now();
     let mut ids = Vec::new();
     for n in 0..70 {
@@ -234,18 +229,11 @@ async fn a_backlog_of_due_notices_goes_out_in_one_sweep_not_a_batch_per_interval
             card_ts: None,
             due: Some(start_at),
         };
-        ids.push(seed(&zoom, &store, seeded).await);
+        ids.push(seed(&before.zoom, &before.store, seeded).await);
     }
-    let database = url.clone();
-    let app = spawn_app_on(
-        slack,
-        zoom,
-        move |vars, _| {
-            vars.insert("DATABASE_URL".into(), database);
-        },
-        |config| config.sweep_interval = Duration::from_secs(3600),
-    )
-    .await;
+    let (app, store) = before
+        .start(|config| config.sweep_interval = Duration::from_secs(3600))
+        .await;
     for (n, id) in ids.into_iter().enumerate() {
         assert_eq!(
             wait_for_states(&store, id, &[NoticeState::Posted]).await,

@@ -22,9 +22,7 @@ use sqlx::{Connection, SqliteConnection};
 use support::fake_slack::{FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_on, spawn_app_with_config,
-};
+use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_with_config};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: Duration = Duration::from_millis(100);
@@ -469,10 +467,7 @@ async fn a_kept_note_that_does_not_reach_its_user_waits_for_their_next_command()
     s.app.slack.push_hook_failures(&[500; 5]);
     let (first, _) = s.app.command("help").await;
     assert_eq!(s.app.slack.wait_for_hook_attempts(5, WAIT).await.len(), 5);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while untold().await == 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::until(WAIT, || async { untold().await > 0 }).await;
     assert_eq!(untold().await, 1, "kept again after the handover failed");
     assert!(delivered_to(&s.app.slack, first.rsplit('/').next().unwrap()).is_empty());
     let (second, _) = s.app.command("help").await;
@@ -800,27 +795,26 @@ async fn a_backlog_of_cards_left_by_a_dead_replica_goes_out_in_one_sweep() {
     // Seventy cards, their replica dead before the service starts; it then sweeps at startup
     // and not again for an hour, so only working off full batches back to back posts them all
     // while their response_urls live.
-    let slack = FakeSlack::start().await;
-    let zoom = FakeZoom::start_with(FakeZoomOptions::default()).await;
-    let url = format!("sqlite://{}", support::temp_database().display());
-    let store = Store::open(&url).await.expect("the test opens the store");
+    let before = support::before_start().await;
     let mut ids = Vec::new();
     for n in 0..70 {
-        let id = meeting(&zoom, &store, &format!("All hands {n}")).await;
-        let hook = slack.response_url(&format!("backlog-{n}"));
-        left_by(&store, DEAD, id, &hook, now() + secs(1500), &[], secs(0)).await;
+        let id = meeting(&before.zoom, &before.store, &format!("All hands {n}")).await;
+        let hook = before.slack.response_url(&format!("backlog-{n}"));
+        left_by(
+            &before.store,
+            DEAD,
+            id,
+            &hook,
+            now() + secs(1500),
+            &[],
+            secs(0),
+        )
+        .await;
         ids.push(id);
     }
-    let database = url.clone();
-    let app = spawn_app_on(
-        slack,
-        zoom,
-        move |vars, _| {
-            vars.insert("DATABASE_URL".into(), database);
-        },
-        |config| config.sweep_interval = Duration::from_secs(3600),
-    )
-    .await;
+    let (app, store) = before
+        .start(|config| config.sweep_interval = Duration::from_secs(3600))
+        .await;
     for (n, id) in ids.into_iter().enumerate() {
         let card = wait_for_card(&store, id, CardState::Posted).await;
         assert_eq!(card.state, CardState::Posted, "card {n} of 70: {card:?}");
@@ -839,56 +833,39 @@ async fn a_backlog_of_cards_left_by_a_dead_replica_goes_out_in_one_sweep() {
 
 #[tokio::test]
 async fn cards_finished_a_week_ago_are_deleted_at_startup_and_pending_ones_kept() {
-    let slack = FakeSlack::start().await;
-    let zoom = FakeZoom::start_with(FakeZoomOptions::default()).await;
-    let url = format!("sqlite://{}", support::temp_database().display());
-    let store = Store::open(&url).await.expect("the test opens the store");
-    let old = meeting(&zoom, &store, "Posted last month").await;
-    let hook = slack.response_url("old");
-    let old_card = left_by(&store, DEAD, old, &hook, now(), &[], secs(0)).await;
+    let before = support::before_start().await;
+    let (zoom, store) = (&before.zoom, &before.store);
+    let old = meeting(zoom, store, "Posted last month").await;
+    let hook = before.slack.response_url("old");
+    let old_card = left_by(store, DEAD, old, &hook, now(), &[], secs(0)).await;
+    let week_ago = Utc::now() - TimeDelta::days(8);
+    assert!(store.outbox().complete(old_card, week_ago).await.unwrap());
+    let recent = meeting(zoom, store, "Posted yesterday").await;
+    let recent_card = left_by(store, DEAD, recent, &hook, now(), &[], secs(0)).await;
+    let yesterday = Utc::now() - TimeDelta::days(1);
     assert!(
         store
             .outbox()
-            .complete(old_card, Utc::now() - TimeDelta::days(8))
+            .complete(recent_card, yesterday)
             .await
             .unwrap()
     );
-    let recent = meeting(&zoom, &store, "Posted yesterday").await;
-    let recent_card = left_by(&store, DEAD, recent, &hook, now(), &[], secs(0)).await;
-    assert!(
-        store
-            .outbox()
-            .complete(recent_card, Utc::now() - TimeDelta::days(1))
-            .await
-            .unwrap()
-    );
-    let pending = meeting(&zoom, &store, "Being posted").await;
-    let hook = slack.response_url("pending");
+    let pending = meeting(zoom, store, "Being posted").await;
+    let hook = before.slack.response_url("pending");
+    let lease_left = secs(3600);
     left_by(
-        &store,
+        store,
         DEAD,
         pending,
         &hook,
         now() + secs(1500),
         &[],
-        secs(3600),
+        lease_left,
     )
     .await;
 
-    let database = url.clone();
-    let _app = spawn_app_on(
-        slack,
-        zoom,
-        move |vars, _| {
-            vars.insert("DATABASE_URL".into(), database);
-        },
-        |_| {},
-    )
-    .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !cards(&store, old).await.is_empty() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (_app, store) = before.start(|_| {}).await;
+    support::until(WAIT, || async { cards(&store, old).await.is_empty() }).await;
     assert_eq!(cards(&store, old).await, [], "the card posted 8 days ago");
     assert_eq!(cards(&store, recent).await.len(), 1, "kept for a week");
     assert_eq!(cards(&store, pending).await[0].state, CardState::Pending);

@@ -398,8 +398,13 @@ async fn keep_for_user(state: &AppState, row: &CardPost, undelivered: Option<&st
         notes: row.notes.clone(),
         created_at: Utc::now(),
     };
-    if let Err(e) = state.store().pending_notes().add(&note).await {
-        tracing::error!(error = %e, meeting_id = row.zoom_id, user = %row.user_id, "could not keep a note for the user; only this log has it");
+    keep_note(state, &note).await;
+}
+
+/// Keeps `note` for its user's next command; when the store fails, only the log has it.
+pub(crate) async fn keep_note(state: &AppState, note: &NewPendingNote) {
+    if let Err(e) = state.store().pending_notes().add(note).await {
+        tracing::error!(error = %e, meeting_id = note.zoom_id, user = %note.user_id, "could not keep a note for the user; only this log has it");
     }
 }
 

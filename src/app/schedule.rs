@@ -12,7 +12,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::app::answer::{Answer, AnswerError, ReplyTo};
 use crate::app::card_hold::CardHold;
 use crate::app::meeting::{card_from_answer, preview_card, record, zoom_request};
-use crate::app::outbox::Undeliverable;
+use crate::app::outbox::{Undeliverable, keep_note};
 use crate::app::state::{Again, AppState};
 use crate::app::supervised;
 use crate::command::MeetingRequest;
@@ -651,9 +651,7 @@ async fn go_on(
                         notes: job.notes.clone(),
                         created_at: Utc::now(),
                     };
-                    if let Err(e) = state.store().pending_notes().add(&note).await {
-                        tracing::error!(error = %e, "could not keep a note for the user; only this log has it");
-                    }
+                    keep_note(state, &note).await;
                     outbox.abandon(id, Utc::now(), unconfirmed).await
                 } else {
                     let retry_at = Utc::now() + chrono::Duration::minutes(1);

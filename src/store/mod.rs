@@ -351,37 +351,24 @@ enum Finished {
     Notes,
 }
 
-/// `[sqlite, postgres]` statements deleting, oldest first, at most `$2` rows of `$table`
-/// matching `$finished` with `$column <= $1`.
+/// A statement deleting, oldest first, at most `$2` rows of `$table` matching `$finished`
+/// with `$column <= $1`, the rows locked with `$lock` if given.
+macro_rules! purge_statement {
+    ($table:literal, $finished:literal, $column:literal $(, $lock:literal)?) => {
+        concat!(
+            "DELETE FROM ", $table, " WHERE id IN (SELECT id FROM ", $table, " WHERE ",
+            $finished, " AND ", $column, " <= $1 ORDER BY ", $column, " LIMIT $2",
+            $(" ", $lock,)? ")"
+        )
+    };
+}
+
+/// [`purge_statement!`] as `[sqlite, postgres]`: replicas purging at once skip each other's rows.
 macro_rules! purge_statements {
     ($table:literal, $finished:literal, $column:literal) => {
         [
-            concat!(
-                "DELETE FROM ",
-                $table,
-                " WHERE id IN (SELECT id FROM ",
-                $table,
-                " WHERE ",
-                $finished,
-                " AND ",
-                $column,
-                " <= $1 ORDER BY ",
-                $column,
-                " LIMIT $2)"
-            ),
-            concat!(
-                "DELETE FROM ",
-                $table,
-                " WHERE id IN (SELECT id FROM ",
-                $table,
-                " WHERE ",
-                $finished,
-                " AND ",
-                $column,
-                " <= $1 ORDER BY ",
-                $column,
-                " LIMIT $2 FOR UPDATE SKIP LOCKED)"
-            ),
+            purge_statement!($table, $finished, $column),
+            purge_statement!($table, $finished, $column, "FOR UPDATE SKIP LOCKED"),
         ]
     };
 }

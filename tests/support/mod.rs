@@ -107,6 +107,53 @@ pub async fn spawn_app_with_config(
     spawn_app_on(slack, zoom, adjust, tweak).await
 }
 
+/// Fakes and a fresh SQLite store, for a test to fill before the service starts on them.
+pub struct Before {
+    pub slack: FakeSlack,
+    pub zoom: FakeZoom,
+    pub store: slack_zoom::store::Store,
+    url: String,
+}
+
+pub async fn before_start() -> Before {
+    let url = format!("sqlite://{}", temp_database().display());
+    let store = slack_zoom::store::Store::open(&url)
+        .await
+        .expect("the test opens the store");
+    Before {
+        slack: FakeSlack::start().await,
+        zoom: FakeZoom::start_with(FakeZoomOptions::default()).await,
+        store,
+        url,
+    }
+}
+
+impl Before {
+    /// Starts the service on the fakes and the store, after `tweak` may change its
+    /// configuration; the test keeps its own store on the same file.
+    pub async fn start(
+        self,
+        tweak: impl FnOnce(&mut Config),
+    ) -> (TestApp, slack_zoom::store::Store) {
+        let Before {
+            slack,
+            zoom,
+            store,
+            url,
+        } = self;
+        let app = spawn_app_on(
+            slack,
+            zoom,
+            move |vars, _| {
+                vars.insert("DATABASE_URL".into(), url);
+            },
+            tweak,
+        )
+        .await;
+        (app, store)
+    }
+}
+
 /// Like [`spawn_app_with_config`], against fakes the test started (and perhaps filled) first.
 pub async fn spawn_app_on(
     slack: FakeSlack,
@@ -151,6 +198,24 @@ pub async fn spawn_app_on(
         server: Some(server),
         database,
         database_url,
+    }
+}
+
+/// Asks `done` every 20 ms until it says yes or `within` has passed; whether it said yes.
+pub async fn until<F, Fut>(within: Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if done().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
