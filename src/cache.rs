@@ -136,6 +136,24 @@ mod tests {
     }
 
     #[test]
+    fn claims_are_bounded_by_capacity_too_evicting_the_oldest() {
+        let cache = ExpiringCache::new(Duration::from_secs(3600), 3);
+        let t0 = Instant::now();
+        for i in 0..10 {
+            assert!(cache.insert_if_absent(i, (), t0), "{i} is new");
+        }
+        assert_eq!(cache.len(), 3);
+        assert!(
+            !cache.insert_if_absent(9, (), t0),
+            "the newest is still held"
+        );
+        assert!(
+            cache.insert_if_absent(0, (), t0),
+            "the oldest was forgotten"
+        );
+    }
+
+    #[test]
     fn reinserting_a_key_keeps_the_queue_consistent() {
         let cache = ExpiringCache::new(Duration::from_secs(10), 2);
         let t0 = Instant::now();

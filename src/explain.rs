@@ -30,9 +30,25 @@ pub struct Explanation {
     card: Reply,
 }
 
+/// What `try` prints instead of an explanation (Slack mrkdwn, as the user would see it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unexplained {
+    /// `help`, or nothing but it: the usage, which is an answer, not a failure.
+    Help(String),
+    /// The refusal the user would get.
+    Refused(String),
+}
+
+impl Unexplained {
+    pub fn message(&self) -> &str {
+        match self {
+            Unexplained::Help(text) | Unexplained::Refused(text) => text,
+        }
+    }
+}
+
 /// Reads `text` as the service would for a user in `zone` whose Slack language is `lang`
-/// (the card too: they schedule it). `Err` carries the refusal the user would see (Slack
-/// mrkdwn).
+/// (the card too: they schedule it).
 pub fn explain(
     text: &str,
     zone: Zone,
@@ -40,7 +56,7 @@ pub fn explain(
     default_duration: Minutes,
     now: DateTime<Utc>,
     lang: Lang,
-) -> Result<Explanation, String> {
+) -> Result<Explanation, Unexplained> {
     let ctx = Context {
         now,
         zone,
@@ -48,12 +64,16 @@ pub fn explain(
     };
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Meeting(request)) => request,
-        Ok(Parsed::Help) => return Err(command::usage_in(lang, default_duration)),
-        Ok(Parsed::Action(_)) => return Err(lang.text(Key::TryActions).to_owned()),
-        Err(e) => return Err(e.user_message_in(lang)),
+        Ok(Parsed::Help) => {
+            return Err(Unexplained::Help(command::usage_in(lang, default_duration)));
+        }
+        Ok(Parsed::Action(_)) => {
+            return Err(Unexplained::Refused(lang.text(Key::TryActions).to_owned()));
+        }
+        Err(e) => return Err(Unexplained::Refused(e.user_message_in(lang))),
     };
     if let Some(refusal) = unpinnable_series(&request, lang) {
-        return Err(refusal);
+        return Err(Unexplained::Refused(refusal));
     }
     let zone_note =
         (source == ZoneSource::Assumed).then(|| t!(lang, TryZoneNote, zone = zone.name()));
@@ -326,6 +346,30 @@ mod tests {
             Lang::En,
         )
         .unwrap_err();
-        assert!(err.contains("`45x`"), "{err}");
+        assert!(
+            matches!(&err, Unexplained::Refused(m) if m.contains("`45x`")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn help_is_an_answer_not_a_refusal() {
+        for text in ["help", ""] {
+            let got = explain(
+                text,
+                Zone::utc(),
+                ZoneSource::Assumed,
+                thirty(),
+                now(),
+                Lang::En,
+            );
+            match (text, got) {
+                ("help", Err(Unexplained::Help(usage))) => {
+                    assert!(usage.contains("/zoom"), "{usage}")
+                }
+                ("", Ok(_)) => {}
+                (text, got) => panic!("{text:?}: {got:?}"),
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use slack_zoom::command::Minutes;
-use slack_zoom::explain::{ZoneSource, explain};
+use slack_zoom::explain::{Unexplained, ZoneSource, explain};
 use slack_zoom::i18n::Lang;
 use slack_zoom::time::Zone;
 
@@ -113,7 +113,8 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `slack-zoom try`: prints how `text` is read; a refusal prints the user's message, exit 1.
+/// `slack-zoom try`: prints how `text` is read (or the usage); a refusal prints the user's
+/// message, exit 1.
 fn try_command(
     text: &str,
     tz: Option<&str>,
@@ -140,7 +141,8 @@ fn try_command(
     let (output, code) = match explain(text, zone, source, default_duration, now, lang) {
         Ok(explained) if json => (format!("{:#}", explained.to_json()), ExitCode::SUCCESS),
         Ok(explained) => (explained.to_text(), ExitCode::SUCCESS),
-        Err(refusal) => (refusal, ExitCode::FAILURE),
+        Err(Unexplained::Help(usage)) => (usage, ExitCode::SUCCESS),
+        Err(Unexplained::Refused(refusal)) => (refusal, ExitCode::FAILURE),
     };
     // Not `println!`, which panics when the reader has gone (`slack-zoom try … | head`).
     let mut stdout = std::io::stdout().lock();

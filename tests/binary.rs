@@ -25,6 +25,9 @@ async fn with_an_empty_environment_startup_fails_listing_every_missing_variable(
         "ZOOM_CLIENT_ID",
         "ZOOM_CLIENT_SECRET",
         "README",
+        // The two ways to start without them: no Zoom app yet, no public URL.
+        "--dry-run",
+        "SLACK_APP_TOKEN",
     ] {
         assert!(stderr.contains(name), "{name} not in: {stderr}");
     }
@@ -71,17 +74,7 @@ async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (port, startup) = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("address=").nth(1) {
-                return (rest.rsplit(':').next().unwrap().trim().to_owned(), line);
-            }
-        }
-        panic!("the service exited without logging its address");
-    })
-    .await
-    .expect("the service logs its address");
+    let (port, startup) = startup_line(&mut child).await;
     // One line says how it is set up: mode, default zone and length, zone lookups, Zoom host.
     let mode = format!("mode=\"HTTP on port {port}, dry run");
     for needle in [
@@ -111,6 +104,49 @@ async fn with_dry_run_it_starts_without_zoom_credentials_and_sigterm_exits_0() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
     assert!(database.exists(), "the SQLite store was created at startup");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The port and the startup line, read from the service's stdout.
+async fn startup_line(child: &mut tokio::process::Child) -> (String, String) {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("address=").nth(1) {
+                return (rest.rsplit(':').next().unwrap().trim().to_owned(), line);
+            }
+        }
+        panic!("the service exited without logging its address");
+    })
+    .await
+    .expect("the service logs its address")
+}
+
+#[tokio::test]
+async fn with_an_app_token_the_startup_line_says_commands_arrive_over_socket_mode() {
+    let dir = std::env::temp_dir().join(format!("slack-zoom-socket-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .current_dir(&dir)
+        .arg("--dry-run")
+        .envs([
+            ("SLACK_SIGNING_SECRET", "x"),
+            ("SLACK_APP_TOKEN", "xapp-1-A0001-1-test"),
+            // Nothing listens there: the link keeps retrying; the line is what is checked.
+            ("SLACK_API_URL", "http://127.0.0.1:9/api"),
+            ("PORT", "0"),
+            ("RUST_LOG", "info"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (port, startup) = startup_line(&mut child).await;
+    let mode = format!("mode=\"Socket Mode (health and metrics on port {port}), dry run");
+    assert!(startup.contains(&mode), "`{mode}` not in: {startup}");
+    child.kill().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -197,7 +233,7 @@ async fn try_shows_the_reply_notes_refusals_and_card_in_the_language_asked_for()
             .args(["--now", "2026-11-30T09:00:00Z"]);
         command.output()
     };
-    let cases: [(&str, &[&str], i32, &[&str]); 5] = [
+    let cases: [(&str, &[&str], i32, &[&str]); 6] = [
         (
             "Turkish",
             &[
@@ -241,6 +277,7 @@ async fn try_shows_the_reply_notes_refusals_and_card_in_the_language_asked_for()
                 "[Google Calendar] [Outlook] [Change time…] [Cancel meeting]",
             ],
         ),
+        ("help is an answer", &["help"], 0, &["/zoom Design review 45m tomorrow 3pm"]),
         (
             "a language without a catalog",
             &["Sync", "--lang", "de-DE"],

@@ -9,9 +9,12 @@ use std::time::Duration;
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
-use support::fake_slack::FakeUser;
-use support::fake_zoom::{Altered, Endpoint, FakeZoomOptions, ScriptedResponse};
-use support::{TestApp, USER_ID, json, spawn_app, spawn_app_with, spawn_app_with_zoom};
+use support::fake_slack::{FakeSlack, FakeUser};
+use support::service::Service;
+use support::fake_zoom::{Altered, Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
+use support::{
+    TestApp, USER_ID, binary_env, json, spawn_app, spawn_app_with, spawn_app_with_zoom,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -117,6 +120,31 @@ async fn the_card_shows_zooms_start_when_it_differs_and_the_invoker_is_told() {
         "{note}"
     );
     assert!(note.contains("10:00 AM"), "both times: {note}");
+}
+
+#[tokio::test]
+async fn when_zoom_stores_another_start_an_error_names_both_instants() {
+    let slack = FakeSlack::start().await;
+    let zoom = FakeZoom::start().await;
+    let zoom_start = tomorrow_at(chrono_tz::UTC, 13);
+    zoom.push_create_response(ScriptedResponse::created_starting_at(zoom_start));
+    let database = format!("sqlite://{}", support::temp_database().display());
+    let service = Service::start(&binary_env(&slack, &zoom, &database), &[]).await;
+    service
+        .send_command("Sync 30m tomorrow 10am UTC", &slack.response_url("moved"))
+        .await;
+    slack.wait_for_deliveries(2, Duration::from_secs(10)).await;
+    let log = service.stop().await;
+    let asked = tomorrow_at(chrono_tz::UTC, 10);
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("Zoom stored another start"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{log}");
+    for instant in [asked, zoom_start] {
+        let shown = instant.format("%Y-%m-%d %H:%M").to_string();
+        assert!(errors[0].contains(&shown), "{shown} not in {}", errors[0]);
+    }
 }
 
 #[tokio::test]
@@ -235,14 +263,26 @@ async fn notes_go_only_to_the_person_who_typed_and_never_on_the_card() {
     .await;
     let twice_text = twice_ack["text"].as_str().unwrap();
     assert!(twice_text.contains("happens twice"), "{twice_text}");
-    for card in [posted[0].to_string(), twice_posted[0].to_string()] {
+    for card in [&posted[0], &twice_posted[0]] {
+        assert_eq!(card["response_type"], "in_channel", "the card: {card}");
+    }
+    // Nothing the channel sees carries a note: not the cards, nor any other message.
+    let seen_by_channel: Vec<String> = app
+        .slack
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.body["response_type"] == "in_channel")
+        .map(|d| d.body.to_string())
+        .collect();
+    assert_eq!(seen_by_channel.len(), 2, "{seen_by_channel:#?}");
+    for message in seen_by_channel {
         for note in [
             "already passed",
             "bot token",
             "Times are read",
             "happens twice",
         ] {
-            assert!(!card.contains(note), "`{note}` on the card: {card}");
+            assert!(!message.contains(note), "`{note}` in the channel: {message}");
         }
     }
 }

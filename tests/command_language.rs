@@ -390,7 +390,6 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Meet her tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Meet her"),
     ("Review Monday's", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Review Monday's | now"),
     ("Party 80s", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Party 80s | now"),
-    ("Phase 2a review", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Phase 2a review | now"),
     ("Setup 2FA", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Setup 2FA | now"),
     ("Watch 4K", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Watch 4K | now"),
     ("Weekly 1on1", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Weekly 1on1 | now"),
@@ -401,7 +400,6 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     // Shapes we cannot place stay in the topic when topic words follow them.
     ("Cut 200ms latency tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Cut 200ms latency"),
     ("Intro to 5G networks tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Intro to 5G networks"),
-    ("Review 3p deps tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Review 3p deps"),
     ("1080p video review tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | 1080p video review"),
     ("24/7 support plan tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | 24/7 support plan"),
     // Repeating meetings that are refused (accepted ones are in SERIES).
@@ -469,6 +467,9 @@ const NOT_SWALLOWED: &[(&str, &str, Option<&str>)] = &[
     ("Sync 45perc holnap 15:00", "45perc", Some("45m")),
     ("Sync 30мин завтра", "30мин", Some("30m")),
     ("Planung 2 stunden morgen früh", "2 stunden", Some("2h")),
+    ("Review 3p deps tomorrow 3pm", "3p", Some("3pm")),
+    ("Phase 2a review", "2a", Some("2am")),
+    ("Sync 3p morgen", "3p", Some("3pm")),
 ];
 
 #[test]

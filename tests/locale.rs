@@ -167,7 +167,11 @@ fn assert_contains_none(message: &Value, needles: &[&str], case: &str) {
 
 #[tokio::test]
 async fn help_is_in_the_users_language_and_english_for_any_other_or_no_locale() {
-    let app = spawn_app().await;
+    // Not the default of 30: the help must name the length this service is configured with.
+    let app = spawn_app_with(|env, _| {
+        env.insert("DEFAULT_DURATION_MINUTES".into(), "45".into());
+    })
+    .await;
     let turkish = "*Zoom toplantısı planlayın*";
     let english = "*Schedule a Zoom meeting*";
     let cases = [
@@ -195,9 +199,9 @@ async fn help_is_in_the_users_language_and_english_for_any_other_or_no_locale() 
         let shown = help["text"].as_str().unwrap();
         assert!(shown.starts_with(heading), "{case}: {shown}");
         let default = if heading == turkish {
-            "Varsayılan: 30 dakika."
+            "Varsayılan: 45 dakika."
         } else {
-            "Default: 30 minutes."
+            "Default: 45 minutes."
         };
         assert!(shown.contains(default), "{case}: {shown}");
     }

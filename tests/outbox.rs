@@ -22,7 +22,9 @@ use sqlx::{Connection, SqliteConnection};
 use support::fake_slack::{FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_with_config};
+use support::{
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, binary_env, postgres, spawn_app_with_config,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: Duration = Duration::from_millis(100);
@@ -558,13 +560,6 @@ async fn when_zoom_cannot_be_asked_the_card_is_retried_then_posted_from_the_stor
 
 // ---------------------------------------------------------------------------------------------
 // Separate processes
-
-fn binary_env(slack: &FakeSlack, zoom: &FakeZoom, database: &str) -> HashMap<String, String> {
-    let mut env = support::test_env(slack, zoom);
-    env.insert("DATABASE_URL".into(), database.into());
-    env.insert("RUST_LOG".into(), "info".into());
-    env
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_service_processes_exactly_one_takes_over_a_card_whose_replica_died() {

@@ -485,6 +485,30 @@ async fn an_abrupt_drop_reconnects_with_a_fresh_url() {
 }
 
 #[tokio::test]
+async fn after_each_drop_the_client_waits_longer_before_reconnecting() {
+    let fake = FakeSocket::start().await;
+    let stub = Stub::new();
+    let mut config = config(&fake);
+    config.backoff_base = Duration::from_millis(200);
+    config.backoff_max = Duration::from_secs(5);
+    let client = start(config, &stub).await;
+    assert!(fake.wait_for_connections(1, WAIT).await);
+    // Each wait is drawn from the upper half of 200 ms · 2^n: at least 100, 200, 400 ms.
+    for (drop, least_ms) in [(1, 100), (2, 200), (3, 400)] {
+        let dropped = Instant::now();
+        fake.drop_connection(drop);
+        assert!(fake.wait_for_connections(drop + 1, WAIT).await, "drop {drop}");
+        let opened = fake.open_call_times()[drop];
+        let waited = opened.duration_since(dropped);
+        assert!(
+            waited >= Duration::from_millis(least_ms),
+            "drop {drop}: reconnected after {waited:?}, want at least {least_ms} ms"
+        );
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_link_that_stops_answering_pings_is_replaced_with_a_fresh_url() {
     let fake = FakeSocket::start().await;
     let stub = Stub::new();

@@ -936,6 +936,41 @@ async fn a_429_that_outlasts_the_retry_budget_gives_up_at_once() {
 }
 
 #[tokio::test]
+async fn any_retry_after_zoom_sends_is_survived() {
+    // Each case follows a first 429 that waits a second, so the budget is partly spent when
+    // Zoom's number arrives (an unchecked sum overflowed only then). (header, retried?): past
+    // the budget the 429 is the answer; unreadable means backoff; never a panic.
+    let cases = [
+        ("18446744073709551615", false),
+        ("99999999999999999999999", true),
+        ("-5", true),
+        ("1e9", true),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", false),
+        ("0", true),
+    ];
+    let runs = cases.map(|(header, retried)| async move {
+        let fake = FakeZoom::start().await;
+        fake.push_create_response(
+            ScriptedResponse::per_second_limit().with_header("Retry-After", "1"),
+        );
+        fake.push_create_response(
+            ScriptedResponse::per_second_limit().with_header("Retry-After", header),
+        );
+        let got = client(&fake).create_meeting("me", &meeting()).await;
+        (header, retried, got, fake.create_requests().len())
+    });
+    for (header, retried, got, attempts) in futures_util::future::join_all(runs).await {
+        if retried {
+            assert!(got.is_ok(), "{header}: {got:?}");
+            assert_eq!(attempts, 3, "{header}");
+        } else {
+            assert_eq!(got.unwrap_err(), ZoomError::RateLimited, "{header}");
+            assert_eq!(attempts, 2, "{header}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_daily_limit_is_not_retried_and_says_when_it_resets() {
     let fake = FakeZoom::start_with(FakeZoomOptions {
         daily_limit_per_host: Some(1),

@@ -571,9 +571,10 @@ pub(crate) fn scan(
 /// user probably mistyped the order, and a silent topic would hide that. Also refuses,
 /// anywhere in the topic, a misspelt schedule word (`tmrw`, `nxt fri`) and a duration or
 /// time shaped like one that we do not read but can tell what was meant (`45perc`, `30мин`,
-/// `2 stunden`, `10:30a`): it was surely meant as part of the schedule. An hour with a bare
-/// `a` or `p` (`Phase 2a`, `3p deps`) or a shape we cannot place (`200ms`, `5G`) stays in the
-/// topic unless it stands right before the schedule, where the scan refuses it.
+/// `2 stunden`, `10:30a`, `3p`): a schedule word read as a topic word would put the meeting
+/// at the wrong time without a word said, while a refused topic word costs a pair of quotes
+/// (`"Phase 2a review"`). A shape we cannot place (`200ms`, `5G`) stays in the topic unless
+/// it stands right before the schedule, where the scan refuses it.
 pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), CommandError> {
     for start in 0..topic.len() {
         for len in 1..=2 {
@@ -586,7 +587,6 @@ pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), 
                     ..
                 },
             )) = found
-                && unmistakable(&err)
             {
                 return Err(err);
             }
@@ -610,19 +610,6 @@ pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// Whether an unread word in the middle of a topic can only be a schedule word: any duration
-/// (`45perc`), but a time only with its minutes (`10:30a`; `2a` is a phase, `3p` a third party).
-fn unmistakable(err: &CommandError) -> bool {
-    match err {
-        CommandError::UnknownWord {
-            kind: WordKind::Time,
-            word,
-            ..
-        } => word.contains([':', '.']),
-        _ => true,
-    }
 }
 
 /// From `pos` on, skips schedule words and returns the first word that is not one, with the

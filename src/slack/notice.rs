@@ -201,6 +201,20 @@ mod tests {
     }
 
     #[test]
+    fn a_join_url_longer_than_slack_allows_gets_no_button_on_the_notice() {
+        let card = MeetingCard {
+            join_url: format!("https://zoom.us/j/1?pwd={}", "a".repeat(3000)),
+            ..card()
+        };
+        let notice = start_notice(&card, card.start, Checked::WithZoom);
+        assert!(notice.blocks_as_json()[1].get("accessory").is_none());
+        assert!(
+            notice.text().contains("zoom.us/j/1"),
+            "the link is still in the text"
+        );
+    }
+
+    #[test]
     fn a_notice_speaks_its_cards_language() {
         let card = MeetingCard {
             lang: crate::i18n::Lang::Tr,

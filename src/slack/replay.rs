@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use crate::cache::ExpiringCache;
 use crate::slack::signature::{MAX_SKEW_SECONDS, VerifiedSignature};
 
-/// Enough for ~300 commands per second sustained over the whole window; at 32 bytes of key plus
-/// overhead this caps the guard near 10 MB.
+/// Enough for about 160 commands per second sustained over the whole ten-minute window; with
+/// the key and the map's overhead this caps the guard near 12 MB (README, Endpoints).
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
 /// Remembers signatures until their timestamp can no longer pass verification.

@@ -226,6 +226,47 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_hook_that_refuses_the_connection_is_retried_until_it_listens() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // A port nothing listens on, until the second retry: refused connections are surely
+        // not delivered, so they are retried as often as the policy allows.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}/hooks/");
+        let url = ResponseUrl::parse(&format!("{base}T1/1/abc"), std::slice::from_ref(&base))
+            .expect("allowed");
+        let received = Arc::new(AtomicUsize::new(0));
+        let retries = AtomicUsize::new(0);
+        let observe = |event: DeliveryEvent| {
+            if event == DeliveryEvent::Retried && retries.fetch_add(1, Ordering::SeqCst) == 1 {
+                let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+                listener.set_nonblocking(true).unwrap();
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let received = Arc::clone(&received);
+                let hook = axum::Router::new().fallback(move || async move {
+                    received.fetch_add(1, Ordering::SeqCst);
+                    "ok"
+                });
+                tokio::spawn(async move { axum::serve(listener, hook).await });
+            }
+        };
+        let policy = DeliveryPolicy {
+            attempts: 4,
+            first_backoff: Duration::from_millis(10),
+            timeout: Duration::from_secs(5),
+        };
+        let reply = Reply::ephemeral("card");
+        let got = deliver_observed(&reqwest::Client::new(), &url, &reply, policy, &observe).await;
+        assert!(got.is_ok(), "{got:?}");
+        assert_eq!(retries.load(Ordering::SeqCst), 2);
+        assert_eq!(received.load(Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn jitter_stays_within_a_quarter_of_the_delay() {
         for _ in 0..1000 {

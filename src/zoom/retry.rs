@@ -47,7 +47,9 @@ impl Retries {
             return None;
         }
         let delay = retry_after.unwrap_or_else(|| backoff(self.policy.base_delay, self.used));
-        if self.started.elapsed() + delay > self.policy.budget {
+        // Saturating: `Retry-After` is Zoom's number and may be any u64 of seconds.
+        // Saturating: `Retry-After` is Zoom's number and may be any u64 of seconds.
+        if self.started.elapsed().saturating_add(delay) > self.policy.budget {
             return None;
         }
         self.used += 1;

@@ -57,6 +57,8 @@ pub struct WebCall {
 pub struct Delivery {
     pub path: String,
     pub body: Value,
+    /// When it arrived, to order it against what other fakes saw.
+    pub received: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -335,6 +337,7 @@ async fn hook(
     let delivery = Delivery {
         path: format!("/hooks/{rest}"),
         body,
+        received: std::time::Instant::now(),
     };
     // Recorded on arrival: a hook that then hangs has still received the message once.
     inner.hook_attempts.lock().unwrap().push(delivery.clone());

@@ -177,7 +177,8 @@ enum Command {
 struct Conn {
     commands: mpsc::UnboundedSender<Command>,
     ended: bool,
-    client_closed: bool,
+    /// When the client's close frame arrived.
+    client_closed: Option<std::time::Instant>,
     pings_received: usize,
     pongs_received: Vec<Vec<u8>>,
 }
@@ -186,6 +187,8 @@ struct Conn {
 struct FakeState {
     revoked: bool,
     open_calls: usize,
+    /// When each `apps.connections.open` call arrived.
+    opened_at: Vec<std::time::Instant>,
     open_faults: VecDeque<OpenFault>,
     url_override: Option<String>,
     /// Issued tickets, and whether each was used.
@@ -387,6 +390,11 @@ impl FakeSocket {
         self.inner.lock().open_calls
     }
 
+    /// When each `apps.connections.open` call arrived, in order.
+    pub fn open_call_times(&self) -> Vec<std::time::Instant> {
+        self.inner.lock().opened_at.clone()
+    }
+
     /// Links that got their `hello`.
     pub fn connections_opened(&self) -> usize {
         self.inner.lock().connections.len()
@@ -421,6 +429,11 @@ impl FakeSocket {
     }
 
     pub fn client_closed(&self, connection: usize) -> bool {
+        self.client_closed_at(connection).is_some()
+    }
+
+    /// When the client's close frame arrived on `connection`, if it did.
+    pub fn client_closed_at(&self, connection: usize) -> Option<std::time::Instant> {
         self.with_conn(connection, |c| c.client_closed)
     }
 
@@ -500,7 +513,7 @@ impl FakeSocket {
         self.wait_until(deadline, |s| {
             s.connections
                 .get(connection.wrapping_sub(1))
-                .is_some_and(|c| c.client_closed)
+                .is_some_and(|c| c.client_closed.is_some())
         })
         .await
     }
@@ -542,6 +555,7 @@ async fn connections_open(State(inner): State<Arc<Inner>>, headers: HeaderMap) -
     let answer = {
         let mut state = inner.lock();
         state.open_calls += 1;
+        state.opened_at.push(std::time::Instant::now());
         let fault = state.open_faults.pop_front();
         let bearer = headers
             .get("authorization")
@@ -657,7 +671,7 @@ async fn serve_link(stream: TcpStream, inner: Arc<Inner>) {
         state.connections.push(Conn {
             commands: tx,
             ended: false,
-            client_closed: false,
+            client_closed: None,
             pings_received: 0,
             pongs_received: Vec::new(),
         });
@@ -705,7 +719,7 @@ async fn serve_link(stream: TcpStream, inner: Arc<Inner>) {
                 }
                 Some(Ok(Message::Close(_))) => {
                     let mut state = inner.lock();
-                    state.connections[id - 1].client_closed = true;
+                    state.connections[id - 1].client_closed = Some(std::time::Instant::now());
                     state.timeline.push(Event::ClientClosed { connection: id });
                     drop(state);
                     inner.touch();

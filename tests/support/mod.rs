@@ -77,6 +77,15 @@ pub fn test_env(slack: &FakeSlack, zoom: &FakeZoom) -> HashMap<String, String> {
     .collect()
 }
 
+/// The environment of one binary (`service::Service`) against the fakes, on `database`, with
+/// its info lines logged.
+pub fn binary_env(slack: &FakeSlack, zoom: &FakeZoom, database: &str) -> HashMap<String, String> {
+    let mut env = test_env(slack, zoom);
+    env.insert("DATABASE_URL".into(), database.into());
+    env.insert("RUST_LOG".into(), "info".into());
+    env
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_, _| {}).await
 }

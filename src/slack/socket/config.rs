@@ -116,6 +116,18 @@ mod tests {
     }
 
     #[test]
+    fn the_production_ack_deadline_leaves_room_within_slacks_three_seconds() {
+        let config =
+            SocketModeConfig::new("https://slack.com/api", SecretString::from("xapp-1")).unwrap();
+        // Slack redelivers an envelope not acked within 3 s; the ack still has to travel.
+        assert!(
+            config.ack_deadline + Duration::from_millis(300) <= Duration::from_secs(3),
+            "{:?}",
+            config.ack_deadline
+        );
+    }
+
+    #[test]
     fn debug_output_hides_the_token() {
         let config =
             SocketModeConfig::new("https://slack.com/api", SecretString::from("xapp-secret"))
