@@ -143,7 +143,17 @@ pub fn spawn(state: &AppState, job: Job, admitted: OwnedSemaphorePermit) {
 /// thousand may be in flight, and a future's state keeps room for every future it awaits, so
 /// a large step awaited in place (or a future built in one variable and moved into another)
 /// is paid for by every job for its whole life (docs/PERFORMANCE.md, Memory).
-async fn supervise(state: AppState, mut job: Job, admitted: OwnedSemaphorePermit) {
+async fn supervise(state: AppState, job: Job, admitted: OwnedSemaphorePermit) {
+    supervise_with(state, job, admitted, run).await;
+}
+
+/// [`supervise`] with the job's work given: the tests run one that panics or never answers.
+async fn supervise_with(
+    state: AppState,
+    mut job: Job,
+    admitted: OwnedSemaphorePermit,
+    work: impl AsyncFnOnce(&AppState, Job, Arc<AtomicBool>) -> Outcome,
+) {
     if let Some(mut pending) = job.pending_intent.take() {
         let written = tokio::select! {
             biased;
@@ -185,7 +195,7 @@ async fn supervise(state: AppState, mut job: Job, admitted: OwnedSemaphorePermit
         let ended = Arc::clone(&ended);
         let state = &state;
         let held = job.intent.clone();
-        let running = Box::pin(run(state, job, Arc::clone(&answered)));
+        let running = Box::pin(work(state, job, Arc::clone(&answered)));
         Box::pin(async move {
             let outcome = keep_leased(state, held.as_ref(), running).await;
             *ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
@@ -927,6 +937,150 @@ mod tests {
         ];
         for (case, lease_ends, trusted) in cases {
             assert_eq!(surely_left(lease_ends, now, needed), trusted, "{case}");
+        }
+    }
+
+    /// Runs one job through [`supervise_with`] with `work` in place of the real one, inside a
+    /// request span, against a loopback `response_url`; returns what the hook received and
+    /// what was logged.
+    async fn supervised_job(
+        work: impl AsyncFnOnce(&AppState, Job, Arc<AtomicBool>) -> Outcome,
+    ) -> (Vec<serde_json::Value>, String) {
+        use std::sync::Mutex;
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let hook = axum::Router::new().fallback({
+            let received = Arc::clone(&received);
+            move |body: axum::Json<serde_json::Value>| async move {
+                received.lock().unwrap().push(body.0);
+                "ok"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let prefix = format!("http://{}/hooks/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, hook).await });
+        let path = std::env::temp_dir().join(format!(
+            "slack-zoom-supervise-{}-{}.db",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let database = format!("sqlite://{}", path.display());
+        let env = [
+            ("SLACK_SIGNING_SECRET", "x"),
+            ("ZOOM_DRY_RUN", "true"),
+            ("SLACK_RESPONSE_URL_PREFIXES", &prefix),
+            ("DATABASE_URL", &database),
+        ];
+        let config = crate::config::Config::from_lookup(
+            |name| {
+                env.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            },
+            false,
+        )
+        .unwrap();
+        let store = crate::store::Store::open(&database).await.unwrap();
+        let state = AppState::new(&config, store).unwrap();
+        let ctx = crate::command::Context {
+            now: Utc::now(),
+            zone: crate::time::Zone::utc(),
+            default_duration: crate::command::Minutes::new(30).unwrap(),
+        };
+        let Ok(crate::command::Parsed::Meeting(request)) =
+            crate::command::parse("Launch review 30m tomorrow 3pm", &ctx)
+        else {
+            panic!("a meeting")
+        };
+        let url = crate::slack::ResponseUrl::parse(
+            &format!("{prefix}T1/1/abc"),
+            std::slice::from_ref(&prefix),
+        )
+        .unwrap();
+        let job = Job {
+            team_id: crate::slack::TeamId::parse("T0001").unwrap(),
+            channel_id: crate::slack::ChannelId::parse("C0001").unwrap(),
+            channel_name: None,
+            user_id: crate::slack::UserId::parse("U0001").unwrap(),
+            reply_to: ReplyTo::Hook(url),
+            request,
+            email: None,
+            real_name: None,
+            notes: Vec::new(),
+            locale: None,
+            enqueued_at: Instant::now(),
+            received_at: Utc::now(),
+            host: None,
+            intent: None,
+            pending_intent: None,
+        };
+        let admitted = Arc::new(tokio::sync::Semaphore::new(1))
+            .acquire_owned()
+            .await
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer({
+                let log = Arc::clone(&log);
+                move || LogWriter(Arc::clone(&log))
+            })
+            .finish();
+        let _logging = tracing::subscriber::set_default(subscriber);
+        let span = tracing::info_span!("request", id = "req-42");
+        tracing::Instrument::instrument(supervise_with(state, job, admitted, work), span).await;
+        let received = received.lock().unwrap().clone();
+        let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        (received, log)
+    }
+
+    struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for LogWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_or_ends_silently_is_told_once_and_logged_with_its_request_id() {
+        let panicked = supervised_job(
+            async |_: &AppState, _: Job, _: Arc<AtomicBool>| -> Outcome {
+                panic!("overflow adding to an Instant")
+            },
+        )
+        .await;
+        let silent =
+            supervised_job(async |_: &AppState, _: Job, _: Arc<AtomicBool>| Outcome::Settled).await;
+        for (case, (received, log), why) in [
+            (
+                "panicked",
+                panicked,
+                "panicked: overflow adding to an Instant",
+            ),
+            ("silent", silent, "ended without answering"),
+        ] {
+            assert_eq!(received.len(), 1, "{case}: told once: {received:?}");
+            let text = received[0]["text"].as_str().unwrap_or_default();
+            assert!(
+                text.contains("could not confirm whether the meeting was created")
+                    && text.contains("Launch review"),
+                "{case}: {text}"
+            );
+            assert_eq!(received[0]["response_type"], "ephemeral", "{case}");
+            let error = log
+                .lines()
+                .find(|l| l.contains("ERROR") && l.contains("meeting task gave no answer"))
+                .unwrap_or_else(|| panic!("{case}: no error line in:\n{log}"));
+            assert!(error.contains("req-42"), "{case}: {error}");
+            assert!(error.contains(why), "{case}: {error}");
         }
     }
 
