@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{Value, json};
-use slack_zoom::store::MeetingState;
+use slack_zoom::store::{MeetingState, NoticeState};
 use support::fake_slack::FakeUser;
-use support::fake_zoom::Endpoint;
+use support::fake_zoom::{Endpoint, ScriptedResponse};
 use support::{
     CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, new_meeting_values, spawn_app, spawn_app_with,
     submission,
@@ -18,6 +18,8 @@ use support::{
 
 const WAIT: Duration = Duration::from_secs(10);
 const FIRST_ID: u64 = 85_746_065_432;
+/// The card's ts, as a click on it says.
+const CARD_TS: &str = "1700000000.000100";
 
 async fn app_in(zone: &str) -> TestApp {
     with_user_in(zone, spawn_app().await)
@@ -61,7 +63,9 @@ async fn zoom_new_opens_the_form_at_the_next_half_hour_with_the_default_length()
         env.insert("DEFAULT_DURATION_MINUTES".into(), "50".into());
     })
     .await;
-    let app = with_user_in("Asia/Kolkata", configured);
+    // Nepal is UTC+5:45: its half hours fall at :15 and :45 UTC, so a start on the UTC clock's
+    // half hour would not be on Kathmandu's.
+    let app = with_user_in("Asia/Kathmandu", configured);
     let (_, response) = app.command("new").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "", "nothing but the form");
@@ -72,10 +76,10 @@ async fn zoom_new_opens_the_form_at_the_next_half_hour_with_the_default_length()
         .unwrap();
     let local = DateTime::from_timestamp(start, 0)
         .unwrap()
-        .with_timezone(&chrono_tz::Asia::Kolkata);
+        .with_timezone(&chrono_tz::Asia::Kathmandu);
     assert!(
         local.minute().is_multiple_of(30) && local.second() == 0,
-        "a half hour in Kolkata: {local}"
+        "a half hour in Kathmandu: {local}"
     );
     assert!(start > Utc::now().timestamp() && start <= Utc::now().timestamp() + 1800);
     assert_eq!(
@@ -276,23 +280,11 @@ async fn where_the_bot_cannot_post_the_user_is_told_to_invite_it_and_nothing_is_
 #[tokio::test]
 async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     let app = app_in("UTC").await;
-    let (url, response) = app.command("Design review 45m 2026-12-15 15:00 UTC").await;
+    let (_, response) = app.command("Design review 45m 2026-12-15 15:00 UTC").await;
     json(response).await;
     app.slack.wait_for_deliveries(1, WAIT).await;
-    let _ = url;
-    let click = |user: &str| {
-        json!({
-            "type": "block_actions",
-            "user": {"id": user, "team_id": TEAM_ID},
-            "team": {"id": TEAM_ID},
-            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL_ID, "is_ephemeral": false},
-            "response_url": app.slack.response_url(&format!("change-{user}")),
-            "trigger_id": "1.2.change",
-            "actions": [{"action_id": "change_time", "type": "button", "value": FIRST_ID.to_string()}],
-        })
-    };
     // Not the scheduler: refused, no form.
-    app.interact(&click("U0OTHER")).await;
+    app.interact(&change_time_click(&app, "U0OTHER")).await;
     let told = app.slack.wait_for_deliveries(2, WAIT).await;
     assert!(
         told.last().unwrap().body["text"]
@@ -303,7 +295,7 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     );
     assert!(app.slack.calls_of("views.open").is_empty());
 
-    app.interact(&click(USER_ID)).await;
+    app.interact(&change_time_click(&app, USER_ID)).await;
     let view = opened_view(&app, 1).await;
     assert_eq!(view["callback_id"], "change_time");
     let asked: DateTime<Utc> = "2026-12-15T15:00:00Z".parse().unwrap();
@@ -326,13 +318,17 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     assert_eq!(answer.status(), 200);
     let thread = app.slack.wait_for_calls("chat.postMessage", 1, WAIT).await;
     assert_eq!(
-        thread[0].body["thread_ts"], "1700000000.000100",
+        thread[0].body["thread_ts"], CARD_TS,
         "a reply under the card"
     );
     let said = thread[0].body["text"].as_str().unwrap();
-    assert!(
-        said.contains("Moved from") && said.contains("by <@U0001>"),
-        "{said}"
+    assert_eq!(
+        said,
+        moved_thread(
+            (asked.timestamp(), "Tue Dec 15, 3:00 PM (UTC)"),
+            (new_start.timestamp(), "Wed Dec 16, 9:30 AM (UTC)"),
+        ),
+        "from the old start to the new one, each a date token in the reader's own zone"
     );
     let patch = &app.zoom.requests(Endpoint::Update)[0];
     assert_eq!(patch.body["duration"], 60);
@@ -341,10 +337,7 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
         "Zoom's answer read back"
     );
     let updates = app.slack.calls_of("chat.update");
-    assert_eq!(
-        updates[0].body["ts"], "1700000000.000100",
-        "the card redrawn in place"
-    );
+    assert_eq!(updates[0].body["ts"], CARD_TS, "the card redrawn in place");
     assert!(
         updates[0]
             .body
@@ -363,4 +356,216 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     assert_eq!(record.schedule.duration_minutes, 60);
     assert_eq!(record.state, MeetingState::Scheduled);
     assert!(record.moved_at.is_some());
+}
+
+/// What the thread under the card says after a move by the default user, from and to each
+/// `(Unix seconds, fallback)`: a date token every reader's client shows in their own zone.
+fn moved_thread(from: (i64, &str), to: (i64, &str)) -> String {
+    let token = |(ts, fallback): (i64, &str)| {
+        format!("<!date^{ts}^{{date_short_pretty}} at {{time}}|{fallback}>")
+    };
+    format!(
+        ":arrows_counterclockwise: Moved from {} to {} by <@{USER_ID}>.",
+        token(from),
+        token(to)
+    )
+}
+
+/// A click by `user` on the "Change time…" button of the first meeting's card.
+fn change_time_click(app: &TestApp, user: &str) -> Value {
+    json!({
+        "type": "block_actions",
+        "user": {"id": user, "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID},
+        "container": {"type": "message", "message_ts": CARD_TS, "channel_id": CHANNEL_ID, "is_ephemeral": false},
+        "response_url": app.slack.response_url(&format!("change-{user}")),
+        "trigger_id": "1.2.change",
+        "actions": [{"action_id": "change_time", "type": "button", "value": FIRST_ID.to_string()}],
+    })
+}
+
+/// Schedules `command` as typed by the default user, then opens its change-time form from
+/// the card as its scheduler; the form Slack was asked to open.
+async fn open_change_form(app: &TestApp, command: &str) -> Value {
+    let (_, response) = app.command(command).await;
+    json(response).await;
+    let cards = app.slack.wait_for_deliveries(1, WAIT).await;
+    assert_eq!(cards.len(), 1, "the card was posted");
+    app.interact(&change_time_click(app, USER_ID)).await;
+    let view = opened_view(app, 1).await;
+    assert_eq!(view["callback_id"], "change_time");
+    view
+}
+
+/// The change-time form's values: `start` (none picked when `None`) and `minutes`.
+fn move_values(start: Option<i64>, minutes: &str) -> Value {
+    let start = match start {
+        Some(start) => json!({"type": "datetimepicker", "selected_date_time": start}),
+        None => json!({"type": "datetimepicker", "selected_date_time": null}),
+    };
+    json!({
+        "start": {"start": start},
+        "duration": {"duration": {"type": "static_select", "selected_option": {"value": minutes}}},
+    })
+}
+
+#[tokio::test]
+async fn change_time_shows_the_time_zoom_stored_on_the_card_under_it_and_in_the_store_when_it_differs_from_the_one_asked()
+ {
+    let app = app_in("UTC").await;
+    let view = open_change_form(&app, "Design review 45m 2026-12-15 15:00 UTC").await;
+    let asked: DateTime<Utc> = "2026-12-16T09:30:00Z".parse().unwrap();
+    // Zoom keeps the PATCH, but its GET answers another start and length (as when Zoom
+    // rounds or adjusts what it was sent): that answer is the truth.
+    let zooms: DateTime<Utc> = "2026-12-16T10:00:00Z".parse().unwrap();
+    let mut answer = app.zoom.meeting(FIRST_ID).expect("the meeting is in Zoom");
+    answer["start_time"] = json!("2026-12-16T10:00:00Z");
+    answer["duration"] = json!(50);
+    app.zoom
+        .push_response(Endpoint::Get, ScriptedResponse::json(200, answer));
+    let submitted = app
+        .interact(&submission(
+            &view,
+            USER_ID,
+            move_values(Some(asked.timestamp()), "60"),
+        ))
+        .await;
+    assert_eq!(submitted.status(), 200);
+    let told = app
+        .slack
+        .wait_for_calls("chat.postEphemeral", 1, WAIT)
+        .await;
+    assert_eq!(told.len(), 1, "the mover is told when the move is done");
+
+    let patches = app.zoom.requests(Endpoint::Update);
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0].body["duration"], 60, "the PATCH asked for 60");
+    let stored = app.zoom.meeting(FIRST_ID).unwrap();
+    assert_eq!(
+        stored["start_time"], "2026-12-16T09:30:00Z",
+        "the PATCH asked for 09:30"
+    );
+    let gets = app.zoom.requests(Endpoint::Get);
+    assert_eq!(gets.len(), 1, "read back once, after the PATCH: {gets:?}");
+
+    let updates = app.slack.calls_of("chat.update");
+    assert_eq!(updates.len(), 1);
+    let card = updates[0].body.to_string();
+    assert_eq!(updates[0].body["ts"], CARD_TS, "the card redrawn in place");
+    assert!(
+        card.contains(&format!("<!date^{}^", zooms.timestamp())),
+        "the card shows Zoom's start: {card}"
+    );
+    assert!(
+        !card.contains(&format!("<!date^{}^", asked.timestamp())),
+        "not the start asked for: {card}"
+    );
+    assert!(card.contains("50 minutes"), "and Zoom's length: {card}");
+
+    let thread = app.slack.calls_of("chat.postMessage");
+    assert_eq!(thread.len(), 1);
+    assert_eq!(
+        thread[0].body["thread_ts"], CARD_TS,
+        "a reply under the card"
+    );
+    assert_eq!(
+        thread[0].body["text"],
+        moved_thread(
+            (
+                "2026-12-15T15:00:00Z"
+                    .parse::<DateTime<Utc>>()
+                    .unwrap()
+                    .timestamp(),
+                "Tue Dec 15, 3:00 PM (UTC)"
+            ),
+            (zooms.timestamp(), "Wed Dec 16, 10:00 AM (UTC)"),
+        ),
+        "moved to Zoom's time"
+    );
+    let mover = told[0].body["text"].as_str().unwrap();
+    assert!(
+        mover.contains(&format!("<!date^{}^", zooms.timestamp())),
+        "the mover is told Zoom's time: {mover}"
+    );
+
+    let store = app.store().await;
+    let record = store.meetings().get(FIRST_ID).await.unwrap().unwrap();
+    assert_eq!(record.schedule.start, zooms, "the store has Zoom's start");
+    assert_eq!(record.schedule.duration_minutes, 50, "and Zoom's length");
+    let notices = store.notices().for_meeting(FIRST_ID).await.unwrap();
+    let pending: Vec<_> = notices
+        .iter()
+        .filter(|n| n.state == NoticeState::Pending)
+        .map(|n| n.due_at)
+        .collect();
+    assert_eq!(
+        pending,
+        [zooms],
+        "the start notice follows Zoom's start: {notices:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_time_submission_is_checked_field_by_field_and_nothing_moves_until_it_passes() {
+    let app = app_in("UTC").await;
+    let view = open_change_form(&app, "Design review 45m 2026-12-15 15:00 UTC").await;
+    let hour = Utc::now().timestamp() + 3600;
+    let cases = [
+        (
+            "past start",
+            move_values(Some(hour - 7200), "30"),
+            "start",
+            "That time has already passed. Pick a time from now on.",
+        ),
+        (
+            "over a day",
+            move_values(Some(hour), "1500"),
+            "duration",
+            "Pick a length from 1 minute to 24 hours.",
+        ),
+        (
+            "no length",
+            move_values(Some(hour), "0"),
+            "duration",
+            "Pick a length from 1 minute to 24 hours.",
+        ),
+        (
+            "over a year ahead",
+            move_values(Some(hour + 400 * 86_400), "30"),
+            "start",
+            "Meetings can be booked up to a year ahead.",
+        ),
+        (
+            "no start",
+            move_values(None, "30"),
+            "start",
+            "Pick a date and time.",
+        ),
+    ];
+    for (case, values, field, error) in cases {
+        let answer = app.interact(&submission(&view, USER_ID, values)).await;
+        assert_eq!(answer.status(), 200, "{case}");
+        let text = answer.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{case}: no field errors, the form closed: {text:?}"));
+        assert_eq!(body["response_action"], "errors", "{case}: {body}");
+        let errors = body["errors"].as_object().unwrap();
+        assert_eq!(errors.len(), 1, "{case}: one field: {body}");
+        assert_eq!(errors[field], error, "{case}: under {field}: {body}");
+    }
+    // A valid submission then moves it; by the time it is done, nothing else was sent.
+    let fine = move_values(Some(hour - hour % 60), "30");
+    let answer = app.interact(&submission(&view, USER_ID, fine)).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "", "the modal closes");
+    let told = app
+        .slack
+        .wait_for_calls("chat.postEphemeral", 1, WAIT)
+        .await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let patches = app.zoom.requests(Endpoint::Update);
+    assert_eq!(patches.len(), 1, "only the valid one reached Zoom");
+    assert_eq!(patches[0].body["duration"], 30);
+    assert_eq!(app.slack.calls_of("chat.update").len(), 1);
+    assert_eq!(app.slack.calls_of("chat.postMessage").len(), 1);
 }

@@ -6,18 +6,21 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 use slack_zoom::config::Config;
 use slack_zoom::store::{CardLocation, NewMeetingRecord, NoticeState, Schedule, Store};
 use slack_zoom::zoom::{Ending, NewMeeting, Recurrence, Repeat, ZoomClient, ZoomConfig};
-use support::fake_slack::{BOT_TOKEN, FakeSlack, NO_ANSWER};
+use support::fake_slack::{FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, postgres, spawn_app_with_config};
+use support::{
+    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, binary_env, new_meeting_values, postgres,
+    spawn_app_with_config, submission,
+};
 
 /// How long a test waits for work it expects; the sweeps run every 100 ms in-process.
 const WAIT: Duration = Duration::from_secs(20);
@@ -696,17 +699,137 @@ async fn shutdown_waits_for_a_notice_being_posted() {
     assert_eq!(states(&store, id).await, [NoticeState::Posted]);
 }
 
+/// `at` to the minute (the form and the typed command read minutes).
+fn to_the_minute(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp() - at.timestamp().rem_euclid(60), 0).unwrap()
+}
+
+/// The id of the stored upcoming meeting named `topic`, once the service has recorded it.
+async fn recorded(store: &Store, topic: &str) -> u64 {
+    let found = std::cell::Cell::new(None);
+    let recorded = support::until(WAIT, || async {
+        let upcoming = store
+            .meetings()
+            .upcoming(TEAM_ID, USER_ID, now(), 10)
+            .await
+            .unwrap();
+        found.set(
+            upcoming
+                .iter()
+                .find(|m| m.topic == topic)
+                .map(|m| m.zoom_id),
+        );
+        found.get().is_some()
+    })
+    .await;
+    assert!(recorded, "{topic} was recorded");
+    found.get().unwrap()
+}
+
+#[tokio::test]
+async fn a_meeting_typed_or_made_with_the_form_gets_its_notice_due_start_notice_minutes_before_it_starts()
+ {
+    let s = start(&[("START_NOTICE_MINUTES", "5")], |_| {}).await;
+    // Hours ahead: nowhere near due, so each notice stays as it was written at creation.
+    let typed = to_the_minute(now() + secs(2 * 3600));
+    let formed = typed + secs(1800);
+    let text = format!("Typed sync 30m {} UTC", typed.format("%Y-%m-%d %H:%M"));
+    let (_, response) = s.app.command(&text).await;
+    assert_eq!(response.status(), 200);
+    let (_, response) = s.app.command("new").await;
+    assert_eq!(response.status(), 200);
+    let opened = s.app.slack.wait_for_calls("views.open", 1, WAIT).await;
+    assert_eq!(opened.len(), 1, "the form opened");
+    let values = new_meeting_values("Form sync", formed.timestamp(), "30", CHANNEL_ID);
+    let answer = s
+        .app
+        .interact(&submission(&opened[0].body["view"], USER_ID, values))
+        .await;
+    assert_eq!(answer.status(), 200);
+    for (topic, start_at) in [("Typed sync", typed), ("Form sync", formed)] {
+        let id = recorded(&s.store, topic).await;
+        let meeting = s.store.meetings().get(id).await.unwrap().unwrap();
+        assert_eq!(meeting.schedule.start, start_at, "{topic}");
+        // Recorded with the meeting, in one transaction.
+        let notices = s.store.notices().for_meeting(id).await.unwrap();
+        assert_eq!(notices.len(), 1, "{topic}: {notices:?}");
+        assert_eq!(notices[0].state, NoticeState::Pending, "{topic}");
+        assert_eq!(
+            notices[0].due_at,
+            start_at - secs(5 * 60),
+            "{topic}: due five minutes before it starts"
+        );
+    }
+}
+
+#[tokio::test]
+async fn changing_the_time_replaces_the_pending_notice_with_one_start_notice_minutes_before_the_new_start()
+ {
+    let s = start(&[("START_NOTICE_MINUTES", "5")], |_| {}).await;
+    let lead = secs(5 * 60);
+    let old_start = to_the_minute(now() + secs(2 * 3600));
+    let new_start = old_start + secs(3600);
+    let seeded = Seed {
+        topic: "Planning",
+        start: old_start,
+        card_ts: Some(CARD_TS),
+        due: Some(old_start - lead),
+    };
+    let id = seed(&s.app.zoom, &s.store, seeded).await;
+    let click = json!({
+        "type": "block_actions",
+        "user": {"id": USER_ID, "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID},
+        "container": {"type": "message", "message_ts": CARD_TS, "channel_id": CHANNEL_ID, "is_ephemeral": false},
+        "response_url": s.app.slack.response_url("change"),
+        "trigger_id": "1.2.change",
+        "actions": [{"action_id": "change_time", "type": "button", "value": id.to_string()}],
+    });
+    assert_eq!(s.app.interact(&click).await.status(), 200);
+    let opened = s.app.slack.wait_for_calls("views.open", 1, WAIT).await;
+    assert_eq!(opened.len(), 1, "the change-time form opened");
+    let values = json!({
+        "start": {"start": {"type": "datetimepicker", "selected_date_time": new_start.timestamp()}},
+        "duration": {"duration": {"type": "static_select", "selected_option": {"value": "30"}}},
+    });
+    let answer = s
+        .app
+        .interact(&submission(&opened[0].body["view"], USER_ID, values))
+        .await;
+    assert_eq!(answer.status(), 200);
+    // The mover is told once the move is done (store included).
+    let told = s
+        .app
+        .slack
+        .wait_for_calls("chat.postEphemeral", 1, WAIT)
+        .await;
+    assert_eq!(told.len(), 1, "the mover was told");
+    assert_eq!(
+        s.store
+            .meetings()
+            .get(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .schedule
+            .start,
+        new_start,
+        "moved"
+    );
+    let notices = s.store.notices().for_meeting(id).await.unwrap();
+    let rows: Vec<_> = notices.iter().map(|n| (n.state, n.due_at)).collect();
+    assert_eq!(
+        rows,
+        [
+            (NoticeState::Replaced, old_start - lead),
+            (NoticeState::Pending, new_start - lead),
+        ],
+        "the old start's notice replaced by one five minutes before the new start"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Separate processes
-
-/// The environment of one binary against the fakes, on `database`.
-fn binary_env(slack: &FakeSlack, zoom: &FakeZoom, database: &str) -> HashMap<String, String> {
-    let mut env = support::test_env(slack, zoom);
-    env.insert("DATABASE_URL".into(), database.into());
-    env.insert("RUST_LOG".into(), "info".into());
-    assert_eq!(env["SLACK_BOT_TOKEN"], BOT_TOKEN);
-    env
-}
 
 /// Log lines that name this meeting and say `what`.
 fn lines_about<'a>(log: &'a str, id: u64, what: &str) -> Vec<&'a str> {

@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
