@@ -1,7 +1,8 @@
 //! A recurring meeting as Zoom will read it: from the request body Zoom receives (wall-clock
 //! start, `timezone`, `recurrence`), Zoom's occurrences land on the same instants as the user's
 //! series in the tz database, through DST changes in three hemispheres: weekly, daily and
-//! monthly series, ending after a count or on a date (which goes out as its count).
+//! monthly series, ending after a count or on a date (which goes out as its count), for zones
+//! on Zoom's list and for zones that go out as a listed one.
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -11,12 +12,16 @@ use slack_zoom::app::meeting::zoom_request;
 use slack_zoom::command::{self, Context, Minutes, Parsed};
 use slack_zoom::time::Zone;
 
-/// Zones with DST on different calendars: North America, Europe, Australia and South America.
-const ZONES: [&str; 4] = [
+/// Zones with DST on different calendars: North America, Europe, Australia and South America;
+/// the last two are not on Zoom's list, so the body names a listed zone that keeps the same
+/// clock (America/Montreal, Australia/Sydney) and Zoom's reading of it is what is checked.
+const ZONES: [&str; 6] = [
     "America/New_York",
     "Europe/Berlin",
     "Australia/Sydney",
     "America/Santiago",
+    "America/Toronto",
+    "Australia/Melbourne",
 ];
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -122,6 +127,10 @@ fn through_zoom(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<(), TestCaseEr
         }
     };
     let zoom_zone: Tz = body["timezone"].as_str().unwrap().parse().unwrap();
+    prop_assert!(
+        slack_zoom::zoom::is_listed(zoom_zone),
+        "{text}: {zoom_zone} is not on Zoom's list"
+    );
     let zoom: Vec<Option<DateTime<Utc>>> = zoom_occurrences(&body, zoom_zone)
         .into_iter()
         .map(|local| instant(zoom_zone, local))
