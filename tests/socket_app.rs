@@ -15,11 +15,20 @@ use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, spawn_app_with_config};
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn spawn(zoom: FakeZoomOptions) -> (TestApp, FakeSocket) {
+    spawn_with(zoom, &[]).await
+}
+
+/// [`spawn`], with these variables added to the service's environment.
+async fn spawn_with(zoom: FakeZoomOptions, env: &[(&str, &str)]) -> (TestApp, FakeSocket) {
     let socket = FakeSocket::start().await;
     let api_url = socket.api_url();
     let app = spawn_app_with_config(
         zoom,
-        |_, _| {},
+        |vars, _| {
+            for (key, value) in env {
+                vars.insert((*key).into(), (*value).into());
+            }
+        },
         move |config| {
             let mut socket =
                 SocketModeConfig::new(&api_url, SecretString::from(APP_TOKEN)).unwrap();
@@ -100,18 +109,7 @@ async fn a_click_on_the_card_over_socket_mode_reaches_the_same_handler() {
     socket.send(1, &envelope);
     socket.wait_for_ack("env-c", WAIT).await.expect("acked");
     app.slack.wait_for_deliveries(1, WAIT).await;
-    let card = cards_to(&app, &url).remove(0);
-    let id = card["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().unwrap().clone())
-        .find(|e| e["action_id"] == "cancel")
-        .expect("a Cancel button")["value"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = meeting_id(&cards_to(&app, &url).remove(0));
     let click_url = app.slack.response_url("click");
     let click = json!({
         "type": "block_actions",
@@ -141,6 +139,61 @@ async fn a_click_on_the_card_over_socket_mode_reaches_the_same_handler() {
         told.iter().any(|d| d.path.ends_with("/click")),
         "the clicker is answered: {told:?}"
     );
+}
+
+/// The card's meeting id, from its Cancel button.
+fn meeting_id(card: &Value) -> String {
+    card["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .find(|e| e["action_id"] == "cancel")
+        .expect("a Cancel button")["value"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_click_from_a_workspace_not_allowed_is_acked_and_does_nothing() {
+    let (app, socket) = spawn_with(
+        FakeZoomOptions::default(),
+        &[("SLACK_ALLOWED_TEAM_IDS", TEAM_ID)],
+    )
+    .await;
+    let (envelope, url) = command(&app, "env-c", "card", "Sync 30m tomorrow 10am");
+    socket.send(1, &envelope);
+    socket.wait_for_ack("env-c", WAIT).await.expect("acked");
+    app.slack.wait_for_deliveries(1, WAIT).await;
+    let id = meeting_id(&cards_to(&app, &url).remove(0));
+    // The scheduler's own id, but from another workspace: allowed, it would cancel.
+    let foreign_url = app.slack.response_url("foreign");
+    let click = json!({
+        "type": "block_actions",
+        "user": {"id": USER_ID, "team_id": "T0OTHER"},
+        "team": {"id": "T0OTHER"},
+        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL_ID, "is_ephemeral": false},
+        "channel": {"id": CHANNEL_ID},
+        "response_url": foreign_url,
+        "trigger_id": "1.2.foreign",
+        "actions": [{"action_id": "cancel", "type": "button", "value": id}],
+    });
+    socket.send(
+        1,
+        &OutEnvelope::new("env-foreign", "interactive", click, false),
+    );
+    let ack = socket.wait_for_ack("env-foreign", WAIT).await.expect("acked");
+    assert!(ack.payload.is_none(), "{:?}", ack.payload);
+    // A later command's card: anything the click had started would have reached Zoom first.
+    let (envelope, later) = command(&app, "env-later", "later", "Later 30m tomorrow 11am");
+    socket.send(1, &envelope);
+    socket.wait_for_ack("env-later", WAIT).await.expect("acked");
+    app.slack.wait_for_deliveries(2, WAIT).await;
+    assert_eq!(cards_to(&app, &later).len(), 1);
+    assert!(app.zoom.meeting(id.parse().unwrap()).is_some(), "still in Zoom");
+    assert!(cards_to(&app, &foreign_url).is_empty(), "nothing told");
 }
 
 #[tokio::test]
