@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use slack_zoom::store::MeetingState;
+use slack_zoom::store::{CANCELLED_IN_ZOOM, MeetingState};
 use support::fake_slack::FakeUser;
 use support::fake_zoom::{Endpoint, FakeZoomOptions, ScriptedResponse};
 use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, json, spawn_app, spawn_app_with};
@@ -45,27 +45,59 @@ async fn scheduled(app: &TestApp, text: &str) -> Value {
     card
 }
 
-/// A click on `action_id` with `value`, by `user`, on the card in the channel (or on an
-/// ephemeral message when `on_card` is false). Returns the click's own response_url.
-async fn click(app: &TestApp, user: &str, action_id: &str, value: &str, on_card: bool) -> String {
+/// Where the test's cards are, as the clicks on them say (`message_ts`).
+const CARD_TS: &str = "1700000000.000100";
+/// The `message_ts` of an ephemeral message (a `/zoom list`) that is clicked.
+const EPHEMERAL_TS: &str = "1700000099.000900";
+
+/// A signed click on `action_id` with `value`, by `user`, on the card in the channel (or on an
+/// ephemeral message when `on_card` is false), and the click's own response_url.
+fn click_payload(
+    user: &str,
+    action_id: &str,
+    value: &str,
+    on_card: bool,
+    app: &TestApp,
+) -> (Value, String) {
     let response_url = app.slack.response_url(&format!(
         "click-{user}-{action_id}-{value}-{}",
         rand::random::<u32>()
     ));
+    let ts = if on_card { CARD_TS } else { EPHEMERAL_TS };
     let payload = json!({
         "type": "block_actions",
         "user": {"id": user, "username": "someone", "team_id": TEAM_ID},
         "team": {"id": TEAM_ID, "domain": "acme"},
         "api_app_id": "A0001",
-        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL_ID, "is_ephemeral": !on_card},
+        "container": {"type": "message", "message_ts": ts, "channel_id": CHANNEL_ID, "is_ephemeral": !on_card},
         "channel": {"id": CHANNEL_ID, "name": "general"},
         "response_url": response_url,
         "trigger_id": "13345224609.738474920.click",
         "actions": [{"action_id": action_id, "block_id": "meeting_actions", "type": "button", "value": value, "action_ts": "1700000001.000200"}],
     });
+    (payload, response_url)
+}
+
+/// A click (see [`click_payload`]), checked to be answered at once. Returns the click's own
+/// response_url.
+async fn click(app: &TestApp, user: &str, action_id: &str, value: &str, on_card: bool) -> String {
+    let (payload, response_url) = click_payload(user, action_id, value, on_card, app);
     let answer = app.interact(&payload).await;
     assert_eq!(answer.status(), 200, "a click is answered at once");
     response_url
+}
+
+/// A click on the Join link of `zoom_id`'s card, and the wait until the service has recorded
+/// where that card is (as the click said).
+async fn card_located(app: &TestApp, zoom_id: u64) {
+    click(app, USER_ID, "join", &zoom_id.to_string(), true).await;
+    let store = app.store().await;
+    let located = support::until(WAIT, || async {
+        let record = store.meetings().get(zoom_id).await.unwrap().unwrap();
+        record.card.is_some_and(|c| c.message_ts == CARD_TS)
+    })
+    .await;
+    assert!(located, "the click never told where the card is");
 }
 
 fn actions(card: &Value) -> Vec<Value> {
@@ -204,7 +236,7 @@ async fn only_the_scheduler_or_an_admin_may_cancel_and_the_card_is_replaced_in_p
     assert!(matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == "UADMIN"));
     assert_eq!(
         record.card.unwrap().message_ts,
-        "1700000000.000100",
+        CARD_TS,
         "the click said where the card is"
     );
 }
@@ -226,9 +258,14 @@ async fn a_meeting_already_deleted_in_zoom_is_marked_cancelled_all_the_same() {
     app.zoom.remove_meeting(FIRST_ID);
     let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
     let posted = messages(&app, &url, 2).await;
+    let card = posted
+        .iter()
+        .find(|m| m["replace_original"] == true)
+        .expect("card marked cancelled")
+        .to_string();
     assert!(
-        posted.iter().any(|m| m["replace_original"] == true),
-        "card marked cancelled"
+        card.contains("Deleted in Zoom") && !card.contains("Cancelled by"),
+        "deleted in Zoom, not by the person who clicked: {card}"
     );
     let reply = posted
         .iter()
@@ -347,24 +384,7 @@ async fn cancel_by_id_follows_the_same_rules_and_updates_a_known_card() {
     let app = spawn_app().await;
     scheduled(&app, "Design review 45m tomorrow 3pm").await;
     // A click on the card's Join link tells the service where the card is.
-    click(&app, USER_ID, "join", &FIRST_ID.to_string(), true).await;
-    let store = app.store().await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while store
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap()
-        .card
-        .is_none()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the click never told where the card is"
-        );
-        tokio::task::yield_now().await;
-    }
+    card_located(&app, FIRST_ID).await;
     // Unknown id and someone else's meeting first.
     let (url, _) = app.command("cancel 123 456 789").await;
     let told = messages(&app, &url, 1).await;
@@ -403,7 +423,7 @@ async fn cancel_by_id_follows_the_same_rules_and_updates_a_known_card() {
     );
     let updates = app.slack.wait_for_calls("chat.update", 1, WAIT).await;
     assert_eq!(updates[0].body["channel"], CHANNEL_ID);
-    assert_eq!(updates[0].body["ts"], "1700000000.000100");
+    assert_eq!(updates[0].body["ts"], CARD_TS);
     assert!(updates[0].body.to_string().contains("Cancelled by"));
 }
 
@@ -651,4 +671,346 @@ async fn a_recurring_series_is_scheduled_as_one_zoom_series_and_cancel_ends_all_
         "the whole series, not one occurrence"
     );
     assert!(app.zoom.meeting(FIRST_ID).is_none());
+}
+
+/// Schedules a meeting as `USER_ID` from `channel` and returns its card.
+async fn scheduled_in(app: &TestApp, channel: &str, text: &str) -> Value {
+    let url = app
+        .slack
+        .response_url(&format!("in-{channel}-{:x}", rand::random::<u32>()));
+    let body = support::command_body(text, &url).replace(
+        &format!("channel_id={CHANNEL_ID}"),
+        &format!("channel_id={channel}"),
+    );
+    json(app.post_signed(&body).await).await;
+    let card = messages(app, &url, 1).await.remove(0);
+    assert_eq!(card["response_type"], "in_channel", "{card}");
+    card
+}
+
+/// The `/zoom list` entries: each one's text and its buttons.
+fn list_entries(list: &Value) -> Vec<(String, Vec<Value>)> {
+    list["blocks"]
+        .as_array()
+        .unwrap()
+        .windows(2)
+        .filter(|pair| pair[1]["type"] == "actions")
+        .map(|pair| {
+            (
+                pair[0]["text"]["text"].as_str().unwrap().to_owned(),
+                pair[1]["elements"].as_array().unwrap().clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cancel_click_on_a_meeting_found_deleted_in_zoom_redraws_its_card_naming_no_user() {
+    let app = spawn_app().await;
+    scheduled(&app, "Budget sync 45m tomorrow 3pm").await;
+    // Deleted in Zoom's own web page: `/zoom list` finds out, and the store follows.
+    app.zoom.remove_meeting(FIRST_ID);
+    let (url, _) = app.command("list").await;
+    let list = messages(&app, &url, 1).await.remove(0);
+    assert!(!list.to_string().contains("Budget sync"), "{list}");
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == CANCELLED_IN_ZOOM),
+        "{record:?}"
+    );
+
+    // The card in the channel still offers Join and Cancel, and its Cancel is clicked.
+    let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
+    let posted = messages(&app, &url, 2).await;
+    let card = posted
+        .iter()
+        .find(|m| m["replace_original"] == true)
+        .unwrap_or_else(|| panic!("the clicked card is redrawn: {posted:?}"));
+    let shown = card.to_string();
+    assert!(shown.contains("Deleted in Zoom"), "{shown}");
+    assert!(
+        !shown.contains("<@zoom>") && !shown.contains("Cancelled by"),
+        "no user cancelled it: {shown}"
+    );
+    assert!(!shown.contains("\"join\""), "no Join button: {shown}");
+    assert!(actions(card).is_empty(), "nothing to click: {shown}");
+    let reply = posted
+        .iter()
+        .find(|m| m["replace_original"] != true)
+        .unwrap();
+    assert_eq!(reply["response_type"], "ephemeral");
+    let text = reply["text"].as_str().unwrap();
+    assert!(
+        text.contains("*Budget sync* was deleted in Zoom")
+            && text.contains("The card in <#C0001> now says so"),
+        "{text}"
+    );
+    assert!(!text.contains("<@zoom>"), "{text}");
+    assert!(
+        app.zoom.requests(Endpoint::Delete).is_empty(),
+        "nothing left to delete in Zoom"
+    );
+}
+
+#[tokio::test]
+async fn list_shows_the_next_ten_meetings_each_with_its_channel_a_join_and_a_cancel_button() {
+    let app = spawn_app().await;
+    let channels = [CHANNEL_ID, "C0OTHER"];
+    // Twelve, one a day from the day after tomorrow, alternately in two channels.
+    for n in 0..12_usize {
+        let day = chrono::Utc::now().date_naive() + chrono::Days::new(n as u64 + 2);
+        let text = format!("\"Review {:02}\" 30m {day} 10:00 UTC", n + 1);
+        scheduled_in(&app, channels[n % 2], &text).await;
+    }
+    let (url, _) = app.command("list").await;
+    let list = messages(&app, &url, 1).await.remove(0);
+    let entries = list_entries(&list);
+    assert_eq!(entries.len(), 10, "the next ten, no more: {list}");
+    for (n, (text, buttons)) in entries.iter().enumerate() {
+        let id = FIRST_ID + n as u64;
+        assert!(
+            text.contains(&format!("*Review {:02}*", n + 1)),
+            "by start, entry {n}: {text}"
+        );
+        assert!(
+            text.contains(&format!("<#{}>", channels[n % 2])),
+            "its channel, entry {n}: {text}"
+        );
+        let button = |action_id: &str| {
+            buttons
+                .iter()
+                .find(|b| b["action_id"] == action_id)
+                .unwrap_or_else(|| panic!("no {action_id} in entry {n}: {buttons:?}"))
+        };
+        let join = button("join")["url"].as_str().unwrap();
+        assert!(join.contains(&format!("/j/{id}")), "entry {n}: {join}");
+        let cancel = button("cancel");
+        assert_eq!(cancel["value"], id.to_string(), "entry {n}");
+        assert!(
+            cancel["confirm"].is_object(),
+            "entry {n}: a confirmation first"
+        );
+    }
+    let shown = list.to_string();
+    for later in ["Review 11", "Review 12"] {
+        assert!(!shown.contains(later), "{later} is not shown: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_cancel_click_on_the_list_redraws_the_meetings_card_where_it_was_posted() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    card_located(&app, FIRST_ID).await;
+    let (url, _) = app.command("list").await;
+    let list = messages(&app, &url, 1).await.remove(0);
+    let entries = list_entries(&list);
+    let cancel = entries[0]
+        .1
+        .iter()
+        .find(|b| b["action_id"] == "cancel")
+        .expect("a Cancel button on the list");
+
+    // Clicked on the ephemeral list (its own ts), not on the card.
+    let url = click(
+        &app,
+        USER_ID,
+        "cancel",
+        cancel["value"].as_str().unwrap(),
+        false,
+    )
+    .await;
+    let told = messages(&app, &url, 1).await;
+    // The reply is sent after the card is redrawn: nothing else comes to this URL.
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_ne!(
+        told[0]["replace_original"], true,
+        "the list is not replaced by the card: {told:?}"
+    );
+    assert_eq!(told[0]["response_type"], "ephemeral");
+    let text = told[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Cancelled *Design review*")
+            && text.contains("The card in <#C0001> now says so"),
+        "{text}"
+    );
+    let updates = app.slack.calls_of("chat.update");
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].body["channel"], CHANNEL_ID);
+    assert_eq!(
+        updates[0].body["ts"], CARD_TS,
+        "the card's own message, not the list's"
+    );
+    let card = updates[0].body.to_string();
+    assert!(
+        card.contains("Cancelled by <@U0001>") && !card.contains("\"join\""),
+        "{card}"
+    );
+    assert_eq!(app.zoom.requests(Endpoint::Delete).len(), 1);
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(record.state, MeetingState::Cancelled { .. }));
+    assert_eq!(
+        record.card.unwrap().message_ts,
+        CARD_TS,
+        "a click on the list does not move where the card is"
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_click_is_answered_while_zoom_still_holds_the_delete() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    // Zoom takes the DELETE and answers only when the test lets it.
+    app.zoom.hold(Endpoint::Delete);
+    let (payload, url) = click_payload(USER_ID, "cancel", &FIRST_ID.to_string(), true, &app);
+    let answer = tokio::time::timeout(WAIT, app.interact(&payload))
+        .await
+        .expect("the click is answered while Zoom holds the DELETE");
+    assert_eq!(answer.status(), 200);
+    let answered = std::time::Instant::now();
+    assert!(
+        app.slack
+            .hook_attempts()
+            .iter()
+            .all(|d| !url.ends_with(&d.path)),
+        "answered before the work said anything: it runs in the background"
+    );
+    assert!(
+        app.zoom.wait_for_requests(Endpoint::Delete, 1, WAIT).await,
+        "the DELETE reaches Zoom after the answer"
+    );
+    assert!(
+        app.zoom.finished(Endpoint::Delete).is_empty(),
+        "and is still held"
+    );
+
+    app.zoom.release(Endpoint::Delete);
+    let posted = messages(&app, &url, 2).await;
+    let finished = app.zoom.finished(Endpoint::Delete);
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].status, 204);
+    assert!(
+        answered < finished[0].at,
+        "Slack had its answer before Zoom finished the DELETE"
+    );
+    assert!(
+        posted.iter().any(|m| m["replace_original"] == true),
+        "{posted:?}"
+    );
+    let reply = posted
+        .iter()
+        .find(|m| m["replace_original"] != true)
+        .unwrap();
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("Cancelled *Design review*"),
+        "{reply}"
+    );
+    assert!(app.zoom.meeting(FIRST_ID).is_none());
+}
+
+#[tokio::test]
+async fn a_card_slack_refuses_to_replace_leaves_the_meeting_cancelled_and_says_so() {
+    let app = spawn_app().await;
+    app.slack.add_user(
+        USER_ID,
+        FakeUser {
+            tz: Some("UTC".into()),
+            ..Default::default()
+        },
+    );
+    // A zone is known and named: no note follows the card to take the scripted failure.
+    let (command_url, response) = app.command("Design review 45m tomorrow 3pm UTC").await;
+    json(response).await;
+    messages(&app, &command_url, 1).await;
+    // The click's response_url refuses its first post: the card's replacement.
+    app.slack.push_hook_failures(&[404]);
+    let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
+    let told = messages(&app, &url, 1).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let text = told[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Cancelled *Design review*")
+            && text.contains("I couldn't update its card in <#C0001>"),
+        "{text}"
+    );
+    let path = url.split_once("/hooks/").unwrap().1;
+    let attempts: Vec<_> = app
+        .slack
+        .hook_attempts()
+        .into_iter()
+        .filter(|d| d.path.ends_with(path))
+        .collect();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(
+        attempts[0].body["replace_original"], true,
+        "the refused post was the card's"
+    );
+    assert_eq!(
+        messages(&app, &command_url, 1).await.len(),
+        1,
+        "the failure was not taken by another post"
+    );
+    assert!(app.zoom.meeting(FIRST_ID).is_none(), "deleted in Zoom");
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(record.state, MeetingState::Cancelled { .. }),
+        "the store matches Zoom"
+    );
+}
+
+#[tokio::test]
+async fn a_card_chat_update_cannot_redraw_leaves_the_meeting_cancelled_and_says_so() {
+    let app = spawn_app().await;
+    scheduled(&app, "Design review 45m tomorrow 3pm").await;
+    card_located(&app, FIRST_ID).await;
+    app.slack.push_web_fault("chat.update", "message_not_found");
+    let (url, _) = app.command("cancel 857 4606 5432").await;
+    let told = messages(&app, &url, 1).await;
+    let text = told[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Cancelled *Design review*")
+            && text.contains("I couldn't update its card in <#C0001>"),
+        "{text}"
+    );
+    let updates = app.slack.calls_of("chat.update");
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].body["ts"], CARD_TS);
+    assert_eq!(updates[0].answer["ok"], false);
+    assert!(app.zoom.meeting(FIRST_ID).is_none(), "deleted in Zoom");
+    let record = app
+        .store()
+        .await
+        .meetings()
+        .get(FIRST_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == USER_ID),
+        "the store matches Zoom: {record:?}"
+    );
 }

@@ -277,7 +277,12 @@ async fn try_shows_the_reply_notes_refusals_and_card_in_the_language_asked_for()
                 "[Google Calendar] [Outlook] [Change time…] [Cancel meeting]",
             ],
         ),
-        ("help is an answer", &["help"], 0, &["/zoom Design review 45m tomorrow 3pm"]),
+        (
+            "help is an answer",
+            &["help"],
+            0,
+            &["/zoom Design review 45m tomorrow 3pm"],
+        ),
         (
             "a language without a catalog",
             &["Sync", "--lang", "de-DE"],

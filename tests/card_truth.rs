@@ -10,11 +10,9 @@ use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 use support::fake_slack::{FakeSlack, FakeUser};
-use support::service::Service;
 use support::fake_zoom::{Altered, Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
-use support::{
-    TestApp, USER_ID, binary_env, json, spawn_app, spawn_app_with, spawn_app_with_zoom,
-};
+use support::service::Service;
+use support::{TestApp, USER_ID, binary_env, json, spawn_app, spawn_app_with, spawn_app_with_zoom};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -282,7 +280,10 @@ async fn notes_go_only_to_the_person_who_typed_and_never_on_the_card() {
             "Times are read",
             "happens twice",
         ] {
-            assert!(!message.contains(note), "`{note}` in the channel: {message}");
+            assert!(
+                !message.contains(note),
+                "`{note}` in the channel: {message}"
+            );
         }
     }
 }

@@ -21,9 +21,7 @@ use sqlx::{Connection, SqliteConnection};
 use support::fake_slack::{FakeSlack, NO_ANSWER};
 use support::fake_zoom::{Endpoint, FakeZoom, FakeZoomOptions, ScriptedResponse};
 use support::service::Service;
-use support::{
-    CHANNEL_ID, TEAM_ID, TestApp, USER_ID, binary_env, postgres, spawn_app_with_config,
-};
+use support::{CHANNEL_ID, TEAM_ID, TestApp, USER_ID, binary_env, postgres, spawn_app_with_config};
 
 const WAIT: Duration = Duration::from_secs(20);
 const FAST: Duration = Duration::from_millis(100);

@@ -184,7 +184,10 @@ async fn a_click_from_a_workspace_not_allowed_is_acked_and_does_nothing() {
         1,
         &OutEnvelope::new("env-foreign", "interactive", click, false),
     );
-    let ack = socket.wait_for_ack("env-foreign", WAIT).await.expect("acked");
+    let ack = socket
+        .wait_for_ack("env-foreign", WAIT)
+        .await
+        .expect("acked");
     assert!(ack.payload.is_none(), "{:?}", ack.payload);
     // A later command's card: anything the click had started would have reached Zoom first.
     let (envelope, later) = command(&app, "env-later", "later", "Later 30m tomorrow 11am");
@@ -192,7 +195,10 @@ async fn a_click_from_a_workspace_not_allowed_is_acked_and_does_nothing() {
     socket.wait_for_ack("env-later", WAIT).await.expect("acked");
     app.slack.wait_for_deliveries(2, WAIT).await;
     assert_eq!(cards_to(&app, &later).len(), 1);
-    assert!(app.zoom.meeting(id.parse().unwrap()).is_some(), "still in Zoom");
+    assert!(
+        app.zoom.meeting(id.parse().unwrap()).is_some(),
+        "still in Zoom"
+    );
     assert!(cards_to(&app, &foreign_url).is_empty(), "nothing told");
 }
 

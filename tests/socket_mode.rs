@@ -497,7 +497,10 @@ async fn after_each_drop_the_client_waits_longer_before_reconnecting() {
     for (drop, least_ms) in [(1, 100), (2, 200), (3, 400)] {
         let dropped = Instant::now();
         fake.drop_connection(drop);
-        assert!(fake.wait_for_connections(drop + 1, WAIT).await, "drop {drop}");
+        assert!(
+            fake.wait_for_connections(drop + 1, WAIT).await,
+            "drop {drop}"
+        );
         let opened = fake.open_call_times()[drop];
         let waited = opened.duration_since(dropped);
         assert!(

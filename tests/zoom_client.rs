@@ -1174,7 +1174,7 @@ async fn call(zoom: &ZoomClient, endpoint: Endpoint, id: MeetingId) -> Result<()
 }
 
 #[tokio::test]
-async fn a_201_with_unreadable_json_says_the_meeting_may_exist() {
+async fn a_201_with_unreadable_json_says_the_meeting_exists_and_where_to_find_it() {
     let fake = FakeZoom::start().await;
     fake.push_create_response(ScriptedResponse::Garbage);
     let error = client(&fake)
@@ -1184,7 +1184,12 @@ async fn a_201_with_unreadable_json_says_the_meeting_may_exist() {
     assert_eq!(error, ZoomError::MalformedResponse { status: 201 });
     assert_eq!(fake.create_requests().len(), 1);
     let text = message(&error);
-    assert!(text.contains("may have been created"), "{text}");
+    assert!(
+        text.contains("Zoom created the meeting (HTTP 201)"),
+        "{text}"
+    );
+    assert!(text.contains("Find it in your Zoom meetings"), "{text}");
+    assert!(!text.contains("may"), "{text}");
     assert!(!text.contains("zak") && !format!("{error} {error:?}").contains("zak"));
 }
 

@@ -6,14 +6,16 @@ use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::app::meeting::card_from_record;
+use crate::app::meeting::{canceller, card_from_record};
 use crate::app::state::AppState;
 use crate::i18n::{Key, Lang, t};
-use crate::slack::card::action;
+use crate::slack::card::{Canceller, action};
 use crate::slack::reply::neutralise;
 use crate::slack::web::Posted;
 use crate::slack::{ChannelId, Reply, ResponseUrl, TeamId, UserId};
-use crate::store::{CancelOutcome, CardLocation, MeetingRecord, MeetingState, Schedule};
+use crate::store::{
+    CANCELLED_IN_ZOOM, CancelOutcome, CardLocation, MeetingRecord, MeetingState, Schedule,
+};
 use crate::zoom::{Meeting, MeetingId, MeetingUpdate, Operation};
 
 /// How many meetings `/zoom list` shows, and how many it checks in Zoom to find them.
@@ -94,7 +96,15 @@ pub async fn cancel(
     }
     let topic = neutralise(&record.topic);
     if let MeetingState::Cancelled { by, .. } = &record.state {
-        return t!(lang, ManageAlreadyCancelledBy, topic, by);
+        // Nothing left to delete, but its card may still offer Join and Cancel (one found
+        // deleted in Zoom by `/zoom list` was never redrawn): redraw it as the store has it.
+        let first = match canceller(by) {
+            Canceller::User(by) => t!(lang, ManageAlreadyCancelledBy, topic, by),
+            Canceller::Zoom => t!(lang, ManageAlreadyDeletedInZoom, topic),
+        };
+        let card = card_from_record(&record, None).in_channel();
+        let redrawn = redraw(state, &record, clicked, &card).await;
+        return with_card(lang, first, &record.channel_id, redrawn);
     }
     let Some(zoom) = state.zoom() else {
         return t!(lang, ManageDryRunCancel, topic);
@@ -117,18 +127,20 @@ pub async fn cancel(
         }
     };
     let now = Utc::now();
-    let stored = state
-        .store()
-        .meetings()
-        .cancel(zoom_id, actor.user_id.as_str(), now)
-        .await;
+    // Already gone from Zoom: deleted there, not by the person who clicked.
+    let by = if gone {
+        CANCELLED_IN_ZOOM
+    } else {
+        actor.user_id.as_str()
+    };
+    let stored = state.store().meetings().cancel(zoom_id, by, now).await;
     if let Err(e) = &stored {
         tracing::error!(error = %e, meeting_id = zoom_id, "cancelled in Zoom but not recorded in the store");
     }
     let mut cancelled = record.clone();
     cancelled.state = MeetingState::Cancelled {
         at: now,
-        by: actor.user_id.as_str().to_owned(),
+        by: by.to_owned(),
     };
     let card = card_from_record(&cancelled, None).in_channel();
     let redrawn = redraw(state, &record, clicked, &card).await;
@@ -140,7 +152,11 @@ pub async fn cancel(
     } else {
         t!(lang, ManageCancelled, topic)
     };
-    let channel = &record.channel_id;
+    with_card(lang, first, &record.channel_id, redrawn)
+}
+
+/// `first`, then whether the card in `channel` was redrawn (see [`redraw`]).
+fn with_card(lang: Lang, first: String, channel: &str, redrawn: Option<bool>) -> String {
     match redrawn {
         Some(true) => t!(lang, ManageCardUpdated, first, channel),
         Some(false) => t!(lang, ManageCardNotUpdated, first, channel),
@@ -255,7 +271,7 @@ async fn check(state: &AppState, record: MeetingRecord, now: DateTime<Utc>) -> O
             if let Err(e) = state
                 .store()
                 .meetings()
-                .cancel(record.zoom_id, "zoom", now)
+                .cancel(record.zoom_id, CANCELLED_IN_ZOOM, now)
                 .await
             {
                 tracing::warn!(error = %e, "could not record a meeting deleted in Zoom");

@@ -7,9 +7,9 @@ use chrono_tz::Tz;
 use crate::command::{Frequency, MeetingRequest, Minutes, Recurrence, SeriesEnd};
 use crate::i18n::{Key, Lang, t};
 use crate::slack::UserId;
-use crate::slack::card::{MeetingCard, Series};
+use crate::slack::card::{Canceller, MeetingCard, Series};
 use crate::slack::reply::escape;
-use crate::store::{MeetingRecord, MeetingState, NewMeetingRecord, Schedule};
+use crate::store::{CANCELLED_IN_ZOOM, MeetingRecord, MeetingState, NewMeetingRecord, Schedule};
 use crate::zoom::{self, Meeting, MeetingId, NewMeeting, ZoomError};
 
 /// What Zoom is asked to create for `request`.
@@ -274,10 +274,20 @@ pub fn card_from_record(record: &MeetingRecord, zoom: Option<&Meeting>) -> Meeti
             rrule: None,
         }),
         cancelled_by: match &record.state {
-            MeetingState::Cancelled { by, .. } => UserId::parse(by),
+            MeetingState::Cancelled { by, .. } => Some(canceller(by)),
             MeetingState::Scheduled => None,
         },
         lang,
+    }
+}
+
+/// Who the card says cancelled a meeting, from the store's `cancelled_by`: a Slack user, or
+/// nobody in Slack (found deleted in Zoom). A value that is no Slack user id is never
+/// mentioned as one.
+pub fn canceller(by: &str) -> Canceller {
+    match UserId::parse(by) {
+        Some(user) if by != CANCELLED_IN_ZOOM => Canceller::User(user),
+        _ => Canceller::Zoom,
     }
 }
 
@@ -297,6 +307,17 @@ mod tests {
         match command::parse(text, &ctx) {
             Ok(Parsed::Meeting(request)) => request,
             other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_meeting_cancelled_in_zoom_or_by_no_slack_user_is_never_shown_as_a_mention() {
+        assert_eq!(
+            canceller("U0ADMIN"),
+            Canceller::User(UserId::parse("U0ADMIN").unwrap())
+        );
+        for by in [CANCELLED_IN_ZOOM, "", "not a user"] {
+            assert_eq!(canceller(by), Canceller::Zoom, "{by:?}");
         }
     }
 

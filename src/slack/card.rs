@@ -35,11 +35,20 @@ pub struct MeetingCard {
     /// For a recurring series: how it repeats, for people and for calendars.
     pub series: Option<Series>,
     /// Set once the meeting is cancelled: the card then says so and offers nothing to click.
-    pub cancelled_by: Option<UserId>,
+    pub cancelled_by: Option<Canceller>,
     /// The scheduler's language: the card's words and the dates it writes out (its date token
     /// is rendered by each reader's own client). `duration` and the series' description are
     /// expected in it too.
     pub lang: Lang,
+}
+
+/// Who cancelled a meeting, as its card says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Canceller {
+    /// Someone in Slack (its scheduler or an admin): mentioned by name.
+    User(UserId),
+    /// Nobody in Slack: it was found deleted in Zoom itself.
+    Zoom,
 }
 
 /// A recurring series as the card shows it.
@@ -179,7 +188,8 @@ impl MeetingCard {
             blocks.push(actions);
         }
         let context = match &self.cancelled_by {
-            Some(by) => t!(lang, CardCancelledBy, by, user = self.scheduled_by),
+            Some(Canceller::User(by)) => t!(lang, CardCancelledBy, by, user = self.scheduled_by),
+            Some(Canceller::Zoom) => t!(lang, CardDeletedInZoom, user = self.scheduled_by),
             None => t!(lang, CardScheduledBy, user = self.scheduled_by),
         };
         blocks.push(Block::context(Text::mrkdwn(context)));
@@ -370,7 +380,7 @@ mod tests {
             (
                 "En-cancelled/in_channel",
                 MeetingCard {
-                    cancelled_by: Some(UserId::parse("U0002").unwrap()),
+                    cancelled_by: Some(Canceller::User(UserId::parse("U0002").unwrap())),
                     ..base(Lang::En)
                 }
                 .in_channel(),
@@ -496,6 +506,31 @@ mod tests {
             assert_eq!(elements[0]["type"], "text", "{case}");
             let shown = elements[0]["text"].as_str().unwrap();
             assert_eq!(shown, markup::decode_entities(case), "{case}");
+        }
+    }
+
+    #[test]
+    fn a_card_found_deleted_in_zoom_says_so_and_names_nobody_as_its_canceller() {
+        for (lang, says) in [(Lang::En, "Deleted in Zoom"), (Lang::Tr, "Zoom'da silindi")] {
+            let reply = MeetingCard {
+                cancelled_by: Some(Canceller::Zoom),
+                lang,
+                ..card()
+            }
+            .in_channel();
+            let context = mrkdwn(&reply).pop().unwrap();
+            assert!(context.contains(says), "{lang:?}: {context}");
+            assert_eq!(
+                context.matches("<@").count(),
+                1,
+                "{lang:?}: only the scheduler is mentioned: {context}"
+            );
+            assert!(context.contains("<@U0001>"), "{lang:?}: {context}");
+            let blocks = serde_json::to_string(&reply.blocks_as_json()).unwrap();
+            assert!(
+                !blocks.contains("\"action_id\""),
+                "{lang:?}: nothing to click, no Join: {blocks}"
+            );
         }
     }
 

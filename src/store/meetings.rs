@@ -42,8 +42,17 @@ pub struct CardLocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MeetingState {
     Scheduled,
-    Cancelled { at: DateTime<Utc>, by: String },
+    /// `by` is the Slack user who cancelled it, or [`CANCELLED_IN_ZOOM`].
+    Cancelled {
+        at: DateTime<Utc>,
+        by: String,
+    },
 }
+
+/// The `by` of a meeting found deleted in Zoom itself (by `/zoom list`, or by a cancel that
+/// Zoom answered "no such meeting"): nobody in Slack cancelled it. Never a Slack user id,
+/// which are upper-case.
+pub const CANCELLED_IN_ZOOM: &str = "zoom";
 
 /// A meeting to record once Zoom has created it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -53,8 +53,8 @@ pub use claims::Claims;
 pub use error::{Engine, StoreError};
 pub use intents::{Hold, Intent, IntentId, Intents, NewIntent, Opened};
 pub use meetings::{
-    CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings, NewMeetingRecord,
-    RescheduleOutcome, Schedule,
+    CANCELLED_IN_ZOOM, CancelOutcome, CardLocation, MeetingRecord, MeetingState, Meetings,
+    NewMeetingRecord, RescheduleOutcome, Schedule,
 };
 pub use notes::{NewPendingNote, PendingNote, PendingNoteId, PendingNotes};
 pub use notices::{DueNotice, DueNotices, NoticeId, NoticeRecord, NoticeState, Notices};

@@ -310,6 +310,10 @@ impl ZoomError {
                     t!(lang, ZoomRefused, nothing, message, status, code)
                 }
             }
+            // A create answered 2xx made the meeting, whatever its body says: never "may".
+            ZoomError::MalformedResponse { status } if operation == Operation::Create => {
+                t!(lang, ZoomMalformedCreated, status)
+            }
             ZoomError::MalformedResponse { status } => t!(lang, ZoomMalformed, status, after),
             ZoomError::TooManyMeetings { max } => t!(lang, ZoomTooManyMeetings, max, nothing),
             ZoomError::Series(problem) => series_message(problem, nothing, lang),

@@ -33,6 +33,10 @@ pub struct FakeZoomOptions {
     pub expires_in: u64,
     pub token_latency: Duration,
     pub create_latency: Duration,
+    /// How long `GET /meetings/{id}` takes before it is answered (after any hold).
+    pub get_latency: Duration,
+    /// How long `DELETE /meetings/{id}` takes before it is answered (after any hold).
+    pub delete_latency: Duration,
     /// Ids then count up; the default is above 2^32 like real 11-digit ids.
     pub first_meeting_id: u64,
     /// Hosts answered with 404 code 1001.
@@ -55,6 +59,8 @@ impl Default for FakeZoomOptions {
             expires_in: 3599,
             token_latency: Duration::ZERO,
             create_latency: Duration::ZERO,
+            get_latency: Duration::ZERO,
+            delete_latency: Duration::ZERO,
             first_meeting_id: 85_746_065_432,
             unknown_hosts: Vec::new(),
             daily_limit_per_host: None,
@@ -201,6 +207,21 @@ pub struct RecordedRequest {
     /// The JSON body (`Value::Null` if none or not JSON).
     pub body: Value,
     pub authorization: Option<String>,
+    /// When it arrived.
+    pub received: Instant,
+}
+
+/// One request the fake finished with, answered or not (a client that gave up meanwhile does
+/// not read it): GETs and DELETEs of a meeting.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub endpoint: Endpoint,
+    /// The `{meetingId}` path segment.
+    pub target: String,
+    /// The HTTP status it answered.
+    pub status: u16,
+    /// When its answer went out.
+    pub at: Instant,
 }
 
 pub struct FakeZoom {
@@ -216,6 +237,11 @@ struct Shared {
     create_seen: Notify,
     /// While `true`, creates that arrive are recorded and then wait (see [`FakeZoom::hold_creates`]).
     creates_held: tokio::sync::watch::Sender<bool>,
+    /// Endpoints (GET and DELETE of a meeting) whose requests are recorded and then wait (see
+    /// [`FakeZoom::hold`]).
+    held: tokio::sync::watch::Sender<Vec<Endpoint>>,
+    /// Notified when any API request arrives or a held one finishes.
+    request_seen: Notify,
 }
 
 #[derive(Default)]
@@ -225,6 +251,7 @@ struct Inner {
     token_requests: usize,
     scripts: HashMap<Endpoint, VecDeque<ScriptedResponse>>,
     requests: Vec<RecordedRequest>,
+    finished: Vec<Finished>,
     creates: Vec<RecordedCreate>,
     meetings_created: usize,
     writes_per_host: HashMap<String, usize>,
@@ -412,6 +439,8 @@ impl FakeZoom {
             account_zone,
             create_seen: Notify::new(),
             creates_held: tokio::sync::watch::Sender::new(false),
+            held: tokio::sync::watch::Sender::new(Vec::new()),
+            request_seen: Notify::new(),
         });
         let app = Router::new()
             .route("/oauth/token", post(token))
@@ -594,6 +623,87 @@ impl FakeZoom {
         tokio::time::timeout(deadline, wait).await.is_ok()
     }
 
+    /// From now on, requests to `endpoint` (`Get` or `Delete`) are recorded when they arrive
+    /// and then wait, unanswered and not carried out, until [`release`](Self::release): a test
+    /// can see what the service does while Zoom is slow, without a clock.
+    pub fn hold(&self, endpoint: Endpoint) {
+        assert!(
+            matches!(endpoint, Endpoint::Get | Endpoint::Delete),
+            "only GET and DELETE can be held (creates: hold_creates)"
+        );
+        self.state.held.send_modify(|held| held.push(endpoint));
+    }
+
+    /// Lets held requests to `endpoint` (and later ones) go on.
+    pub fn release(&self, endpoint: Endpoint) {
+        self.state
+            .held
+            .send_modify(|held| held.retain(|e| *e != endpoint));
+    }
+
+    /// The GETs and DELETEs of a meeting the fake finished with, in order.
+    pub fn finished(&self, endpoint: Endpoint) -> Vec<Finished> {
+        self.lock()
+            .finished
+            .iter()
+            .filter(|f| f.endpoint == endpoint)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until at least `n` requests to `endpoint` arrived; false if `deadline` passed
+    /// first.
+    pub async fn wait_for_requests(
+        &self,
+        endpoint: Endpoint,
+        n: usize,
+        deadline: Duration,
+    ) -> bool {
+        self.wait_until(deadline, |inner| {
+            inner
+                .requests
+                .iter()
+                .filter(|r| r.endpoint == endpoint)
+                .count()
+                >= n
+        })
+        .await
+    }
+
+    /// Waits until the fake finished with at least `n` requests to `endpoint` (`Get` or
+    /// `Delete`); false if `deadline` passed first.
+    pub async fn wait_for_finished(
+        &self,
+        endpoint: Endpoint,
+        n: usize,
+        deadline: Duration,
+    ) -> bool {
+        self.wait_until(deadline, |inner| {
+            inner
+                .finished
+                .iter()
+                .filter(|f| f.endpoint == endpoint)
+                .count()
+                >= n
+        })
+        .await
+    }
+
+    async fn wait_until(&self, deadline: Duration, done: impl Fn(&Inner) -> bool) -> bool {
+        let wait = async {
+            loop {
+                let mut notified = pin!(self.state.request_seen.notified());
+                // Register before checking, so a request between check and await is not missed.
+                notified.as_mut().enable();
+                if done(&self.lock()) {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(deadline, wait).await.is_ok()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.state.lock()
     }
@@ -659,7 +769,9 @@ impl Shared {
             query,
             body: json_body.clone().unwrap_or(Value::Null),
             authorization: authorization.clone(),
+            received: Instant::now(),
         });
+        self.request_seen.notify_waiters();
         if endpoint == Endpoint::Create {
             inner.creates.push(RecordedCreate {
                 host: target.to_owned(),
@@ -699,6 +811,30 @@ impl Shared {
             Some(scripted) => Err(scripted_reply(scripted).await),
             None => Ok(None),
         }
+    }
+
+    /// Waits while `endpoint` is held, then for its latency.
+    async fn delay(&self, endpoint: Endpoint, latency: Duration) {
+        let _ = self
+            .held
+            .subscribe()
+            .wait_for(|held| !held.contains(&endpoint))
+            .await;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    }
+
+    /// Records that a request to `endpoint` was finished with, answering `response`.
+    fn finish(&self, endpoint: Endpoint, target: &str, response: Response) -> Response {
+        self.lock().finished.push(Finished {
+            endpoint,
+            target: target.to_owned(),
+            status: response.status().as_u16(),
+            at: Instant::now(),
+        });
+        self.request_seen.notify_waiters();
+        response
     }
 
     /// Zoom's reading of a `timezone` field: a listed zone as itself; a missing or unlisted one
@@ -888,6 +1024,12 @@ async fn get_meeting(
     headers: HeaderMap,
 ) -> Response {
     let (token_problem, _) = state.record(Endpoint::Get, &id, &uri, &headers, &[]);
+    state.delay(Endpoint::Get, state.opts.get_latency).await;
+    let response = get_meeting_now(&state, &id, token_problem).await;
+    state.finish(Endpoint::Get, &id, response)
+}
+
+async fn get_meeting_now(state: &Shared, id: &str, token_problem: Option<Response>) -> Response {
     if let Err(response) = state.refuse_or_script(Endpoint::Get, token_problem).await {
         return response;
     }
@@ -897,7 +1039,7 @@ async fn get_meeting(
         .and_then(|id| state.lock().meetings.get(&id).map(StoredMeeting::to_json));
     match found {
         Some(meeting) => Json(meeting).into_response(),
-        None => meeting_not_found(&id),
+        None => meeting_not_found(id),
     }
 }
 
@@ -974,6 +1116,24 @@ async fn delete_meeting(
     headers: HeaderMap,
 ) -> Response {
     let (token_problem, _) = state.record(Endpoint::Delete, &id, &uri, &headers, &[]);
+    // Like Zoom, a delete that arrived is carried out when its (held or slow) turn comes,
+    // whether or not the client still waits for the answer.
+    let work = tokio::spawn(async move {
+        state
+            .delay(Endpoint::Delete, state.opts.delete_latency)
+            .await;
+        let response = delete_meeting_now(&state, &id, token_problem).await;
+        state.finish(Endpoint::Delete, &id, response)
+    });
+    match work.await {
+        Ok(response) => response,
+        // A scripted drop panics in the task; carry it into the handler so the connection drops.
+        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn delete_meeting_now(state: &Shared, id: &str, token_problem: Option<Response>) -> Response {
     if let Err(response) = state
         .refuse_or_script(Endpoint::Delete, token_problem)
         .await
@@ -986,7 +1146,7 @@ async fn delete_meeting(
         .and_then(|id| state.lock().meetings.remove(&id));
     match removed {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => meeting_not_found(&id),
+        None => meeting_not_found(id),
     }
 }
 

@@ -74,7 +74,11 @@ fn only_a_change_that_got_no_answer_may_say_it_happened() {
             let says_maybe = ["created", "saved", "cancelled"]
                 .iter()
                 .any(|done| text.contains(&format!("may have been {done}")));
+            // A create answered 2xx exists: said so, never "may".
+            let created = operation == Operation::Create
+                && matches!(error, ZoomError::MalformedResponse { .. });
             let may_exist = error.outcome_unknown()
+                && !created
                 && matches!(
                     operation,
                     Operation::Create | Operation::Update | Operation::Cancel
