@@ -760,6 +760,29 @@ async fn a_cancel_click_on_a_meeting_found_deleted_in_zoom_redraws_its_card_nami
 }
 
 #[tokio::test]
+async fn a_meeting_list_finds_deleted_in_zoom_has_its_card_redrawn_at_once() {
+    let app = spawn_app().await;
+    scheduled(&app, "Budget sync 45m tomorrow 3pm").await;
+    card_located(&app, FIRST_ID).await;
+    app.zoom.remove_meeting(FIRST_ID);
+    let (url, _) = app.command("list").await;
+    let list = messages(&app, &url, 1).await.remove(0);
+    assert!(!list.to_string().contains("Budget sync"), "{list}");
+    // Nobody has to click its Cancel for the channel to stop offering Join.
+    let updates = app.slack.wait_for_calls("chat.update", 1, WAIT).await;
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].body["channel"], CHANNEL_ID);
+    assert_eq!(updates[0].body["ts"], CARD_TS);
+    let shown = updates[0].body.to_string();
+    assert!(shown.contains("Deleted in Zoom"), "{shown}");
+    assert!(!shown.contains("\"join\""), "no Join button: {shown}");
+    // Listing again redraws nothing more: the store already says cancelled.
+    let (url, _) = app.command("list").await;
+    messages(&app, &url, 1).await;
+    assert_eq!(app.slack.calls_of("chat.update").len(), 1);
+}
+
+#[tokio::test]
 async fn list_shows_the_next_ten_meetings_each_with_its_channel_a_join_and_a_cancel_button() {
     let app = spawn_app().await;
     let channels = [CHANNEL_ID, "C0OTHER"];

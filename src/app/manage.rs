@@ -223,8 +223,8 @@ struct Listed {
 }
 
 /// `/zoom list`: the actor's next meetings scheduled through the app, as Zoom has them now. A
-/// meeting deleted in Zoom is marked cancelled and left out; one moved in Zoom is shown (and
-/// stored) at its new time. In the actor's `lang`.
+/// meeting deleted in Zoom is marked cancelled, its known card redrawn, and left out; one moved
+/// in Zoom is shown (and stored) at its new time. In the actor's `lang`.
 pub async fn list(state: &AppState, actor: &Actor, lang: Lang) -> Reply {
     let now = Utc::now();
     let records = match state
@@ -268,13 +268,27 @@ async fn check(state: &AppState, record: MeetingRecord, now: DateTime<Utc>) -> O
                 meeting_id = record.zoom_id,
                 "deleted in Zoom; marking it cancelled"
             );
-            if let Err(e) = state
+            match state
                 .store()
                 .meetings()
                 .cancel(record.zoom_id, CANCELLED_IN_ZOOM, now)
                 .await
             {
-                tracing::warn!(error = %e, "could not record a meeting deleted in Zoom");
+                // Its card still offers Join: redraw it, without holding up the list.
+                Ok(CancelOutcome::Cancelled) if record.card.is_some() => {
+                    let mut cancelled = record;
+                    cancelled.state = MeetingState::Cancelled {
+                        at: now,
+                        by: CANCELLED_IN_ZOOM.to_owned(),
+                    };
+                    let task_state = state.clone();
+                    state.background().spawn(async move {
+                        let card = card_from_record(&cancelled, None).in_channel();
+                        redraw(&task_state, &cancelled, None, &card).await;
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not record a meeting deleted in Zoom"),
             }
             None
         }
