@@ -30,21 +30,12 @@ pub struct Explanation {
     card: Reply,
 }
 
-/// What `try` prints instead of an explanation (Slack mrkdwn, as the user would see it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unexplained {
-    /// `help`, or nothing but it: the usage, which is an answer, not a failure.
+/// What `try` shows for a command: how a meeting is read, or the usage (`help`).
+#[derive(Debug, Clone)]
+pub enum Explained {
+    Meeting(Box<Explanation>),
+    /// The usage (Slack mrkdwn), as `/zoom help` shows it.
     Help(String),
-    /// The refusal the user would get.
-    Refused(String),
-}
-
-impl Unexplained {
-    pub fn message(&self) -> &str {
-        match self {
-            Unexplained::Help(text) | Unexplained::Refused(text) => text,
-        }
-    }
 }
 
 /// Reads `text` as the service would for a user in `zone` whose Slack language is `lang`
@@ -56,7 +47,7 @@ pub fn explain(
     default_duration: Minutes,
     now: DateTime<Utc>,
     lang: Lang,
-) -> Result<Explanation, Unexplained> {
+) -> Result<Explained, String> {
     let ctx = Context {
         now,
         zone,
@@ -65,15 +56,13 @@ pub fn explain(
     let request = match command::parse(text, &ctx) {
         Ok(Parsed::Meeting(request)) => request,
         Ok(Parsed::Help) => {
-            return Err(Unexplained::Help(command::usage_in(lang, default_duration)));
+            return Ok(Explained::Help(command::usage_in(lang, default_duration)));
         }
-        Ok(Parsed::Action(_)) => {
-            return Err(Unexplained::Refused(lang.text(Key::TryActions).to_owned()));
-        }
-        Err(e) => return Err(Unexplained::Refused(e.user_message_in(lang))),
+        Ok(Parsed::Action(_)) => return Err(lang.text(Key::TryActions).to_owned()),
+        Err(e) => return Err(e.user_message_in(lang)),
     };
     if let Some(refusal) = unpinnable_series(&request, lang) {
-        return Err(Unexplained::Refused(refusal));
+        return Err(refusal);
     }
     let zone_note =
         (source == ZoneSource::Assumed).then(|| t!(lang, TryZoneNote, zone = zone.name()));
@@ -81,13 +70,13 @@ pub fn explain(
     let acknowledgement = acknowledgement(&request, zone_note, lang);
     let you = UserId::parse("U0YOU").unwrap_or_else(|| unreachable!("a valid literal id"));
     let card = preview_card(&request, you, lang).in_channel();
-    Ok(Explanation {
+    Ok(Explained::Meeting(Box::new(Explanation {
         request,
         source,
         notes,
         acknowledgement,
         card,
-    })
+    })))
 }
 
 impl Explanation {
@@ -295,8 +284,10 @@ mod tests {
             thirty(),
             now(),
             Lang::En,
-        )
-        .unwrap();
+        );
+        let Ok(Explained::Meeting(explained)) = explained else {
+            panic!("{explained:?}")
+        };
         let text = explained.to_text();
         for needle in [
             "Topic:    Design review",
@@ -327,8 +318,10 @@ mod tests {
             thirty(),
             now(),
             Lang::En,
-        )
-        .unwrap();
+        );
+        let Ok(Explained::Meeting(explained)) = explained else {
+            panic!("{explained:?}")
+        };
         let text = explained.to_text();
         assert!(text.contains("already passed today"), "{text}");
         assert!(text.contains("Times are read in UTC"), "{text}");
@@ -346,10 +339,7 @@ mod tests {
             Lang::En,
         )
         .unwrap_err();
-        assert!(
-            matches!(&err, Unexplained::Refused(m) if m.contains("`45x`")),
-            "{err:?}"
-        );
+        assert!(err.contains("`45x`"), "{err}");
     }
 
     #[test]
@@ -364,10 +354,10 @@ mod tests {
                 Lang::En,
             );
             match (text, got) {
-                ("help", Err(Unexplained::Help(usage))) => {
+                ("help", Ok(Explained::Help(usage))) => {
                     assert!(usage.contains("/zoom"), "{usage}")
                 }
-                ("", Ok(_)) => {}
+                ("", Ok(Explained::Meeting(_))) => {}
                 (text, got) => panic!("{text:?}: {got:?}"),
             }
         }

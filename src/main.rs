@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use slack_zoom::command::Minutes;
-use slack_zoom::explain::{Unexplained, ZoneSource, explain};
+use slack_zoom::explain::{Explained, ZoneSource, explain};
 use slack_zoom::i18n::Lang;
 use slack_zoom::time::Zone;
 
@@ -139,10 +139,12 @@ fn try_command(
         .and_then(|m| Minutes::new(m).ok())
         .unwrap_or_else(|| Minutes::new(30).unwrap_or_else(|_| unreachable!("30 is in range")));
     let (output, code) = match explain(text, zone, source, default_duration, now, lang) {
-        Ok(explained) if json => (format!("{:#}", explained.to_json()), ExitCode::SUCCESS),
-        Ok(explained) => (explained.to_text(), ExitCode::SUCCESS),
-        Err(Unexplained::Help(usage)) => (usage, ExitCode::SUCCESS),
-        Err(Unexplained::Refused(refusal)) => (refusal, ExitCode::FAILURE),
+        Ok(Explained::Meeting(explained)) if json => {
+            (format!("{:#}", explained.to_json()), ExitCode::SUCCESS)
+        }
+        Ok(Explained::Meeting(explained)) => (explained.to_text(), ExitCode::SUCCESS),
+        Ok(Explained::Help(usage)) => (usage, ExitCode::SUCCESS),
+        Err(refusal) => (refusal, ExitCode::FAILURE),
     };
     // Not `println!`, which panics when the reader has gone (`slack-zoom try … | head`).
     let mut stdout = std::io::stdout().lock();

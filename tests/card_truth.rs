@@ -126,13 +126,17 @@ async fn when_zoom_stores_another_start_an_error_names_both_instants() {
     let zoom = FakeZoom::start().await;
     let zoom_start = tomorrow_at(chrono_tz::UTC, 13);
     zoom.push_create_response(ScriptedResponse::created_starting_at(zoom_start));
-    let database = format!("sqlite://{}", support::temp_database().display());
+    let path = support::temp_database();
+    let database = format!("sqlite://{}", path.display());
     let service = Service::start(&binary_env(&slack, &zoom, &database), &[]).await;
     service
         .send_command("Sync 30m tomorrow 10am UTC", &slack.response_url("moved"))
         .await;
     slack.wait_for_deliveries(2, Duration::from_secs(10)).await;
     let log = service.stop().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
     let asked = tomorrow_at(chrono_tz::UTC, 10);
     let errors: Vec<&str> = log
         .lines()

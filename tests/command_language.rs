@@ -397,6 +397,9 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("Run 5k", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Run 5k | now"),
     ("Retro x", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Retro x | now"),
     ("Top 10 list", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Top 10 list | now"),
+    // An hour with a capital A or P is a name mid-topic (a lower-case one is refused, below).
+    ("Room 4A sync tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Room 4A sync"),
+    ("Gate 2A handover 30m", MON, NY, "2026-06-01 14:07 | 2026-06-01 10:07 America/New_York | 30 | Gate 2A handover | now"),
     // Shapes we cannot place stay in the topic when topic words follow them.
     ("Cut 200ms latency tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Cut 200ms latency"),
     ("Intro to 5G networks tomorrow 3pm", MON, NY, "2026-06-02 19:00 | 2026-06-02 15:00 America/New_York | 30 | Intro to 5G networks"),

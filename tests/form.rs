@@ -280,7 +280,7 @@ async fn where_the_bot_cannot_post_the_user_is_told_to_invite_it_and_nothing_is_
 #[tokio::test]
 async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     let app = app_in("UTC").await;
-    let (_, response) = app.command("Design review 45m 2026-12-15 15:00 UTC").await;
+    let (_, response) = app.command(&scheduling(first_start())).await;
     json(response).await;
     app.slack.wait_for_deliveries(1, WAIT).await;
     // Not the scheduler: refused, no form.
@@ -298,7 +298,7 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     app.interact(&change_time_click(&app, USER_ID)).await;
     let view = opened_view(&app, 1).await;
     assert_eq!(view["callback_id"], "change_time");
-    let asked: DateTime<Utc> = "2026-12-15T15:00:00Z".parse().unwrap();
+    let asked = first_start();
     assert_eq!(
         block(&view, "start")["element"]["initial_date_time"],
         asked.timestamp(),
@@ -309,7 +309,7 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
         "45",
         "and its length"
     );
-    let new_start: DateTime<Utc> = "2026-12-16T09:30:00Z".parse().unwrap();
+    let new_start = next_morning(asked, 9, 30);
     let values = json!({
         "start": {"start": {"type": "datetimepicker", "selected_date_time": new_start.timestamp()}},
         "duration": {"duration": {"type": "static_select", "selected_option": {"value": "60"}}},
@@ -325,8 +325,8 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
     assert_eq!(
         said,
         moved_thread(
-            (asked.timestamp(), "Tue Dec 15, 3:00 PM (UTC)"),
-            (new_start.timestamp(), "Wed Dec 16, 9:30 AM (UTC)"),
+            (asked.timestamp(), &shown(asked)),
+            (new_start.timestamp(), &shown(new_start)),
         ),
         "from the old start to the new one, each a date token in the reader's own zone"
     );
@@ -360,6 +360,38 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
 
 /// What the thread under the card says after a move by the default user, from and to each
 /// `(Unix seconds, fallback)`: a date token every reader's client shows in their own zone.
+/// The start of the meeting the change-time tests move: 15:00 UTC a month from today, so in
+/// the future whenever the tests run.
+fn first_start() -> DateTime<Utc> {
+    (Utc::now().date_naive() + chrono::Days::new(30))
+        .and_hms_opt(15, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+/// The day after `at`, at `hour:minute` UTC.
+fn next_morning(at: DateTime<Utc>, hour: u32, minute: u32) -> DateTime<Utc> {
+    (at.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(hour, minute, 0)
+        .unwrap()
+        .and_utc()
+}
+
+/// The command that schedules a 45-minute "Design review" at `at`.
+fn scheduling(at: DateTime<Utc>) -> String {
+    format!("Design review 45m {} UTC", at.format("%Y-%m-%d %H:%M"))
+}
+
+/// `at` as a short date token's fallback shows it (`Tue Dec 15, 3:00 PM (UTC)`).
+fn shown(at: DateTime<Utc>) -> String {
+    at.format("%a %b %-d, %-I:%M %p (UTC)").to_string()
+}
+
+/// `at` as Zoom writes a start (`2026-12-16T10:00:00Z`).
+fn zoom_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 fn moved_thread(from: (i64, &str), to: (i64, &str)) -> String {
     let token = |(ts, fallback): (i64, &str)| {
         format!("<!date^{ts}^{{date_short_pretty}} at {{time}}|{fallback}>")
@@ -413,13 +445,13 @@ fn move_values(start: Option<i64>, minutes: &str) -> Value {
 async fn change_time_shows_the_time_zoom_stored_on_the_card_under_it_and_in_the_store_when_it_differs_from_the_one_asked()
  {
     let app = app_in("UTC").await;
-    let view = open_change_form(&app, "Design review 45m 2026-12-15 15:00 UTC").await;
-    let asked: DateTime<Utc> = "2026-12-16T09:30:00Z".parse().unwrap();
+    let view = open_change_form(&app, &scheduling(first_start())).await;
+    let asked = next_morning(first_start(), 9, 30);
     // Zoom keeps the PATCH, but its GET answers another start and length (as when Zoom
     // rounds or adjusts what it was sent): that answer is the truth.
-    let zooms: DateTime<Utc> = "2026-12-16T10:00:00Z".parse().unwrap();
+    let zooms = next_morning(first_start(), 10, 0);
     let mut answer = app.zoom.meeting(FIRST_ID).expect("the meeting is in Zoom");
-    answer["start_time"] = json!("2026-12-16T10:00:00Z");
+    answer["start_time"] = json!(zoom_time(zooms));
     answer["duration"] = json!(50);
     app.zoom
         .push_response(Endpoint::Get, ScriptedResponse::json(200, answer));
@@ -442,7 +474,8 @@ async fn change_time_shows_the_time_zoom_stored_on_the_card_under_it_and_in_the_
     assert_eq!(patches[0].body["duration"], 60, "the PATCH asked for 60");
     let stored = app.zoom.meeting(FIRST_ID).unwrap();
     assert_eq!(
-        stored["start_time"], "2026-12-16T09:30:00Z",
+        stored["start_time"],
+        zoom_time(asked),
         "the PATCH asked for 09:30"
     );
     let gets = app.zoom.requests(Endpoint::Get);
@@ -471,14 +504,8 @@ async fn change_time_shows_the_time_zoom_stored_on_the_card_under_it_and_in_the_
     assert_eq!(
         thread[0].body["text"],
         moved_thread(
-            (
-                "2026-12-15T15:00:00Z"
-                    .parse::<DateTime<Utc>>()
-                    .unwrap()
-                    .timestamp(),
-                "Tue Dec 15, 3:00 PM (UTC)"
-            ),
-            (zooms.timestamp(), "Wed Dec 16, 10:00 AM (UTC)"),
+            (first_start().timestamp(), &shown(first_start())),
+            (zooms.timestamp(), &shown(zooms)),
         ),
         "moved to Zoom's time"
     );
@@ -508,7 +535,7 @@ async fn change_time_shows_the_time_zoom_stored_on_the_card_under_it_and_in_the_
 #[tokio::test]
 async fn a_change_time_submission_is_checked_field_by_field_and_nothing_moves_until_it_passes() {
     let app = app_in("UTC").await;
-    let view = open_change_form(&app, "Design review 45m 2026-12-15 15:00 UTC").await;
+    let view = open_change_form(&app, &scheduling(first_start())).await;
     let hour = Utc::now().timestamp() + 3600;
     let cases = [
         (

@@ -485,7 +485,7 @@ async fn an_abrupt_drop_reconnects_with_a_fresh_url() {
 }
 
 #[tokio::test]
-async fn after_each_drop_the_client_waits_longer_before_reconnecting() {
+async fn after_each_drop_the_client_waits_out_a_backoff_whose_floor_doubles() {
     let fake = FakeSocket::start().await;
     let stub = Stub::new();
     let mut config = config(&fake);

@@ -275,6 +275,31 @@ async fn a_command_another_replica_took_over_meanwhile_is_not_created_here() {
 }
 
 #[tokio::test]
+async fn a_create_zoom_answered_unreadably_is_settled_so_no_replica_looks_for_it_again() {
+    let app = replica(|_, _| {}, |_| {}).await;
+    app.zoom.push_create_response(ScriptedResponse::Garbage);
+    let (url, _) = app.command("Sync 30m tomorrow 10:00").await;
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let told = posts_to(&app, &name, 1).await;
+    assert!(
+        text(&told[0]).contains("Zoom created the meeting (HTTP 201)"),
+        "{told:?}"
+    );
+    // The meeting exists: the command is done, not left for a takeover that could tell the
+    // user it was never made.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let states: Vec<_> = intent_states(&app).await.into_values().collect();
+        if states.len() == 1 && states[0].0 == "done" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{states:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.zoom.create_requests().len(), 1);
+}
+
+#[tokio::test]
 async fn a_slow_create_keeps_its_lease_so_no_replica_takes_it_over() {
     let lease = Duration::from_secs(3);
     let app = replica(|_, _| {}, move |config| config.lease = lease).await;

@@ -98,10 +98,7 @@ pub async fn cancel(
     if let MeetingState::Cancelled { by, .. } = &record.state {
         // Nothing left to delete, but its card may still offer Join and Cancel (one found
         // deleted in Zoom by `/zoom list` was never redrawn): redraw it as the store has it.
-        let first = match canceller(by) {
-            Canceller::User(by) => t!(lang, ManageAlreadyCancelledBy, topic, by),
-            Canceller::Zoom => t!(lang, ManageAlreadyDeletedInZoom, topic),
-        };
+        let first = already_cancelled(lang, &topic, by);
         let card = card_from_record(&record, None).in_channel();
         let redrawn = redraw(state, &record, clicked, &card).await;
         return with_card(lang, first, &record.channel_id, redrawn);
@@ -142,10 +139,30 @@ pub async fn cancel(
         at: now,
         by: by.to_owned(),
     };
+    // Zoom had nothing to delete because another cancel (a double click, `/zoom cancel`, a
+    // `/zoom list` that found it gone) got there first and is recorded: that one is the truth,
+    // on the card and in the answer.
+    let first_cancel = match (&stored, gone) {
+        (Ok(CancelOutcome::AlreadyCancelled), true) => {
+            match state.store().meetings().get(zoom_id).await {
+                Ok(Some(current)) => match &current.state {
+                    MeetingState::Cancelled { by, .. } => Some((current.clone(), by.clone())),
+                    MeetingState::Scheduled => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some((current, _)) = &first_cancel {
+        cancelled = current.clone();
+    }
     let card = card_from_record(&cancelled, None).in_channel();
     let redrawn = redraw(state, &record, clicked, &card).await;
     tracing::info!(meeting_id = zoom_id, gone, "meeting cancelled");
-    let first = if gone {
+    let first = if let Some((_, by)) = &first_cancel {
+        already_cancelled(lang, &topic, by)
+    } else if gone {
         t!(lang, ManageDeletedInZoom, topic)
     } else if matches!(stored, Ok(CancelOutcome::AlreadyCancelled)) {
         t!(lang, ManageAlreadyCancelled, topic)
@@ -153,6 +170,14 @@ pub async fn cancel(
         t!(lang, ManageCancelled, topic)
     };
     with_card(lang, first, &record.channel_id, redrawn)
+}
+
+/// "Already cancelled by @x", or "already deleted in Zoom", from the store's `by`.
+fn already_cancelled(lang: Lang, topic: &str, by: &str) -> String {
+    match canceller(by) {
+        Canceller::User(by) => t!(lang, ManageAlreadyCancelledBy, topic, by),
+        Canceller::Zoom => t!(lang, ManageAlreadyDeletedInZoom, topic),
+    }
 }
 
 /// `first`, then whether the card in `channel` was redrawn (see [`redraw`]).
@@ -282,10 +307,13 @@ async fn check(state: &AppState, record: MeetingRecord, now: DateTime<Utc>) -> O
                         by: CANCELLED_IN_ZOOM.to_owned(),
                     };
                     let task_state = state.clone();
-                    state.background().spawn(async move {
+                    let redrawing = async move {
                         let card = card_from_record(&cancelled, None).in_channel();
                         redraw(&task_state, &cancelled, None, &card).await;
-                    });
+                    };
+                    state
+                        .background()
+                        .spawn(tracing::Instrument::in_current_span(redrawing));
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not record a meeting deleted in Zoom"),

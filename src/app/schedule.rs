@@ -567,7 +567,10 @@ async fn go_on(
                     ))
                 ))
                 .await;
-            return if e.outcome_unknown() {
+            // A create Zoom answered 2xx made its meeting, though its answer could not be
+            // read: the user was told so, and nobody may make it again or say it was not made.
+            let created = matches!(e, ZoomError::MalformedResponse { .. });
+            return if e.outcome_unknown() && !created {
                 Outcome::Uncertain
             } else {
                 Outcome::Settled

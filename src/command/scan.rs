@@ -573,8 +573,9 @@ pub(crate) fn scan(
 /// time shaped like one that we do not read but can tell what was meant (`45perc`, `30мин`,
 /// `2 stunden`, `10:30a`, `3p`): a schedule word read as a topic word would put the meeting
 /// at the wrong time without a word said, while a refused topic word costs a pair of quotes
-/// (`"Phase 2a review"`). A shape we cannot place (`200ms`, `5G`) stays in the topic unless
-/// it stands right before the schedule, where the scan refuses it.
+/// (`"Phase 2a review"`). An hour with a capital `A` or `P` (`Room 4A`, `Gate 2A`) is a name,
+/// not a time, and so is a shape we cannot place (`200ms`, `5G`): those stay in the topic
+/// unless they stand right before the schedule, where the scan refuses them.
 pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), CommandError> {
     for start in 0..topic.len() {
         for len in 1..=2 {
@@ -587,6 +588,7 @@ pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), 
                     ..
                 },
             )) = found
+                && !a_name(&err)
             {
                 return Err(err);
             }
@@ -610,6 +612,20 @@ pub(crate) fn check_topic(topic: &[Token<'_>], example_year: i32) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// `4A`, `12P`: digits and a capital `A` or `P`, a room, gate or form rather than a time.
+fn a_name(err: &CommandError) -> bool {
+    match err {
+        CommandError::UnknownWord {
+            kind: WordKind::Time,
+            word,
+            ..
+        } => word
+            .strip_suffix(['A', 'P'])
+            .is_some_and(|hour| !hour.is_empty() && hour.bytes().all(|b| b.is_ascii_digit())),
+        _ => false,
+    }
 }
 
 /// From `pos` on, skips schedule words and returns the first word that is not one, with the

@@ -106,20 +106,32 @@ impl MeetingCard {
         )
     }
 
+    /// The text notifications and screen readers get. A cancelled meeting's says so first and,
+    /// like its card, offers no way to join.
     fn fallback_text(&self) -> String {
         let lang = self.lang;
-        let mut text = t!(
+        let cancelled = self.cancelled_by.is_some();
+        let mut text = if cancelled {
+            lang.text(Key::CardFallbackCancelled).to_owned()
+        } else {
+            String::new()
+        };
+        text.push_str(&t!(
             lang,
             CardFallback,
             topic = neutralise(&self.topic),
             time = escape(&self.organiser_time()),
             duration = self.duration,
-        );
-        if !self.join_url.is_empty() {
+        ));
+        if !self.join_url.is_empty() && !cancelled {
             text.push_str(&t!(lang, CardFallbackJoin, url = escape(&self.join_url)));
         }
         text.push_str(&t!(lang, CardFallbackMeetingId, id = self.meeting_id));
-        if let Some(passcode) = self.passcode.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(passcode) = self
+            .passcode
+            .as_deref()
+            .filter(|p| !p.is_empty() && !cancelled)
+        {
             text.push_str(&t!(lang, CardFallbackPasscode, passcode = escape(passcode)));
         }
         text

@@ -48,7 +48,6 @@ impl Retries {
         }
         let delay = retry_after.unwrap_or_else(|| backoff(self.policy.base_delay, self.used));
         // Saturating: `Retry-After` is Zoom's number and may be any u64 of seconds.
-        // Saturating: `Retry-After` is Zoom's number and may be any u64 of seconds.
         if self.started.elapsed().saturating_add(delay) > self.policy.budget {
             return None;
         }
