@@ -785,6 +785,23 @@ async fn a_meeting_list_finds_deleted_in_zoom_has_its_card_redrawn_at_once() {
 }
 
 #[tokio::test]
+async fn list_shows_the_topic_as_renamed_in_zoom() {
+    let app = spawn_app().await;
+    scheduled(&app, "Budget sync 45m tomorrow 3pm").await;
+    let mut renamed = app.zoom.meeting(FIRST_ID).expect("in Zoom");
+    renamed["topic"] = json!("Budget sync <moved to Q3>");
+    app.zoom
+        .push_response(Endpoint::Get, ScriptedResponse::json(200, renamed));
+    let (url, _) = app.command("list").await;
+    let list = messages(&app, &url, 1).await.remove(0);
+    let (text, _) = list_entries(&list).remove(0);
+    assert!(
+        text.contains("*Budget sync &lt;moved to Q3&gt;*"),
+        "Zoom's topic, escaped: {text}"
+    );
+}
+
+#[tokio::test]
 async fn list_shows_the_next_ten_meetings_each_with_its_channel_a_join_and_a_cancel_button() {
     let app = spawn_app().await;
     let channels = [CHANNEL_ID, "C0OTHER"];

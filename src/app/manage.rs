@@ -242,6 +242,8 @@ pub async fn learn_card(state: &AppState, zoom_id: u64, clicked: &ClickedCard) {
 /// One meeting as Zoom has it now (or as stored, when Zoom could not be asked).
 struct Listed {
     record: MeetingRecord,
+    /// Zoom's topic: it may have been renamed in Zoom's own UI.
+    topic: String,
     start: DateTime<Utc>,
     join_url: String,
     checked: bool,
@@ -280,6 +282,7 @@ pub async fn list(state: &AppState, actor: &Actor, lang: Lang) -> Reply {
 async fn check(state: &AppState, record: MeetingRecord, now: DateTime<Utc>) -> Option<Listed> {
     let Some(zoom) = state.zoom() else {
         return Some(Listed {
+            topic: record.topic.clone(),
             start: record.schedule.start,
             join_url: record.join_url.clone(),
             record,
@@ -323,6 +326,7 @@ async fn check(state: &AppState, record: MeetingRecord, now: DateTime<Utc>) -> O
         Err(e) => {
             tracing::warn!(error = %e, meeting_id = record.zoom_id, "could not check a meeting in Zoom");
             Some(Listed {
+                topic: record.topic.clone(),
                 start: record.schedule.start,
                 join_url: record.join_url.clone(),
                 record,
@@ -372,6 +376,11 @@ async fn agree(
         }
     }
     Listed {
+        topic: meeting
+            .topic()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(&record.topic)
+            .to_owned(),
         join_url: meeting.join_url().unwrap_or(&record.join_url).to_owned(),
         start,
         record,
@@ -390,7 +399,7 @@ fn render_list(shown: &[Listed], lang: Lang) -> Reply {
     let mut lines = Vec::new();
     for listed in shown {
         let record = &listed.record;
-        let topic = neutralise(&record.topic);
+        let topic = neutralise(&listed.topic);
         let when = t!(
             lang,
             TokenShort,
