@@ -105,6 +105,20 @@ fn day_ahead(days: u64) -> chrono::NaiveDate {
     chrono::Utc::now().date_naive() + chrono::Days::new(days)
 }
 
+/// What a Cancel click's `response_url` received: the card redrawn in place, and the reply to
+/// the person who clicked.
+fn redrawn_and_reply(posted: &[Value]) -> (&Value, &Value) {
+    let card = posted
+        .iter()
+        .find(|m| m["replace_original"] == true)
+        .unwrap_or_else(|| panic!("the card is redrawn in place: {posted:?}"));
+    let reply = posted
+        .iter()
+        .find(|m| m["replace_original"] != true)
+        .unwrap_or_else(|| panic!("the clicker is answered: {posted:?}"));
+    (card, reply)
+}
+
 fn actions(card: &Value) -> Vec<Value> {
     card["blocks"]
         .as_array()
@@ -119,14 +133,7 @@ fn actions(card: &Value) -> Vec<Value> {
 async fn a_meeting_is_stored_with_its_facts_but_never_its_passcode() {
     let app = spawn_app().await;
     scheduled(&app, "Design review 45m tomorrow 3pm UTC").await;
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .expect("stored");
+    let record = app.stored_meeting(FIRST_ID).await;
     assert_eq!(record.team_id, TEAM_ID);
     assert_eq!(record.channel_id, CHANNEL_ID);
     assert_eq!(record.scheduled_by, USER_ID);
@@ -219,10 +226,7 @@ async fn only_the_scheduler_or_an_admin_may_cancel_and_the_card_is_replaced_in_p
     let url = click(&app, "UADMIN", "cancel", &FIRST_ID.to_string(), true).await;
     let posted = messages(&app, &url, 2).await;
     assert_eq!(app.zoom.requests(Endpoint::Delete).len(), 1);
-    let card = posted
-        .iter()
-        .find(|m| m["replace_original"] == true)
-        .expect("replaced");
+    let (card, reply) = redrawn_and_reply(&posted);
     let shown = card.to_string();
     assert!(shown.contains("Cancelled by <@UADMIN>"), "{shown}");
     assert!(!shown.contains("\"join\""), "no Join button: {shown}");
@@ -230,10 +234,6 @@ async fn only_the_scheduler_or_an_admin_may_cancel_and_the_card_is_replaced_in_p
         actions(card).is_empty(),
         "nothing to click on a cancelled card"
     );
-    let reply = posted
-        .iter()
-        .find(|m| m["replace_original"] != true)
-        .unwrap();
     assert!(
         reply["text"]
             .as_str()
@@ -241,14 +241,7 @@ async fn only_the_scheduler_or_an_admin_may_cancel_and_the_card_is_replaced_in_p
             .contains("Cancelled *Design review*"),
         "{reply}"
     );
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert!(matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == "UADMIN"));
     assert_eq!(
         record.card.unwrap().message_ts,
@@ -274,31 +267,17 @@ async fn a_meeting_already_deleted_in_zoom_is_marked_cancelled_all_the_same() {
     app.zoom.remove_meeting(FIRST_ID);
     let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
     let posted = messages(&app, &url, 2).await;
-    let card = posted
-        .iter()
-        .find(|m| m["replace_original"] == true)
-        .expect("card marked cancelled")
-        .to_string();
+    let (card, reply) = redrawn_and_reply(&posted);
+    let card = card.to_string();
     assert!(
         card.contains("Deleted in Zoom") && !card.contains("Cancelled by"),
         "deleted in Zoom, not by the person who clicked: {card}"
     );
-    let reply = posted
-        .iter()
-        .find(|m| m["replace_original"] != true)
-        .unwrap();
     assert!(
         reply["text"].as_str().unwrap().contains("no longer exists"),
         "{reply}"
     );
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert!(matches!(record.state, MeetingState::Cancelled { .. }));
 }
 
@@ -318,14 +297,7 @@ async fn a_zoom_failure_leaves_the_meeting_scheduled_and_says_what_happened() {
         text.contains("HTTP 500") && text.contains("check your Zoom meetings"),
         "{text}"
     );
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert_eq!(
         record.state,
         MeetingState::Scheduled,
@@ -719,14 +691,7 @@ async fn a_cancel_click_on_a_meeting_found_deleted_in_zoom_redraws_its_card_nami
     let (url, _) = app.command("list").await;
     let list = messages(&app, &url, 1).await.remove(0);
     assert!(!list.to_string().contains("Budget sync"), "{list}");
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert!(
         matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == CANCELLED_IN_ZOOM),
         "{record:?}"
@@ -735,10 +700,7 @@ async fn a_cancel_click_on_a_meeting_found_deleted_in_zoom_redraws_its_card_nami
     // The card in the channel still offers Join and Cancel, and its Cancel is clicked.
     let url = click(&app, USER_ID, "cancel", &FIRST_ID.to_string(), true).await;
     let posted = messages(&app, &url, 2).await;
-    let card = posted
-        .iter()
-        .find(|m| m["replace_original"] == true)
-        .unwrap_or_else(|| panic!("the clicked card is redrawn: {posted:?}"));
+    let (card, reply) = redrawn_and_reply(&posted);
     let shown = card.to_string();
     assert!(shown.contains("Deleted in Zoom"), "{shown}");
     assert!(
@@ -747,10 +709,6 @@ async fn a_cancel_click_on_a_meeting_found_deleted_in_zoom_redraws_its_card_nami
     );
     assert!(!shown.contains("\"join\""), "no Join button: {shown}");
     assert!(actions(card).is_empty(), "nothing to click: {shown}");
-    let reply = posted
-        .iter()
-        .find(|m| m["replace_original"] != true)
-        .unwrap();
     assert_eq!(reply["response_type"], "ephemeral");
     let text = reply["text"].as_str().unwrap();
     assert!(
@@ -896,14 +854,7 @@ async fn a_cancel_click_on_the_list_redraws_the_meetings_card_where_it_was_poste
         "{card}"
     );
     assert_eq!(app.zoom.requests(Endpoint::Delete).len(), 1);
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert!(matches!(record.state, MeetingState::Cancelled { .. }));
     assert_eq!(
         record.card.unwrap().message_ts,
@@ -929,17 +880,10 @@ async fn a_cancel_that_finds_another_cancel_got_there_first_says_whose_it_was() 
         .unwrap();
     app.zoom.release(Endpoint::Delete);
     let posted = messages(&app, &url, 2).await;
-    let card = posted
-        .iter()
-        .find(|m| m["replace_original"] == true)
-        .unwrap_or_else(|| panic!("the card is redrawn: {posted:?}"));
+    let (card, reply) = redrawn_and_reply(&posted);
     let shown = card.to_string();
     assert!(shown.contains("Cancelled by <@U0ADMIN>"), "{shown}");
     assert!(!shown.contains("Deleted in Zoom"), "{shown}");
-    let reply = posted
-        .iter()
-        .find(|m| m["replace_original"] != true)
-        .unwrap();
     let text = reply["text"].as_str().unwrap();
     assert!(
         text.contains("*Budget sync* was already cancelled by <@U0ADMIN>"),
@@ -989,14 +933,7 @@ async fn a_cancel_click_is_answered_while_zoom_still_holds_the_delete() {
         answered < finished[0].at,
         "Slack had its answer before Zoom finished the DELETE"
     );
-    assert!(
-        posted.iter().any(|m| m["replace_original"] == true),
-        "{posted:?}"
-    );
-    let reply = posted
-        .iter()
-        .find(|m| m["replace_original"] != true)
-        .unwrap();
+    let (_, reply) = redrawn_and_reply(&posted);
     assert!(
         reply["text"]
             .as_str()
@@ -1050,14 +987,7 @@ async fn a_card_slack_refuses_to_replace_leaves_the_meeting_cancelled_and_says_s
         "the failure was not taken by another post"
     );
     assert!(app.zoom.meeting(FIRST_ID).is_none(), "deleted in Zoom");
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert!(
         matches!(record.state, MeetingState::Cancelled { .. }),
         "the store matches Zoom"
@@ -1083,14 +1013,7 @@ async fn a_card_chat_update_cannot_redraw_leaves_the_meeting_cancelled_and_says_
     assert_eq!(updates[0].body["ts"], CARD_TS);
     assert_eq!(updates[0].answer["ok"], false);
     assert!(app.zoom.meeting(FIRST_ID).is_none(), "deleted in Zoom");
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert!(
         matches!(record.state, MeetingState::Cancelled { ref by, .. } if by == USER_ID),
         "the store matches Zoom: {record:?}"

@@ -344,14 +344,7 @@ async fn change_time_moves_the_meeting_redraws_the_card_and_says_so_under_it() {
             .to_string()
             .contains(&format!("<!date^{}^", new_start.timestamp()))
     );
-    let record = app
-        .store()
-        .await
-        .meetings()
-        .get(FIRST_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.stored_meeting(FIRST_ID).await;
     assert_eq!(record.schedule.start, new_start);
     assert_eq!(record.schedule.duration_minutes, 60);
     assert_eq!(record.state, MeetingState::Scheduled);

@@ -134,41 +134,36 @@ pub async fn cancel(
     if let Err(e) = &stored {
         tracing::error!(error = %e, meeting_id = zoom_id, "cancelled in Zoom but not recorded in the store");
     }
-    let mut cancelled = record.clone();
-    cancelled.state = MeetingState::Cancelled {
-        at: now,
-        by: by.to_owned(),
-    };
     // Zoom had nothing to delete because another cancel (a double click, `/zoom cancel`, a
     // `/zoom list` that found it gone) got there first and is recorded: that one is the truth,
     // on the card and in the answer.
     let first_cancel = match (&stored, gone) {
         (Ok(CancelOutcome::AlreadyCancelled), true) => {
-            match state.store().meetings().get(zoom_id).await {
-                Ok(Some(current)) => match &current.state {
-                    MeetingState::Cancelled { by, .. } => Some((current.clone(), by.clone())),
-                    MeetingState::Scheduled => None,
-                },
-                _ => None,
-            }
+            let current = state.store().meetings().get(zoom_id).await.ok().flatten();
+            current.filter(|c| matches!(c.state, MeetingState::Cancelled { .. }))
         }
         _ => None,
     };
-    if let Some((current, _)) = &first_cancel {
-        cancelled = current.clone();
-    }
+    let cancelled = first_cancel.clone().unwrap_or_else(|| MeetingRecord {
+        state: MeetingState::Cancelled {
+            at: now,
+            by: by.to_owned(),
+        },
+        ..record.clone()
+    });
     let card = card_from_record(&cancelled, None).in_channel();
     let redrawn = redraw(state, &record, clicked, &card).await;
     tracing::info!(meeting_id = zoom_id, gone, "meeting cancelled");
-    let first = if let Some((_, by)) = &first_cancel {
-        already_cancelled(lang, &topic, by)
-    } else if gone {
-        t!(lang, ManageDeletedInZoom, topic)
-    } else if matches!(stored, Ok(CancelOutcome::AlreadyCancelled)) {
-        t!(lang, ManageAlreadyCancelled, topic)
-    } else {
-        t!(lang, ManageCancelled, topic)
-    };
+    let first =
+        if let (Some(_), MeetingState::Cancelled { by, .. }) = (&first_cancel, &cancelled.state) {
+            already_cancelled(lang, &topic, by)
+        } else if gone {
+            t!(lang, ManageDeletedInZoom, topic)
+        } else if matches!(stored, Ok(CancelOutcome::AlreadyCancelled)) {
+            t!(lang, ManageAlreadyCancelled, topic)
+        } else {
+            t!(lang, ManageCancelled, topic)
+        };
     with_card(lang, first, &record.channel_id, redrawn)
 }
 

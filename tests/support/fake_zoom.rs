@@ -33,10 +33,6 @@ pub struct FakeZoomOptions {
     pub expires_in: u64,
     pub token_latency: Duration,
     pub create_latency: Duration,
-    /// How long `GET /meetings/{id}` takes before it is answered (after any hold).
-    pub get_latency: Duration,
-    /// How long `DELETE /meetings/{id}` takes before it is answered (after any hold).
-    pub delete_latency: Duration,
     /// Ids then count up; the default is above 2^32 like real 11-digit ids.
     pub first_meeting_id: u64,
     /// Hosts answered with 404 code 1001.
@@ -59,8 +55,6 @@ impl Default for FakeZoomOptions {
             expires_in: 3599,
             token_latency: Duration::ZERO,
             create_latency: Duration::ZERO,
-            get_latency: Duration::ZERO,
-            delete_latency: Duration::ZERO,
             first_meeting_id: 85_746_065_432,
             unknown_hosts: Vec::new(),
             daily_limit_per_host: None,
@@ -234,11 +228,8 @@ struct Shared {
     opts: FakeZoomOptions,
     account_zone: Tz,
     inner: Mutex<Inner>,
-    create_seen: Notify,
-    /// While `true`, creates that arrive are recorded and then wait (see [`FakeZoom::hold_creates`]).
-    creates_held: tokio::sync::watch::Sender<bool>,
-    /// Endpoints (GET and DELETE of a meeting) whose requests are recorded and then wait (see
-    /// [`FakeZoom::hold`]).
+    /// Endpoints (create, GET and DELETE of a meeting) whose requests are recorded and then
+    /// wait (see [`FakeZoom::hold`]).
     held: tokio::sync::watch::Sender<Vec<Endpoint>>,
     /// Notified when any API request arrives or a held one finishes.
     request_seen: Notify,
@@ -437,8 +428,6 @@ impl FakeZoom {
             }),
             opts,
             account_zone,
-            create_seen: Notify::new(),
-            creates_held: tokio::sync::watch::Sender::new(false),
             held: tokio::sync::watch::Sender::new(Vec::new()),
             request_seen: Notify::new(),
         });
@@ -599,37 +588,30 @@ impl FakeZoom {
     /// From now on, creates that arrive are recorded and then wait, unanswered, until
     /// [`release_creates`](Self::release_creates): a test can act while they are in flight.
     pub fn hold_creates(&self) {
-        self.state.creates_held.send_replace(true);
+        self.hold(Endpoint::Create);
     }
 
     /// Lets held creates (and later ones) go on.
     pub fn release_creates(&self) {
-        self.state.creates_held.send_replace(false);
+        self.release(Endpoint::Create);
     }
 
     /// Waits until at least `n` create requests arrived; false if `deadline` passed first.
     pub async fn wait_for_creates(&self, n: usize, deadline: Duration) -> bool {
-        let wait = async {
-            loop {
-                let mut notified = pin!(self.state.create_seen.notified());
-                // Register before checking, so a create between check and await is not missed.
-                notified.as_mut().enable();
-                if self.lock().creates.len() >= n {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(deadline, wait).await.is_ok()
+        self.wait_until(deadline, |inner| inner.creates.len() >= n)
+            .await
     }
 
-    /// From now on, requests to `endpoint` (`Get` or `Delete`) are recorded when they arrive
-    /// and then wait, unanswered and not carried out, until [`release`](Self::release): a test
-    /// can see what the service does while Zoom is slow, without a clock.
+    /// From now on, requests to `endpoint` (`Create`, `Get` or `Delete`) are recorded when they
+    /// arrive and then wait, unanswered and not carried out, until [`release`](Self::release):
+    /// a test can see what the service does while Zoom is slow, without a clock.
     pub fn hold(&self, endpoint: Endpoint) {
         assert!(
-            matches!(endpoint, Endpoint::Get | Endpoint::Delete),
-            "only GET and DELETE can be held (creates: hold_creates)"
+            matches!(
+                endpoint,
+                Endpoint::Create | Endpoint::Get | Endpoint::Delete
+            ),
+            "only creates, GETs and DELETEs can be held"
         );
         self.state.held.send_modify(|held| held.push(endpoint));
     }
@@ -664,25 +646,6 @@ impl FakeZoom {
                 .requests
                 .iter()
                 .filter(|r| r.endpoint == endpoint)
-                .count()
-                >= n
-        })
-        .await
-    }
-
-    /// Waits until the fake finished with at least `n` requests to `endpoint` (`Get` or
-    /// `Delete`); false if `deadline` passed first.
-    pub async fn wait_for_finished(
-        &self,
-        endpoint: Endpoint,
-        n: usize,
-        deadline: Duration,
-    ) -> bool {
-        self.wait_until(deadline, |inner| {
-            inner
-                .finished
-                .iter()
-                .filter(|f| f.endpoint == endpoint)
                 .count()
                 >= n
         })
@@ -771,7 +734,6 @@ impl Shared {
             authorization: authorization.clone(),
             received: Instant::now(),
         });
-        self.request_seen.notify_waiters();
         if endpoint == Endpoint::Create {
             inner.creates.push(RecordedCreate {
                 host: target.to_owned(),
@@ -780,6 +742,7 @@ impl Shared {
                 authorization: authorization.clone(),
             });
         }
+        self.request_seen.notify_waiters();
         let bearer = authorization
             .as_deref()
             .and_then(|a| a.strip_prefix("Bearer "));
@@ -813,8 +776,12 @@ impl Shared {
         }
     }
 
-    /// Waits while `endpoint` is held, then for its latency.
-    async fn delay(&self, endpoint: Endpoint, latency: Duration) {
+    /// Waits while `endpoint` is held, then for its latency (creates only).
+    async fn delay(&self, endpoint: Endpoint) {
+        let latency = match endpoint {
+            Endpoint::Create => self.opts.create_latency,
+            _ => Duration::ZERO,
+        };
         let _ = self
             .held
             .subscribe()
@@ -938,9 +905,7 @@ async fn create_meeting_now(
     body: Bytes,
 ) -> Response {
     let (token_problem, json_body) = state.record(Endpoint::Create, &host, &uri, &headers, &body);
-    state.create_seen.notify_waiters();
-    let _ = state.creates_held.subscribe().wait_for(|held| !*held).await;
-    tokio::time::sleep(state.opts.create_latency).await;
+    state.delay(Endpoint::Create).await;
     let twist = match state
         .refuse_or_script(Endpoint::Create, token_problem)
         .await
@@ -1024,7 +989,7 @@ async fn get_meeting(
     headers: HeaderMap,
 ) -> Response {
     let (token_problem, _) = state.record(Endpoint::Get, &id, &uri, &headers, &[]);
-    state.delay(Endpoint::Get, state.opts.get_latency).await;
+    state.delay(Endpoint::Get).await;
     let response = get_meeting_now(&state, &id, token_problem).await;
     state.finish(Endpoint::Get, &id, response)
 }
@@ -1119,9 +1084,7 @@ async fn delete_meeting(
     // Like Zoom, a delete that arrived is carried out when its (held or slow) turn comes,
     // whether or not the client still waits for the answer.
     let work = tokio::spawn(async move {
-        state
-            .delay(Endpoint::Delete, state.opts.delete_latency)
-            .await;
+        state.delay(Endpoint::Delete).await;
         let response = delete_meeting_now(&state, &id, token_problem).await;
         state.finish(Endpoint::Delete, &id, response)
     });

@@ -378,6 +378,17 @@ impl TestApp {
             .expect("the test store opens")
     }
 
+    /// The meeting `zoom_id` as the service stored it.
+    pub async fn stored_meeting(&self, zoom_id: u64) -> slack_zoom::store::MeetingRecord {
+        self.store()
+            .await
+            .meetings()
+            .get(zoom_id)
+            .await
+            .expect("the store answers")
+            .unwrap_or_else(|| panic!("meeting {zoom_id} is not stored"))
+    }
+
     /// A request carrying `body` signed now, ready to send (for concurrent senders).
     pub fn signed_request(&self, body: &str) -> reqwest::RequestBuilder {
         let ts = unix_now();
